@@ -1,0 +1,39 @@
+"""Clients: the customers a company invoices."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from b2binvoice.companies.models import Company, PaymentMethod, Tax
+
+
+class Client(models.Model):
+    """A customer of a company."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="clients")
+    name = models.CharField(_("name"), max_length=200)
+    tin = models.CharField(_("tax id (TIN/VAT)"), max_length=32, blank=True)
+    country = models.CharField(_("country"), max_length=2, default="ES", help_text=_("ISO 3166 alpha-2"))
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    province = models.CharField(_("province"), max_length=100, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    language = models.CharField(_("language"), max_length=5, default="en")
+    default_taxes = models.ManyToManyField(Tax, blank=True, related_name="+", verbose_name=_("default taxes"))
+    default_payment_method = models.ForeignKey(
+        PaymentMethod, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("default payment method"))
+    # The client's contact in B2Brouter, for the account it was matched in.
+    b2brouter_contact_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    b2brouter_account_id = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,111 @@
+"""Invoices, their lines, taxes (copied from the company's taxes) and adjustments."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from b2binvoice.clients.models import Client
+from b2binvoice.companies.models import Company, PaymentMethod, Tax, TaxCategory, TaxKind
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ISSUED = "issued", _("Issued")
+    PAID = "paid", _("Paid")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Invoice(models.Model):
+    """An invoice issued by a company to one of its clients."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="invoices")
+    number = models.CharField(_("number"), max_length=40)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("client"))
+    issue_date = models.DateField(_("issue date"))
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    payment_method = models.ForeignKey(PaymentMethod, null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="invoices", verbose_name=_("payment method"))
+    note = models.TextField(_("note"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["-issue_date", "-number"]
+        constraints = [models.UniqueConstraint(fields=["company", "number"], name="unique_invoice_number_per_company")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class InvoiceLine(models.Model):
+    """One line: quantity (up to 4 decimals) x unit price (up to 6 decimals)."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField(default=0)
+    description = models.CharField(_("description"), max_length=500)
+    quantity = models.DecimalField(_("quantity"), max_digits=18, decimal_places=4)
+    unit = models.CharField(_("unit"), max_length=20, blank=True, help_text=_("e.g. words, hours, pages"))
+    unit_price = models.DecimalField(_("unit price"), max_digits=20, decimal_places=6)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class InvoiceTax(models.Model):
+    """A tax applied to the whole invoice, copied from the company's tax when added."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="taxes")
+    tax = models.ForeignKey(Tax, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=TaxKind.choices, default=TaxKind.PERCENTAGE)
+    rate = models.DecimalField(_("rate (%)"), max_digits=7, decimal_places=4, null=True, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, null=True, blank=True)
+    category = models.CharField(_("category"), max_length=3, choices=TaxCategory.choices, default=TaxCategory.STANDARD)
+    exemption_reason = models.CharField(_("exemption reason"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def copy_of(cls, tax: Tax, invoice: Invoice) -> "InvoiceTax":
+        """Return an unsaved copy of ``tax`` for ``invoice``."""
+        return cls(invoice=invoice, tax=tax, name=tax.name, kind=tax.kind, rate=tax.rate, amount=tax.amount,
+                   category=tax.category, exemption_reason=tax.exemption_reason)
+
+
+class AdjustmentKind(models.TextChoices):
+    DISCOUNT = "discount", _("Discount")
+    CHARGE = "charge", _("Charge")
+
+
+class AdjustmentMode(models.TextChoices):
+    PERCENTAGE = "percentage", _("Percentage")
+    ABSOLUTE = "absolute", _("Absolute")
+
+
+class InvoiceAdjustment(models.Model):
+    """An invoice-level discount or extra charge, as a percentage of the subtotal or a fixed amount."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="adjustments")
+    kind = models.CharField(_("kind"), max_length=10, choices=AdjustmentKind.choices, default=AdjustmentKind.DISCOUNT)
+    mode = models.CharField(_("mode"), max_length=10, choices=AdjustmentMode.choices, default=AdjustmentMode.PERCENTAGE)
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=4,
+                                help_text=_("Percent for a percentage, amount for an absolute adjustment."))
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.value}"
