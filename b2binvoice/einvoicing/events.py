@@ -1,0 +1,133 @@
+"""The append-only B2Brouter history of an invoice: one function per event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import EventType, InvoiceEvent, Outcome
+
+
+def _user(user: Any) -> Any:
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def _record(invoice: Any, type: str, outcome: str, *, user: Any = None, message: str = "",
+            remote_message: str = "", request_id: str | None = "", b2brouter_id: int | None = None) -> InvoiceEvent:
+    return InvoiceEvent.objects.create(
+        invoice=invoice, type=type, outcome=outcome, user=_user(user), message=str(message),
+        remote_message=remote_message or "", request_id=request_id or "", b2brouter_id=b2brouter_id)
+
+
+def create_blocked(*, invoice: Any, user: Any, problems: list[str]) -> InvoiceEvent:
+    """Record that the readiness check stopped a create."""
+    return _record(invoice, EventType.CREATE_BLOCKED, Outcome.FAILURE, user=user, message="; ".join(problems))
+
+
+def create_attempted(*, invoice: Any, user: Any, number: str) -> InvoiceEvent:
+    """Record that a create request is about to leave."""
+    return _record(invoice, EventType.CREATE_ATTEMPTED, Outcome.INFO, user=user, message=number)
+
+
+def created(*, invoice: Any, user: Any, b2brouter_id: int, request_id: str | None = None) -> InvoiceEvent:
+    """Record that B2Brouter created the invoice."""
+    return _record(invoice, EventType.CREATED, Outcome.SUCCESS, user=user, b2brouter_id=b2brouter_id,
+                   request_id=request_id)
+
+
+def create_failed(*, invoice: Any, user: Any, message: str, remote_message: str = "",
+                  request_id: str | None = None) -> InvoiceEvent:
+    """Record that B2Brouter refused or never received the create."""
+    return _record(invoice, EventType.CREATE_FAILED, Outcome.FAILURE, user=user, message=message,
+                   remote_message=remote_message, request_id=request_id)
+
+
+def create_refused(*, invoice: Any, user: Any, message: str) -> InvoiceEvent:
+    """Record a create refused because another attempt or a link already exists."""
+    return _record(invoice, EventType.CREATE_REFUSED, Outcome.FAILURE, user=user, message=message)
+
+
+def create_uncertain(*, invoice: Any, user: Any, message: str, remote_message: str = "",
+                     request_id: str | None = None) -> InvoiceEvent:
+    """Record a create whose outcome is unknown (timeout, dropped connection, 5xx)."""
+    return _record(invoice, EventType.CREATE_UNCERTAIN, Outcome.INFO, user=user, message=message,
+                   remote_message=remote_message, request_id=request_id)
+
+
+def reconciled(*, invoice: Any, user: Any, b2brouter_id: int, message: str = "") -> InvoiceEvent:
+    """Record that the invoice was found in B2Brouter by number and linked."""
+    return _record(invoice, EventType.RECONCILED, Outcome.SUCCESS, user=user, b2brouter_id=b2brouter_id,
+                   message=message)
+
+
+def reconcile_failed(*, invoice: Any, user: Any, message: str, remote_message: str = "",
+                     request_id: str | None = None, b2brouter_id: int | None = None) -> InvoiceEvent:
+    """Record that looking the invoice up in B2Brouter did not settle the attempt."""
+    return _record(invoice, EventType.RECONCILE_FAILED, Outcome.FAILURE, user=user, message=message,
+                   remote_message=remote_message, request_id=request_id, b2brouter_id=b2brouter_id)
+
+
+def totals_mismatch(*, invoice: Any, user: Any, b2brouter_id: int, message: str) -> InvoiceEvent:
+    """Record that B2Brouter's totals differ from ours, so the invoice was kept unsent."""
+    return _record(invoice, EventType.TOTALS_MISMATCH, Outcome.FAILURE, user=user, b2brouter_id=b2brouter_id,
+                   message=message)
+
+
+def sent(*, invoice: Any, user: Any, b2brouter_id: int, request_id: str | None = None) -> InvoiceEvent:
+    """Record that B2Brouter accepted the send."""
+    return _record(invoice, EventType.SENT, Outcome.SUCCESS, user=user, b2brouter_id=b2brouter_id,
+                   request_id=request_id)
+
+
+def send_failed(*, invoice: Any, user: Any, b2brouter_id: int | None, message: str, remote_message: str = "",
+                request_id: str | None = None) -> InvoiceEvent:
+    """Record that the send failed."""
+    return _record(invoice, EventType.SEND_FAILED, Outcome.FAILURE, user=user, b2brouter_id=b2brouter_id,
+                   message=message, remote_message=remote_message, request_id=request_id)
+
+
+def linked(*, invoice: Any, user: Any, b2brouter_id: int) -> InvoiceEvent:
+    """Record a link to an existing B2Brouter invoice."""
+    return _record(invoice, EventType.LINKED, Outcome.SUCCESS, user=user, b2brouter_id=b2brouter_id)
+
+
+def link_refused(*, invoice: Any, user: Any, b2brouter_id: int | None, message: str) -> InvoiceEvent:
+    """Record a refused link."""
+    return _record(invoice, EventType.LINK_REFUSED, Outcome.FAILURE, user=user, b2brouter_id=b2brouter_id,
+                   message=message)
+
+
+def unlinked(*, invoice: Any, user: Any, b2brouter_id: int | None) -> InvoiceEvent:
+    """Record an unlink (nothing was deleted in B2Brouter)."""
+    return _record(invoice, EventType.UNLINKED, Outcome.INFO, user=user, b2brouter_id=b2brouter_id)
+
+
+def refreshed(*, invoice: Any, user: Any, b2brouter_id: int, message: str = "") -> InvoiceEvent:
+    """Record a refresh from B2Brouter."""
+    return _record(invoice, EventType.REFRESHED, Outcome.SUCCESS, user=user, b2brouter_id=b2brouter_id,
+                   message=message)
+
+
+def refresh_failed(*, invoice: Any, user: Any, b2brouter_id: int | None, message: str, remote_message: str = "",
+                   request_id: str | None = None) -> InvoiceEvent:
+    """Record a failed refresh."""
+    return _record(invoice, EventType.REFRESH_FAILED, Outcome.FAILURE, user=user, b2brouter_id=b2brouter_id,
+                   message=message, remote_message=remote_message, request_id=request_id)
+
+
+def deleted_remote(*, invoice: Any, user: Any, b2brouter_id: int) -> InvoiceEvent:
+    """Record that the linked invoice was deleted in B2Brouter (to be created again)."""
+    return _record(invoice, EventType.DELETED_REMOTE, Outcome.SUCCESS, user=user, b2brouter_id=b2brouter_id)
+
+
+def delete_failed(*, invoice: Any, user: Any, b2brouter_id: int | None, message: str, remote_message: str = "",
+                  request_id: str | None = None) -> InvoiceEvent:
+    """Record a failed delete in B2Brouter."""
+    return _record(invoice, EventType.DELETE_FAILED, Outcome.FAILURE, user=user, b2brouter_id=b2brouter_id,
+                   message=message, remote_message=remote_message, request_id=request_id)
+
+
+def download_failed(*, invoice: Any, user: Any, b2brouter_id: int | None, message: str, remote_message: str = "",
+                    request_id: str | None = None) -> InvoiceEvent:
+    """Record a failed document download."""
+    return _record(invoice, EventType.DOWNLOAD_FAILED, Outcome.FAILURE, user=user, b2brouter_id=b2brouter_id,
+                   message=message, remote_message=remote_message, request_id=request_id)

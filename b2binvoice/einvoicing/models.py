@@ -1,0 +1,229 @@
+"""The B2Brouter integration: per-company settings, invoice links and the invoice event log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from b2binvoice.companies.models import Company
+from b2binvoice.core.fields import EncryptedTextField, mask_secret
+from b2binvoice.invoices.models import Invoice
+
+# The calculation settings b2binvoice's own arithmetic equals (shared/b2brouter-api.md section 7).
+REQUIRED_CALCULATION_SETTINGS: dict[str, Any] = {
+    "rounding_method": "half_up",
+    "round_before_sum": True,
+    "apply_taxes_per_line": False,
+}
+
+
+class Environment(models.TextChoices):
+    PRODUCTION = "production", _("Production")
+    STAGING = "staging", _("Staging")
+    SIMULATOR = "simulator", _("Local simulator")
+
+
+class B2BrouterIntegration(models.Model):
+    """A company's connection to one B2Brouter account."""
+
+    company = models.OneToOneField(Company, on_delete=models.CASCADE, related_name="b2brouter_integration")
+    enabled = models.BooleanField(_("enabled"), default=False)
+    environment = models.CharField(_("environment"), max_length=12, choices=Environment.choices,
+                                   default=Environment.PRODUCTION)
+    api_key = EncryptedTextField(_("API key"), blank=True)
+    account_id = models.CharField(_("account ID"), max_length=64, blank=True)
+    send_after_create = models.BooleanField(
+        _("send after create"), default=True,
+        help_text=_("Send the invoice through B2Brouter as soon as its totals are confirmed to match ours."))
+    # What the last successful verification read from the account.
+    account_name = models.CharField(max_length=255, blank=True)
+    account_tin = models.CharField(max_length=64, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    rounding_method = models.CharField(max_length=20, blank=True)
+    round_before_sum = models.BooleanField(null=True, blank=True)
+    apply_taxes_per_line = models.BooleanField(null=True, blank=True)
+    settings_checked_at = models.DateTimeField(null=True, blank=True)
+    transactions_count = models.BigIntegerField(null=True, blank=True)
+    transactions_limit = models.BigIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("B2Brouter integration")
+        verbose_name_plural = _("B2Brouter integrations")
+
+    def __str__(self) -> str:
+        return f"B2Brouter {self.environment} {self.account_id or '-'} ({self.company})"
+
+    def __repr__(self) -> str:
+        # Never let the key reach a traceback or a log line.
+        return f"<B2BrouterIntegration company={self.company_id} account={self.account_id!r} key={self.masked_key!r}>"
+
+    @property
+    def masked_key(self) -> str:
+        """Return the API key with all but its last four characters hidden."""
+        return mask_secret(self.api_key)
+
+    @property
+    def has_credentials(self) -> bool:
+        """Return whether a key and an account have been verified against B2Brouter."""
+        return bool(self.api_key and self.account_id and self.verified_at)
+
+    @property
+    def is_ready(self) -> bool:
+        """Return whether invoices can be pushed through this integration."""
+        return self.enabled and self.has_credentials
+
+    @property
+    def calculation_settings(self) -> dict[str, Any]:
+        """Return the account's calculation settings as last read."""
+        return {
+            "rounding_method": self.rounding_method or None,
+            "round_before_sum": self.round_before_sum,
+            "apply_taxes_per_line": self.apply_taxes_per_line,
+        }
+
+    @property
+    def settings_known(self) -> bool:
+        """Return whether the calculation settings have been read at least once."""
+        return self.settings_checked_at is not None
+
+    def settings_mismatches(self) -> list[dict[str, Any]]:
+        """Return each calculation setting that differs from the required value."""
+        current = self.calculation_settings
+        return [
+            {"name": name, "required": required, "current": current[name]}
+            for name, required in REQUIRED_CALCULATION_SETTINGS.items()
+            if current[name] != required
+        ]
+
+    @property
+    def settings_match(self) -> bool:
+        """Return whether the last read calculation settings equal the required ones."""
+        return self.settings_known and not self.settings_mismatches()
+
+
+class LinkStatus(models.TextChoices):
+    PENDING = "pending", _("Creation pending")
+    LINKED = "linked", _("Linked")
+
+
+class InvoiceLink(models.Model):
+    """The B2Brouter invoice a local invoice is linked to, or a creation attempt in flight.
+
+    The row is committed as a *pending attempt* before the create request leaves,
+    so the one-to-one constraint makes a second concurrent create impossible and a
+    crash leaves a trace to reconcile instead of an orphan.
+    """
+
+    invoice = models.OneToOneField(Invoice, on_delete=models.CASCADE, related_name="b2brouter_link")
+    status = models.CharField(max_length=10, choices=LinkStatus.choices, default=LinkStatus.PENDING)
+    environment = models.CharField(max_length=12, choices=Environment.choices, blank=True)
+    account_id = models.CharField(max_length=64)
+    b2brouter_id = models.BigIntegerField(null=True, blank=True)
+    contact_id = models.BigIntegerField(null=True, blank=True)
+    number = models.CharField(max_length=64, blank=True)
+    state = models.CharField(max_length=32, blank=True)
+    date = models.DateField(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    subtotal = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    tax_total = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    total = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    # [{"name", "category", "percent", "base", "amount"}] with amounts as strings (exact decimals).
+    taxes = models.JSONField(default=list, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    refuse_reason = models.TextField(blank=True)
+    attempt_started_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("B2Brouter invoice link")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account_id", "b2brouter_id"],
+                condition=models.Q(b2brouter_id__isnull=False),
+                name="einvoicing_one_local_invoice_per_b2brouter_invoice",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="pending") | models.Q(b2brouter_id__isnull=False),
+                name="einvoicing_linked_has_b2brouter_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id} -> {self.b2brouter_id or 'pending'}"
+
+    @property
+    def is_linked(self) -> bool:
+        return self.status == LinkStatus.LINKED
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == LinkStatus.PENDING
+
+    @property
+    def can_send(self) -> bool:
+        """Return whether B2Brouter accepts a send in the current state."""
+        return self.is_linked and self.state in {"new", "error"}
+
+
+class EventType(models.TextChoices):
+    CREATE_BLOCKED = "create_blocked", _("Create blocked by the readiness check")
+    CREATE_ATTEMPTED = "create_attempted", _("Create attempted")
+    CREATED = "created", _("Created in B2Brouter")
+    CREATE_FAILED = "create_failed", _("Create failed")
+    CREATE_REFUSED = "create_refused", _("Create refused: another attempt or link exists")
+    CREATE_UNCERTAIN = "create_uncertain", _("Create outcome unknown")
+    RECONCILED = "reconciled", _("Found in B2Brouter and linked")
+    RECONCILE_FAILED = "reconcile_failed", _("Check in B2Brouter failed")
+    TOTALS_MISMATCH = "totals_mismatch", _("Totals differ: not sent")
+    SENT = "sent", _("Sent")
+    SEND_FAILED = "send_failed", _("Send failed")
+    LINKED = "linked", _("Linked to an existing B2Brouter invoice")
+    LINK_REFUSED = "link_refused", _("Link refused")
+    UNLINKED = "unlinked", _("Unlinked")
+    REFRESHED = "refreshed", _("Refreshed")
+    REFRESH_FAILED = "refresh_failed", _("Refresh failed")
+    DELETED_REMOTE = "deleted_remote", _("Deleted in B2Brouter")
+    DELETE_FAILED = "delete_failed", _("Delete in B2Brouter failed")
+    DOWNLOAD_FAILED = "download_failed", _("Download failed")
+
+
+class Outcome(models.TextChoices):
+    SUCCESS = "success", _("Success")
+    FAILURE = "failure", _("Failure")
+    INFO = "info", _("Info")
+
+
+class InvoiceEvent(models.Model):
+    """One entry of an invoice's append-only B2Brouter history."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="b2brouter_events")
+    type = models.CharField(max_length=32, choices=EventType.choices)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    # Our own explanation (what happened, what to do).
+    message = models.TextField(blank=True)
+    # B2Brouter's own words, kept verbatim and escaped wherever shown.
+    remote_message = models.TextField(blank=True)
+    request_id = models.CharField(max_length=128, blank=True)
+    b2brouter_id = models.BigIntegerField(null=True, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("B2Brouter event")
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} ({self.outcome})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("invoice events are append-only")
+        super().save(*args, **kwargs)
