@@ -1,0 +1,173 @@
+"""The simulator's model of how B2Brouter computes invoice totals (contract section 7).
+
+Independent of the app's arithmetic on purpose: if both shared code, a bug in one would hide
+in the other. Everything is Decimal; the only rounding is R(), to the currency's minor unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
+
+from babel.numbers import get_currency_precision
+
+ROUNDINGS = {"half_up": ROUND_HALF_UP, "bankers": ROUND_HALF_EVEN, "truncate": ROUND_DOWN}
+HUNDRED = Decimal(100)
+# "Exact" intermediate values: wide enough that quantity x price / base_quantity never rounds
+# anything a 2- or 3-decimal currency could notice.
+PRECISION = 50
+
+
+@dataclass(frozen=True)
+class Settings:
+    """An account's three calculation settings."""
+
+    rounding_method: str = "half_up"
+    round_before_sum: bool = True
+    apply_taxes_per_line: bool = False
+
+
+@dataclass(frozen=True)
+class Tax:
+    """One tax of a line: a group key (name, category, percent)."""
+
+    name: str
+    category: str
+    percent: Decimal
+
+
+@dataclass(frozen=True)
+class AllowanceCharge:
+    """A discount (allowance) or surcharge (charge), as a percentage or an amount."""
+
+    is_charge: bool
+    percentage: Decimal | None = None
+    amount: Decimal | None = None
+    apply_taxes: bool = True
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Line:
+    """An invoice line as the calculation needs it."""
+
+    quantity: Decimal
+    price: Decimal
+    base_quantity: Decimal = Decimal(1)
+    taxes: Sequence[Tax] = ()
+    allowance_charges: Sequence[AllowanceCharge] = ()
+
+
+@dataclass
+class TaxGroup:
+    """A computed tax group of the response's `taxes[]`."""
+
+    name: str
+    category: str
+    percent: Decimal
+    base: Decimal
+    amount: Decimal
+
+
+@dataclass
+class Totals:
+    """The computed totals: line amounts, document adjustments, groups, subtotal and total."""
+
+    line_amounts: list[Decimal]
+    document_adjustments: list[Decimal]
+    taxes: list[TaxGroup] = field(default_factory=list)
+    subtotal: Decimal = Decimal(0)
+    total: Decimal = Decimal(0)
+
+
+def minor_units(currency: str) -> int:
+    """Return the number of decimals of `currency` (2 for EUR, 0 for JPY), from Babel's data."""
+    return int(get_currency_precision(currency.upper()))
+
+
+def rounder(currency: str, rounding_method: str):  # type: ignore[no-untyped-def]
+    """Return R(): round a Decimal to the currency's minor unit with the account's method."""
+    quantum = Decimal(1).scaleb(-minor_units(currency))
+    mode = ROUNDINGS[rounding_method]
+
+    def R(value: Decimal) -> Decimal:
+        return value.quantize(quantum, rounding=mode)
+
+    return R
+
+
+def _adjust(base: Decimal, adjustments: Sequence[AllowanceCharge]) -> Decimal:
+    """Apply line-level allowances and charges to a line base, exactly."""
+    net = base
+    for adj in adjustments:
+        value = base * adj.percentage / HUNDRED if adj.percentage is not None else (adj.amount or Decimal(0))
+        net += value if adj.is_charge else -value
+    return net
+
+
+def compute_totals(
+    lines: Sequence[Line],
+    document_adjustments: Sequence[AllowanceCharge],
+    settings: Settings,
+    currency: str,
+) -> Totals:
+    """Compute line amounts, tax groups, subtotal and total with the section 7 model."""
+    R = rounder(currency, settings.rounding_method)
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        # Steps 1-2: exact line nets, then each line's contribution to the sums.
+        nets = [_adjust(line.quantity * line.price / line.base_quantity, line.allowance_charges) for line in lines]
+        contributions = [R(n) if settings.round_before_sum else n for n in nets]
+        total_c = sum(contributions, Decimal(0))
+
+        # Step 3: document allowances/charges as amounts, spread over the lines by contribution.
+        amounts: list[Decimal] = []
+        bases = list(contributions)
+        for adj in document_adjustments:
+            amount = R(total_c * adj.percentage / HUNDRED) if adj.percentage is not None else (adj.amount or Decimal(0))
+            amounts.append(amount)
+            if not adj.apply_taxes:
+                continue  # changes the subtotal but no tax base
+            sign = Decimal(1) if adj.is_charge else Decimal(-1)
+            for i, c in enumerate(contributions):
+                if total_c != 0:
+                    share = amount * c / total_c
+                else:
+                    share = amount / len(contributions) if contributions else Decimal(0)
+                bases[i] += sign * share
+
+        # Steps 4-5: one group per distinct (name, category, percent), in order of appearance.
+        groups: dict[tuple[str, str, Decimal], list[int]] = {}
+        for i, line in enumerate(lines):
+            for tax in line.taxes:
+                members = groups.setdefault((tax.name, tax.category, tax.percent), [])
+                if i not in members:
+                    members.append(i)
+        tax_groups = []
+        for (name, category, percent), members in groups.items():
+            base = R(sum((bases[i] for i in members), Decimal(0)))
+            if settings.apply_taxes_per_line:
+                amount = sum((R(bases[i] * percent / HUNDRED) for i in members), Decimal(0))
+            else:
+                amount = R(base * percent / HUNDRED)
+            tax_groups.append(TaxGroup(name=name, category=category, percent=percent, base=base, amount=amount))
+
+        # Step 6.
+        signed = [
+            a if adj.is_charge else -a for a, adj in zip(amounts, document_adjustments, strict=True)
+        ]
+        subtotal = R(total_c + sum(signed, Decimal(0)))
+        total = subtotal + sum((g.amount for g in tax_groups), Decimal(0))
+        return Totals(
+            line_amounts=[R(n) for n in nets],
+            document_adjustments=amounts,
+            taxes=tax_groups,
+            subtotal=subtotal,
+            total=R(total),
+        )
+
+
+def money(value: Decimal, currency: str) -> str:
+    """Format an amount as the wire string with exactly the currency's decimals."""
+    return f"{value.quantize(Decimal(1).scaleb(-minor_units(currency))):f}"

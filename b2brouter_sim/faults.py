@@ -1,0 +1,140 @@
+"""Per-account fault injection, deterministic with a seed (docs/simulator.md, "Faults").
+
+Each faulted request draws from random.Random(seed + n), n counting the account's requests
+since the faults were last set, so a seed replays the same sequence of failures.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+
+from .exceptions import InjectedServerError, RateLimited, ValidationFailed
+from .models import SimAccount
+
+NO_ANSWER_MODES = ("withhold", "drop")
+DEFAULTS: dict[str, Any] = {
+    "seed": 0,
+    "latency_ms": 0,
+    "error_rate": "0",
+    "rate_limit": None,
+    "no_answer_rate": "0",
+    "no_answer_mode": "withhold",
+    "no_answer_delay": 30,
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the fault layer decided for one request after it passed rate limit and errors."""
+
+    no_answer: bool = False
+    mode: str = "withhold"
+    delay: float = 0.0
+
+
+def _rate(value: Any, param: str) -> str:
+    try:
+        rate = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ValidationFailed(f"{param} must be a number between 0 and 1", param=param) from None
+    if not 0 <= rate <= 1:
+        raise ValidationFailed(f"{param} must be a number between 0 and 1", param=param)
+    return f"{rate:f}"
+
+
+def _non_negative_int(value: Any, param: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValidationFailed(f"{param} must be a non-negative integer", param=param)
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValidationFailed(f"{param} must be a non-negative integer", param=param) from None
+    if number < 0:
+        raise ValidationFailed(f"{param} must be a non-negative integer", param=param)
+    return number
+
+
+def parse(data: dict[str, Any]) -> dict[str, Any]:
+    """Check a faults body and return the complete fault settings (unknown keys rejected)."""
+    unknown = sorted(set(data) - set(DEFAULTS))
+    if unknown:
+        raise ValidationFailed(f"Unknown fault {unknown[0]!r}; known: {', '.join(DEFAULTS)}", param=unknown[0])
+    faults = dict(DEFAULTS)
+    faults["seed"] = _non_negative_int(data.get("seed", 0), "seed")
+    faults["latency_ms"] = _non_negative_int(data.get("latency_ms", 0), "latency_ms")
+    faults["error_rate"] = _rate(data.get("error_rate", 0), "error_rate")
+    faults["no_answer_rate"] = _rate(data.get("no_answer_rate", 0), "no_answer_rate")
+    mode = data.get("no_answer_mode", "withhold")
+    if mode not in NO_ANSWER_MODES:
+        raise ValidationFailed(
+            "no_answer_mode is not included in the list (withhold, drop)", code="parameter_inclusion", param="no_answer_mode"
+        )
+    faults["no_answer_mode"] = mode
+    faults["no_answer_delay"] = _non_negative_int(data.get("no_answer_delay", 30), "no_answer_delay")
+    limit = data.get("rate_limit")
+    if limit is not None:
+        if not isinstance(limit, dict):
+            raise ValidationFailed("rate_limit must be {\"requests\": N, \"per_seconds\": S} or null", param="rate_limit")
+        requests = _non_negative_int(limit.get("requests"), "rate_limit.requests")
+        per_seconds = _non_negative_int(limit.get("per_seconds", 60), "rate_limit.per_seconds")
+        if per_seconds < 1:
+            raise ValidationFailed("rate_limit.per_seconds must be at least 1", param="rate_limit.per_seconds")
+        faults["rate_limit"] = {"requests": requests, "per_seconds": per_seconds}
+    return faults
+
+
+def set_faults(account: SimAccount, data: dict[str, Any]) -> dict[str, Any]:
+    """Replace the account's faults and restart its deterministic sequence."""
+    account.faults = parse(data)
+    account.fault_counter = 0
+    account.rate_window_start = 0
+    account.rate_window_count = 0
+    account.save()
+    return account.faults
+
+
+def current(account: SimAccount) -> dict[str, Any]:
+    """Return the account's fault settings with defaults filled in."""
+    return dict(DEFAULTS) | (account.faults or {})
+
+
+def before_request(account: SimAccount) -> Decision:
+    """Apply latency, rate limit and injected 500s; tell whether to withhold the answer."""
+    faults = current(account)
+    if not account.faults:
+        return Decision()
+    with transaction.atomic():
+        locked = SimAccount.objects.select_for_update().get(pk=account.pk)
+        counter = locked.fault_counter
+        locked.fault_counter = counter + 1
+        limit = faults.get("rate_limit")
+        now = time.time()
+        limited_for = 0
+        if limit:
+            if now - locked.rate_window_start >= limit["per_seconds"]:
+                locked.rate_window_start = now
+                locked.rate_window_count = 0
+            if locked.rate_window_count >= limit["requests"]:
+                limited_for = max(1, math.ceil(locked.rate_window_start + limit["per_seconds"] - now))
+            else:
+                locked.rate_window_count += 1
+        locked.save(update_fields=["fault_counter", "rate_window_start", "rate_window_count"])
+    if faults["latency_ms"]:
+        time.sleep(faults["latency_ms"] / 1000)
+    if limited_for:
+        raise RateLimited(f"Rate limit exceeded: retry after {limited_for} s", retry_after=limited_for)
+    rng = random.Random(faults["seed"] + counter)
+    # Two draws per request in a fixed order, so one fault's rate never shifts the other's sequence.
+    error_draw, no_answer_draw = rng.random(), rng.random()
+    if error_draw < float(faults["error_rate"]):
+        raise InjectedServerError("Injected server error (simulator fault)")
+    if no_answer_draw < float(faults["no_answer_rate"]):
+        return Decision(no_answer=True, mode=faults["no_answer_mode"], delay=float(faults["no_answer_delay"]))
+    return Decision()

@@ -1,0 +1,171 @@
+"""The simulator's own tables: accounts, contacts, invoices, events and webhooks."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils import timezone
+
+
+def hash_api_key(key: str) -> str:
+    """Return the stored form of an API key (its SHA-256 hex digest)."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class SimAccount(models.Model):
+    """A B2Brouter account (the issuing company) with its calculation settings and faults."""
+
+    ROUNDING_METHODS = [("half_up", "half_up"), ("bankers", "bankers"), ("truncate", "truncate")]
+
+    name = models.CharField(max_length=200)
+    tin_value = models.CharField(max_length=40)
+    tin_scheme = models.CharField(max_length=4, blank=True, default="")
+    country = models.CharField(max_length=2, default="es")
+    currency = models.CharField(max_length=3, default="EUR")
+    email = models.CharField(max_length=200, blank=True, default="")
+    rounding_method = models.CharField(max_length=10, choices=ROUNDING_METHODS, default="half_up")
+    round_before_sum = models.BooleanField(default=True)
+    apply_taxes_per_line = models.BooleanField(default=False)
+    transactions_count = models.PositiveIntegerField(default=0)
+    transactions_limit = models.PositiveIntegerField(default=1000)
+    # Only the digest is kept, so the key never sits in the database in clear text.
+    api_key_hash = models.CharField(max_length=64, unique=True)
+    faults = models.JSONField(default=dict, blank=True)
+    # Counts requests that went through fault injection: seed + counter drives random.Random.
+    fault_counter = models.PositiveBigIntegerField(default=0)
+    rate_window_start = models.FloatField(default=0)
+    rate_window_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.pk})"
+
+
+class SimContact(models.Model):
+    """A contact (client or provider) of an account."""
+
+    account = models.ForeignKey(SimAccount, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    email = models.CharField(max_length=200, blank=True, default="")
+    tin_value = models.CharField(max_length=40, blank=True, default="")
+    # Normalised TIN (upper case, no separators, no country prefix): the uniqueness key.
+    tin_key = models.CharField(max_length=40, blank=True, default="")
+    tin_scheme = models.CharField(max_length=4, blank=True, default="")
+    cin_value = models.CharField(max_length=40, blank=True, default="")
+    cin_scheme = models.CharField(max_length=4, blank=True, default="")
+    country = models.CharField(max_length=2, blank=True, default="")
+    address = models.CharField(max_length=300, blank=True, default="")
+    city = models.CharField(max_length=100, blank=True, default="")
+    postalcode = models.CharField(max_length=20, blank=True, default="")
+    province = models.CharField(max_length=100, blank=True, default="")
+    language = models.CharField(max_length=5, blank=True, default="")
+    currency = models.CharField(max_length=3, blank=True, default="")
+    is_client = models.BooleanField(default=True)
+    is_provider = models.BooleanField(default=False)
+    integration_code = models.CharField(max_length=100, blank=True, default="")
+    # Simulator extension: what happens to invoices sent to this contact (see docs/simulator.md).
+    scenario = models.CharField(max_length=40, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "tin_key"],
+                condition=~models.Q(tin_key=""),
+                name="b2brouter_sim_contact_unique_tin",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SimInvoice(models.Model):
+    """An issued invoice: the request as sent, the computed totals and the state."""
+
+    account = models.ForeignKey(SimAccount, on_delete=models.CASCADE, related_name="invoices")
+    contact = models.ForeignKey(SimContact, on_delete=models.PROTECT, related_name="invoices")
+    number = models.CharField(max_length=100)
+    date = models.DateField()
+    due_date = models.DateField(null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    is_credit_note = models.BooleanField(default=False)
+    # The request body exactly as accepted (merged over updates): returned by `as/original`.
+    request = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    # Computed by calculations.compute_totals, amounts as strings with the currency's decimals.
+    totals = models.JSONField(default=dict)
+    state = models.CharField(max_length=20, default="new")
+    errors = models.JSONField(default=list, blank=True)
+    refuse_reason = models.CharField(max_length=500, blank=True, default="")
+    # The states still to come after `send`, from the contact's scenario; emptied by mark_as.
+    pending_states = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField()
+    state_updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "number"], name="b2brouter_sim_invoice_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class SimEvent(models.Model):
+    """One state change of an invoice; its id is the webhook's `event_id`."""
+
+    invoice = models.ForeignKey(SimInvoice, on_delete=models.CASCADE, related_name="events")
+    state = models.CharField(max_length=20)
+    notes = models.CharField(max_length=500, blank=True, null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class SimWebhook(models.Model):
+    """An endpoint registered by an account to receive state changes."""
+
+    account = models.ForeignKey(SimAccount, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=500)
+    events = models.JSONField(default=list)
+    enabled = models.BooleanField(default=True)
+    signing_secret = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def wants(self, code: str) -> bool:
+        """Tell whether this endpoint subscribes to the event `code`."""
+        return self.enabled and (not self.events or code in self.events or "*" in self.events)
+
+
+class SimWebhookDelivery(models.Model):
+    """The delivery log of one event to one webhook, with its retries."""
+
+    webhook = models.ForeignKey(SimWebhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(SimEvent, on_delete=models.CASCADE, related_name="deliveries")
+    payload = models.TextField()
+    status = models.CharField(max_length=12, default="pending")  # pending, delivered, failed
+    attempts = models.PositiveIntegerField(default=0)
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]

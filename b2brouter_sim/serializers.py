@@ -1,0 +1,173 @@
+"""Turn simulator records into the API's JSON shapes (contract section 3).
+
+Amounts are JSON strings with exactly the currency's decimals ("1234.20", "1000" for JPY);
+percent, quantity and price are strings as the caller wrote them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from .models import SimAccount, SimContact, SimInvoice, SimWebhook, SimWebhookDelivery
+
+
+def timestamp(value: dt.datetime | None) -> str | None:
+    """Return an aware datetime as ISO 8601 in UTC with a Z."""
+    if value is None:
+        return None
+    return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def account(obj: SimAccount) -> dict[str, Any]:
+    """Serialise an account."""
+    return {
+        "id": obj.pk,
+        "name": obj.name,
+        "tin_value": obj.tin_value,
+        "tin_scheme": obj.tin_scheme,
+        "country": obj.country,
+        "currency": obj.currency,
+        "email": obj.email,
+        "rounding_method": obj.rounding_method,
+        "round_before_sum": obj.round_before_sum,
+        "apply_taxes_per_line": obj.apply_taxes_per_line,
+        "transactions_count": obj.transactions_count,
+        "transactions_limit": obj.transactions_limit,
+        "created_at": timestamp(obj.created_at),
+        "updated_at": timestamp(obj.updated_at),
+    }
+
+
+def contact(obj: SimContact) -> dict[str, Any]:
+    """Serialise a contact."""
+    return {
+        "id": obj.pk,
+        "name": obj.name,
+        "email": obj.email,
+        "tin_value": obj.tin_value,
+        "tin_scheme": obj.tin_scheme,
+        "cin_value": obj.cin_value,
+        "cin_scheme": obj.cin_scheme,
+        "country": obj.country,
+        "address": obj.address,
+        "city": obj.city,
+        "postalcode": obj.postalcode,
+        "province": obj.province,
+        "language": obj.language,
+        "currency": obj.currency,
+        "is_client": obj.is_client,
+        "is_provider": obj.is_provider,
+        "integration_code": obj.integration_code,
+        "scenario": obj.scenario,
+        "created_at": timestamp(obj.created_at),
+        "updated_at": timestamp(obj.updated_at),
+    }
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def invoice(obj: SimInvoice) -> dict[str, Any]:
+    """Serialise an invoice: request fields, computed totals, state and timestamps."""
+    req = obj.request
+    totals = obj.totals
+    line_amounts = totals.get("line_amounts", [])
+    lines = []
+    for i, line in enumerate(req.get("invoice_lines_attributes") or []):
+        lines.append(
+            {
+                "description": line.get("description", ""),
+                "quantity": _text(line.get("quantity")),
+                "price": _text(line.get("price")),
+                "base_quantity": _text(line.get("base_quantity", 1)),
+                "unit": line.get("unit"),
+                "amount": line_amounts[i] if i < len(line_amounts) else None,
+                "taxes": [
+                    {"name": t.get("name", "IVA"), "category": str(t.get("category") or "S").upper(),
+                     "percent": _text(t.get("percent")), "comment": t.get("comment")}
+                    for t in line.get("taxes_attributes") or []
+                ],
+                "allowance_charges": [_adjustment(a) for a in line.get("allowance_charges_attributes") or []],
+            }
+        )
+    adjustments = []
+    for i, item in enumerate(req.get("allowance_charges_attributes") or []):
+        entry = _adjustment(item)
+        amounts = totals.get("document_adjustments", [])
+        entry["computed_amount"] = amounts[i] if i < len(amounts) else None
+        adjustments.append(entry)
+    return {
+        "id": obj.pk,
+        "type": "IssuedInvoice",
+        "account_id": obj.account_id,
+        "number": obj.number,
+        "series_code": req.get("series_code"),
+        "state": obj.state,
+        "date": obj.date.isoformat(),
+        "due_date": obj.due_date.isoformat() if obj.due_date else None,
+        "currency": obj.currency,
+        "language": req.get("language"),
+        "is_credit_note": obj.is_credit_note,
+        "contact_id": obj.contact_id,
+        "contact": contact(obj.contact),
+        "invoice_lines": lines,
+        "allowance_charges": adjustments,
+        "payment_method": req.get("payment_method"),
+        "payment_method_text": req.get("payment_method_text"),
+        "bank_account": req.get("bank_account"),
+        "extra_info": req.get("extra_info"),
+        "file_reference": req.get("file_reference"),
+        "subtotal": totals["subtotal"],
+        "taxes": totals["taxes"],
+        "total": totals["total"],
+        "errors": list(obj.errors or []),
+        "refuse_reason": obj.refuse_reason or None,
+        "created_at": timestamp(obj.created_at),
+        "updated_at": timestamp(obj.updated_at),
+        "state_updated_at": timestamp(obj.state_updated_at),
+    }
+
+
+def _adjustment(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "allowance_charge_indicator": item.get("allowance_charge_indicator", "allowance"),
+        "percentage": _text(item.get("percentage")),
+        "amount": _text(item.get("amount")),
+        "reason": item.get("reason"),
+        "apply_taxes": item.get("apply_taxes", True) in (True, "true", "1", 1),
+    }
+
+
+def webhook(obj: SimWebhook, *, with_secret: bool = False, with_deliveries: bool = False) -> dict[str, Any]:
+    """Serialise a webhook endpoint; the secret only when just created."""
+    data: dict[str, Any] = {
+        "id": obj.pk,
+        "url": obj.url,
+        "events": obj.events,
+        "enabled": obj.enabled,
+        "created_at": timestamp(obj.created_at),
+        "updated_at": timestamp(obj.updated_at),
+    }
+    if with_secret:
+        data["signing_secret"] = obj.signing_secret
+    if with_deliveries:
+        data["deliveries"] = [delivery(d) for d in obj.deliveries.select_related("event").order_by("id")]
+    return data
+
+
+def delivery(obj: SimWebhookDelivery) -> dict[str, Any]:
+    """Serialise one entry of a webhook's delivery log."""
+    return {
+        "id": obj.pk,
+        "event_id": obj.event_id,
+        "invoice_id": obj.event.invoice_id,
+        "state": obj.event.state,
+        "status": obj.status,
+        "attempts": obj.attempts,
+        "status_code": obj.status_code,
+        "last_error": obj.last_error,
+        "next_attempt_at": timestamp(obj.next_attempt_at),
+        "delivered_at": timestamp(obj.delivered_at),
+    }

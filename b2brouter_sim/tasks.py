@@ -1,0 +1,50 @@
+"""Background work of the simulator: the recipient's state changes and webhook deliveries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from .models import SimInvoice
+
+
+def step_delay() -> float:
+    """Return the seconds between two simulated state changes (B2BROUTER_SIM_STEP_DELAY)."""
+    return float(getattr(settings, "B2BROUTER_SIM_STEP_DELAY", 2.0))
+
+
+def enqueue_later(task_obj: Any, *args: Any, delay: float | None = None) -> None:
+    """Enqueue a task to run after `delay` seconds when the backend can defer, else now."""
+    seconds = step_delay() if delay is None else delay
+    if seconds > 0 and task_obj.get_backend().supports_defer:
+        task_obj = task_obj.using(run_after=timezone.now() + dt.timedelta(seconds=seconds))
+    task_obj.enqueue(*args)
+
+
+@task()
+def advance_invoice(invoice_id: int, expected_state: str) -> str | None:
+    """Apply the next scenario state if the invoice is still where the task left it."""
+    from . import backend
+
+    with transaction.atomic():
+        invoice = SimInvoice.objects.select_for_update().select_related("contact", "account").filter(pk=invoice_id).first()
+        # A forced advance or a mark_as may have moved the invoice on meanwhile: then do nothing.
+        if invoice is None or invoice.state != expected_state or not invoice.pending_states:
+            return None
+        backend.advance(invoice)
+        backend.schedule_next(invoice)
+        return invoice.state
+
+
+@task()
+def deliver_webhook(delivery_id: int) -> str | None:
+    """Attempt one webhook delivery."""
+    from .webhooks import attempt_delivery
+
+    delivery = attempt_delivery(delivery_id)
+    return delivery.status if delivery else None

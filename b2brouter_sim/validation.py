@@ -1,0 +1,229 @@
+"""Check and parse request bodies like B2Brouter does, raising ValidationFailed with a `param`.
+
+The simulator's own checks: nothing here is shared with the app (IBANs come from python-stdnum,
+currencies from Babel, both third-party).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from babel.numbers import list_currencies
+from stdnum import iban as stdnum_iban
+
+from .calculations import AllowanceCharge, Line, Tax
+from .exceptions import BadRequest, ValidationFailed
+
+TAX_KEYS = {"name", "category", "percent", "comment"}
+CATEGORIES = {"S", "AA", "AAA", "H", "Z", "E", "AE", "K", "G", "O", "NS"}
+ZERO_RATE = {"Z", "E", "AE", "K", "G", "O", "NS"}
+TRANSFER_METHODS = {4, 58}
+PAYMENT_METHODS = {1, 2, 3, 4, 11, 13, 14, 19, 58, 59}
+ROUNDING_METHODS = {"half_up", "bankers", "truncate"}
+
+
+def normalise_tin(value: str) -> str:
+    """Return the comparable form of a TIN: upper case, no separators, no 2-letter country prefix."""
+    compact = re.sub(r"[\s.\-/]", "", value or "").upper()
+    if len(compact) > 2 and compact[:2].isalpha():
+        compact = compact[2:]
+    return compact
+
+
+def decimal(value: Any, param: str, *, required: bool = True, default: Decimal | None = None) -> Decimal:
+    """Parse a JSON number or numeric string into a Decimal, or raise ValidationFailed."""
+    if value is None or value == "":
+        if required:
+            raise ValidationFailed(f"{_label(param)} can't be blank", code="parameter_blank", param=param)
+        assert default is not None
+        return default
+    if isinstance(value, bool):
+        raise ValidationFailed(f"{_label(param)} is not a number", param=param)
+    try:
+        # JSON is parsed with parse_float=Decimal, so str() round-trips what the caller wrote.
+        result = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ValidationFailed(f"{_label(param)} is not a number", param=param) from None
+    if not result.is_finite():
+        raise ValidationFailed(f"{_label(param)} is not a number", param=param)
+    return result
+
+
+def date(value: Any, param: str, *, required: bool = False) -> dt.date | None:
+    """Parse an ISO date (YYYY-MM-DD), or raise ValidationFailed."""
+    if value in (None, ""):
+        if required:
+            raise ValidationFailed(f"{_label(param)} can't be blank", code="parameter_blank", param=param)
+        return None
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationFailed(f"{_label(param)} is not a valid date (YYYY-MM-DD)", param=param) from None
+
+
+def currency(value: Any, param: str = "currency") -> str:
+    """Check an ISO 4217 currency code and return it upper case."""
+    code = str(value or "").upper()
+    if code not in list_currencies():
+        raise ValidationFailed(f"Currency {value!r} is not a valid ISO 4217 code", code="parameter_inclusion", param=param)
+    return code
+
+
+def boolean(value: Any, param: str) -> bool:
+    """Parse a JSON boolean (or "true"/"false", 0/1), or raise ValidationFailed."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, str)) and str(value).lower() in {"1", "true", "0", "false"}:
+        return str(value).lower() in {"1", "true"}
+    raise ValidationFailed(f"{_label(param)} must be true or false", code="parameter_inclusion", param=param)
+
+
+def rounding_method(value: Any) -> str:
+    """Check a rounding method name."""
+    if value not in ROUNDING_METHODS:
+        raise ValidationFailed(
+            "Rounding method is not included in the list (half_up, bankers, truncate)",
+            code="parameter_inclusion",
+            param="rounding_method",
+        )
+    return str(value)
+
+
+def wrapped(body: Any, key: str) -> dict[str, Any]:
+    """Return body[key] when it is an object, or raise BadRequest."""
+    if not isinstance(body, dict) or not isinstance(body.get(key), dict):
+        raise BadRequest(f"The body must be a JSON object wrapped in {key!r}: {{\"{key}\": {{...}}}}", param=key)
+    return body[key]
+
+
+def _label(param: str) -> str:
+    leaf = re.split(r"[.\]\[]", param.rstrip("]"))[-1] or param
+    return leaf.replace("_", " ").capitalize()
+
+
+def parse_taxes(raw: Any, param: str) -> list[Tax]:
+    """Check a line's taxes_attributes: only name/category/percent/comment, zero rates, E comments."""
+    if raw in (None, ""):
+        return []
+    if not isinstance(raw, list):
+        raise ValidationFailed("Taxes must be a list", param=param)
+    taxes = []
+    for j, item in enumerate(raw):
+        p = f"{param}[{j}]"
+        if not isinstance(item, dict):
+            raise ValidationFailed("Each tax must be an object", param=p)
+        extra = sorted(set(item) - TAX_KEYS)
+        if extra:
+            raise ValidationFailed(
+                f"Unknown tax attribute {extra[0]!r}: taxes take only name, category, percent and comment",
+                param=f"{p}.{extra[0]}",
+            )
+        category = str(item.get("category") or "S").upper()
+        if category not in CATEGORIES:
+            raise ValidationFailed(
+                f"Category {category!r} is not included in the list ({', '.join(sorted(CATEGORIES))})",
+                code="parameter_inclusion",
+                param=f"{p}.category",
+            )
+        percent = decimal(item.get("percent"), f"{p}.percent")
+        if category in ZERO_RATE and percent != 0:
+            raise ValidationFailed(
+                f"Percent must be 0 for category {category}", code="parameter_inclusion", param=f"{p}.percent"
+            )
+        if category == "E" and not str(item.get("comment") or "").strip():
+            raise ValidationFailed(
+                "Comment can't be blank for an exempt (E) tax: give the exemption reason",
+                code="parameter_blank",
+                param=f"{p}.comment",
+            )
+        name = str(item.get("name") or "IVA")
+        taxes.append(Tax(name=name, category=category, percent=percent))
+    return taxes
+
+
+def parse_allowance_charges(raw: Any, param: str) -> list[AllowanceCharge]:
+    """Check allowance_charges_attributes (line or document level)."""
+    if raw in (None, ""):
+        return []
+    if not isinstance(raw, list):
+        raise ValidationFailed("Allowances and charges must be a list", param=param)
+    result = []
+    for j, item in enumerate(raw):
+        p = f"{param}[{j}]"
+        if not isinstance(item, dict):
+            raise ValidationFailed("Each allowance or charge must be an object", param=p)
+        indicator = item.get("allowance_charge_indicator", "allowance")
+        if indicator not in {"allowance", "charge"}:
+            raise ValidationFailed(
+                "Allowance charge indicator is not included in the list (allowance, charge)",
+                code="parameter_inclusion",
+                param=f"{p}.allowance_charge_indicator",
+            )
+        has_pct = item.get("percentage") not in (None, "")
+        has_amount = item.get("amount") not in (None, "")
+        if has_pct == has_amount:
+            raise ValidationFailed(
+                "Give exactly one of percentage or amount", code="parameter_blank", param=f"{p}.percentage"
+            )
+        result.append(
+            AllowanceCharge(
+                is_charge=indicator == "charge",
+                percentage=decimal(item["percentage"], f"{p}.percentage") if has_pct else None,
+                amount=decimal(item["amount"], f"{p}.amount") if has_amount else None,
+                apply_taxes=boolean(item.get("apply_taxes", True), f"{p}.apply_taxes"),
+                reason=str(item.get("reason") or ""),
+            )
+        )
+    return result
+
+
+def parse_lines(raw: Any) -> list[Line]:
+    """Check invoice_lines_attributes: at least one line, numbers, positive base quantity, taxes."""
+    param = "invoice_lines_attributes"
+    if not raw:
+        raise ValidationFailed("Invoice lines can't be blank", code="parameter_blank", param=param)
+    if not isinstance(raw, list):
+        raise ValidationFailed("Invoice lines must be a list", param=param)
+    lines = []
+    for i, item in enumerate(raw):
+        p = f"{param}[{i}]"
+        if not isinstance(item, dict):
+            raise ValidationFailed("Each invoice line must be an object", param=p)
+        base_quantity = decimal(item.get("base_quantity"), f"{p}.base_quantity", required=False, default=Decimal(1))
+        if base_quantity <= 0:
+            raise ValidationFailed("Base quantity must be greater than 0", param=f"{p}.base_quantity")
+        lines.append(
+            Line(
+                quantity=decimal(item.get("quantity"), f"{p}.quantity"),
+                price=decimal(item.get("price"), f"{p}.price"),
+                base_quantity=base_quantity,
+                taxes=parse_taxes(item.get("taxes_attributes"), f"{p}.taxes_attributes"),
+                allowance_charges=parse_allowance_charges(
+                    item.get("allowance_charges_attributes"), f"{p}.allowance_charges_attributes"
+                ),
+            )
+        )
+    return lines
+
+
+def check_payment(data: dict[str, Any]) -> None:
+    """Check the payment method and, for transfers, the IBAN in bank_account."""
+    method = data.get("payment_method")
+    if method in (None, ""):
+        return
+    try:
+        code = int(method)
+    except (TypeError, ValueError):
+        code = -1
+    if code not in PAYMENT_METHODS:
+        raise ValidationFailed(
+            "Payment method is not included in the list", code="parameter_inclusion", param="payment_method"
+        )
+    if code in TRANSFER_METHODS:
+        account = data.get("bank_account")
+        iban = account.get("iban") if isinstance(account, dict) else None
+        if not iban or not stdnum_iban.is_valid(str(iban)):
+            raise ValidationFailed("Validation failed: Iban is invalid", param="bank_account.iban")

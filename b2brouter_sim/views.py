@@ -1,0 +1,328 @@
+"""Thin HTTP views of the simulated API: parse the request, call the backend, serialise.
+
+Every response, errors included, carries X-B2B-API-Request-Id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from . import backend, documents, faults, serializers
+from . import validation as v
+from .exceptions import BadRequest, InjectedServerError, MethodNotAllowed, NotFound, SimError
+from .models import SimAccount, SimInvoice, SimWebhook
+from .webhooks import create_webhook
+
+logger = logging.getLogger(__name__)
+
+REQUEST_ID_HEADER = "X-B2B-API-Request-Id"
+FAULT_HEADER = "X-Sim-Fault"
+OPENAPI_PATH = Path(__file__).with_name("openapi.yaml")
+
+Handler = Callable[..., HttpResponse]
+
+
+class SimulatedConnectionDrop(ConnectionResetError):
+    """Raised while streaming a response to drop the connection after the first bytes."""
+
+
+def body_of(request: HttpRequest) -> Any:
+    """Parse the JSON body with numbers as Decimal (never float); an empty body is {}."""
+    if not request.body:
+        return {}
+    try:
+        return json.loads(request.body, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The body is not valid JSON") from None
+
+
+def ok(data: dict[str, Any], status: int = 200) -> JsonResponse:
+    """Return a JSON response."""
+    return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def listing(request: HttpRequest, key: str, qs: QuerySet[Any], serialise: Callable[[Any], dict[str, Any]]) -> JsonResponse:
+    """Return one page of `qs` as {key: [...], "meta": {total_count, offset, limit}}."""
+    offset, limit = backend.page(request.GET.dict())
+    total = qs.count()
+    items = [serialise(obj) for obj in qs[offset : offset + limit]]
+    return ok({key: items, "meta": {"total_count": total, "offset": offset, "limit": limit}})
+
+
+def _withhold(response: HttpResponse, decision: faults.Decision) -> HttpResponse:
+    response[FAULT_HEADER] = "no-answer"
+    # The work is committed; the caller times out waiting (over a socket) or sees the header (in-process).
+    time.sleep(decision.delay)
+    return response
+
+
+def _drop(response: HttpResponse) -> HttpResponse:
+    content = response.content
+    half = content[: max(1, len(content) // 2)]
+
+    def chunks() -> Iterator[bytes]:
+        yield half
+        raise SimulatedConnectionDrop("Simulated connection drop after the first bytes of the answer")
+
+    streaming = StreamingHttpResponse(chunks(), status=response.status_code, content_type=response["Content-Type"])
+    # Promise the full length so a client over a socket notices the body was cut short.
+    streaming["Content-Length"] = str(len(content))
+    streaming[FAULT_HEADER] = "drop"
+    return streaming
+
+
+def endpoint(kind: str = "api", **handlers: Handler) -> Callable[..., HttpResponse]:
+    """Build a view dispatching on the HTTP method; `kind` is api (versioned, keyed, faulted) or control."""
+
+    @csrf_exempt
+    def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        request_id = "req_" + uuid.uuid4().hex
+        decision = faults.Decision()
+        try:
+            handler = handlers.get(request.method or "GET")
+            if handler is None:
+                raise MethodNotAllowed(f"{request.method} is not allowed here; use {', '.join(handlers)}")
+            if kind == "api":
+                backend.check_version(request.headers.get("X-B2B-API-Version"))
+                account = backend.authenticate(request.headers.get("X-B2B-API-Key"))
+                decision = faults.before_request(account)
+                with transaction.atomic():
+                    response = handler(request, account, **kwargs)
+            else:
+                with transaction.atomic():
+                    response = handler(request, **kwargs)
+        except SimError as error:
+            response = error.to_response()
+        except Exception:
+            logger.exception("Simulator error on %s %s (request %s)", request.method, request.path, request_id)
+            response = InjectedServerError("Internal simulator error", code="internal_error").to_response()
+        response[REQUEST_ID_HEADER] = request_id
+        if decision.no_answer and response.status_code < 400:
+            if decision.mode == "drop":
+                return _drop(response)
+            return _withhold(response, decision)
+        return response
+
+    return view
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+def list_accounts(request: HttpRequest, account: SimAccount) -> HttpResponse:
+    """List the accounts the key can see: its own."""
+    return listing(request, "accounts", SimAccount.objects.filter(pk=account.pk), serializers.account)
+
+
+def get_account(request: HttpRequest, account: SimAccount, account_id: int) -> HttpResponse:
+    return ok({"account": serializers.account(backend.get_account(account, account_id))})
+
+
+def update_account(request: HttpRequest, account: SimAccount, account_id: int) -> HttpResponse:
+    target = backend.get_account(account, account_id)
+    data = v.wrapped(body_of(request), "account")
+    return ok({"account": serializers.account(backend.update_account(target, data))})
+
+
+# --- contacts -------------------------------------------------------------------------------
+
+
+def list_contacts(request: HttpRequest, account: SimAccount, account_id: int) -> HttpResponse:
+    target = backend.get_account(account, account_id)
+    return listing(request, "contacts", backend.list_contacts(target, request.GET.dict()), serializers.contact)
+
+
+def create_contact(request: HttpRequest, account: SimAccount, account_id: int) -> HttpResponse:
+    target = backend.get_account(account, account_id)
+    data = v.wrapped(body_of(request), "contact")
+    return ok({"contact": serializers.contact(backend.create_contact(target, data))}, status=201)
+
+
+def get_contact(request: HttpRequest, account: SimAccount, contact_id: int) -> HttpResponse:
+    return ok({"contact": serializers.contact(backend.get_contact(account, contact_id))})
+
+
+def update_contact(request: HttpRequest, account: SimAccount, contact_id: int) -> HttpResponse:
+    contact = backend.get_contact(account, contact_id)
+    data = v.wrapped(body_of(request), "contact")
+    return ok({"contact": serializers.contact(backend.update_contact(contact, data))})
+
+
+def delete_contact(request: HttpRequest, account: SimAccount, contact_id: int) -> HttpResponse:
+    contact = backend.get_contact(account, contact_id)
+    data = serializers.contact(contact)
+    backend.delete_contact(contact)
+    return ok({"contact": data})
+
+
+# --- invoices -------------------------------------------------------------------------------
+
+
+def list_invoices(request: HttpRequest, account: SimAccount, account_id: int) -> HttpResponse:
+    target = backend.get_account(account, account_id)
+    return listing(request, "invoices", backend.list_invoices(target, request.GET.dict()), serializers.invoice)
+
+
+def create_invoice(request: HttpRequest, account: SimAccount, account_id: int) -> HttpResponse:
+    target = backend.get_account(account, account_id)
+    body = body_of(request)
+    data = v.wrapped(body, "invoice")
+    send = v.boolean(body.get("send_after_import", False), "send_after_import")
+    invoice = backend.create_invoice(target, data, send_after_import=send)
+    return ok({"invoice": serializers.invoice(_fresh(invoice))}, status=201)
+
+
+def _fresh(invoice: SimInvoice) -> SimInvoice:
+    # An immediate task backend may have moved the invoice on while we held a stale copy.
+    return SimInvoice.objects.select_related("contact", "account").get(pk=invoice.pk)
+
+
+def get_invoice(request: HttpRequest, account: SimAccount, invoice_id: int) -> HttpResponse:
+    return ok({"invoice": serializers.invoice(backend.get_invoice(account, invoice_id))})
+
+
+def update_invoice(request: HttpRequest, account: SimAccount, invoice_id: int) -> HttpResponse:
+    invoice = backend.get_invoice(account, invoice_id)
+    data = v.wrapped(body_of(request), "invoice")
+    return ok({"invoice": serializers.invoice(backend.update_invoice(invoice, data))})
+
+
+def delete_invoice(request: HttpRequest, account: SimAccount, invoice_id: int) -> HttpResponse:
+    invoice = backend.get_invoice(account, invoice_id)
+    data = serializers.invoice(invoice)
+    backend.delete_invoice(invoice)
+    return ok({"invoice": data})
+
+
+def validate_invoice(request: HttpRequest, account: SimAccount, invoice_id: int) -> HttpResponse:
+    invoice = backend.get_invoice(account, invoice_id)
+    problems = backend.validate_invoice(invoice)
+    return ok({"invoice": serializers.invoice(invoice), "valid": not problems, "errors": problems})
+
+
+def send_invoice(request: HttpRequest, account: SimAccount, invoice_id: int) -> HttpResponse:
+    invoice = backend.get_invoice(account, invoice_id)
+    backend.send_invoice(invoice)
+    return ok({"invoice": serializers.invoice(_fresh(invoice))})
+
+
+def mark_as(request: HttpRequest, account: SimAccount, invoice_id: int) -> HttpResponse:
+    invoice = backend.get_invoice(account, invoice_id)
+    body = body_of(request)
+    if isinstance(body, dict) and isinstance(body.get("invoice"), dict):
+        body = body["invoice"]
+    if not isinstance(body, dict) or not body.get("state"):
+        raise v.ValidationFailed("State can't be blank", code="parameter_blank", param="state")
+    reason = body.get("reason") or body.get("refuse_reason")
+    backend.mark_as(invoice, body["state"], str(reason) if reason else None)
+    return ok({"invoice": serializers.invoice(_fresh(invoice))})
+
+
+def download(request: HttpRequest, account: SimAccount, invoice_id: int, document_type: str) -> HttpResponse:
+    invoice = backend.get_invoice(account, invoice_id)
+    content, content_type, filename = documents.render(invoice, document_type)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+# --- webhooks -------------------------------------------------------------------------------
+
+
+def list_webhooks(request: HttpRequest, account: SimAccount) -> HttpResponse:
+    return listing(request, "web_hooks", SimWebhook.objects.filter(account=account), serializers.webhook)
+
+
+def create_webhook_view(request: HttpRequest, account: SimAccount) -> HttpResponse:
+    hook = create_webhook(account, v.wrapped(body_of(request), "web_hook"))
+    return ok({"web_hook": serializers.webhook(hook, with_secret=True)}, status=201)
+
+
+def _webhook(account: SimAccount, hook_id: int) -> SimWebhook:
+    hook = SimWebhook.objects.filter(account=account, pk=hook_id).first()
+    if hook is None:
+        raise NotFound("Web hook not found")
+    return hook
+
+
+def get_webhook(request: HttpRequest, account: SimAccount, hook_id: int) -> HttpResponse:
+    return ok({"web_hook": serializers.webhook(_webhook(account, hook_id), with_deliveries=True)})
+
+
+def delete_webhook(request: HttpRequest, account: SimAccount, hook_id: int) -> HttpResponse:
+    hook = _webhook(account, hook_id)
+    data = serializers.webhook(hook)
+    hook.delete()
+    return ok({"web_hook": data})
+
+
+# --- control surface ------------------------------------------------------------------------
+
+
+def control_create_account(request: HttpRequest) -> HttpResponse:
+    """Create an account and return it with its API key."""
+    body = body_of(request)
+    if not isinstance(body, dict):
+        raise BadRequest("The body must be a JSON object")
+    data = body["account"] if isinstance(body.get("account"), dict) else body
+    account, key = backend.create_account(**account_options(data))
+    return ok({"account": serializers.account(account), "api_key": key}, status=201)
+
+
+def account_options(data: dict[str, Any]) -> dict[str, Any]:
+    """Pick and check the options of a new account from a JSON object."""
+    options: dict[str, Any] = {}
+    for name in ("name", "tin_value", "country", "currency", "email", "rounding_method"):
+        if data.get(name) not in (None, ""):
+            options[name] = str(data[name])
+    for flag in ("round_before_sum", "apply_taxes_per_line"):
+        if flag in data:
+            options[flag] = v.boolean(data[flag], flag)
+    return options
+
+
+def _control_account(request: HttpRequest, account_id: int) -> SimAccount:
+    account = backend.authenticate(request.headers.get("X-B2B-API-Key"))
+    return backend.get_account(account, account_id)
+
+
+def control_get_faults(request: HttpRequest, account_id: int) -> HttpResponse:
+    return ok({"faults": faults.current(_control_account(request, account_id))})
+
+
+def control_set_faults(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _control_account(request, account_id)
+    body = body_of(request)
+    data = body["faults"] if isinstance(body, dict) and isinstance(body.get("faults"), dict) else body
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON object of faults")
+    return ok({"faults": faults.set_faults(account, data)})
+
+
+def control_advance(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    invoice = SimInvoice.objects.select_for_update().select_related("contact", "account").filter(pk=invoice_id).first()
+    if invoice is None:
+        raise NotFound("Invoice not found")
+    backend.advance(invoice)
+    backend.schedule_next(invoice)
+    return ok({"invoice": serializers.invoice(_fresh(invoice))})
+
+
+def openapi(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(OPENAPI_PATH.read_bytes(), content_type="application/yaml; charset=utf-8")
+
+
+def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    raise NotFound(f"No simulated endpoint at {request.path}")
