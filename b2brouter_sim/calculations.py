@@ -92,7 +92,8 @@ def rounder(currency: str, rounding_method: str):  # type: ignore[no-untyped-def
     mode = ROUNDINGS[rounding_method]
 
     def R(value: Decimal) -> Decimal:
-        return value.quantize(quantum, rounding=mode)
+        # Adding zero turns a rounded -0.00 into 0.00, which is what an API should print.
+        return value.quantize(quantum, rounding=mode) + 0
 
     return R
 
