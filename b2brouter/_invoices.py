@@ -1,0 +1,110 @@
+"""``client.invoices``: issue, list, read, change, send and download invoices."""
+
+from __future__ import annotations
+
+from typing import Any, Unpack, cast
+
+from ._base import Service, resource_path, unwrap
+from ._money import with_decimals
+from ._pagination import MAX_PAGE_SIZE, ListPage
+from ._types import (
+    AccountId,
+    DocumentType,
+    Invoice,
+    InvoiceListParams,
+    InvoiceParams,
+    InvoiceValidation,
+    MarkAsState,
+    ResourceId,
+)
+
+
+def _invoice(data: dict[str, Any]) -> Invoice:
+    return cast(Invoice, with_decimals(data))
+
+
+def _accept_for(document_type: str) -> str:
+    # As B2Brouter's own SDK does: documents are not JSON, so ask for what they are.
+    if document_type.startswith("pdf"):
+        return "application/pdf"
+    if document_type.startswith("xml"):
+        return "application/xml"
+    return "*/*"
+
+
+class InvoicesService(Service):
+    """Everything about an account's issued invoices."""
+
+    def create(self, account: AccountId, invoice: InvoiceParams, *, send_after_import: bool = False) -> Invoice:
+        """Create an invoice (``POST /accounts/{account}/invoices``); unsent unless asked.
+
+        A POST is never retried once it may have reached B2Brouter: on an error with
+        ``maybe_applied`` look the invoice up with :meth:`find_by_number` before trying again.
+        """
+        body = self._client.request(
+            "POST",
+            resource_path("/accounts/{}/invoices", account),
+            json={"invoice": invoice, "send_after_import": send_after_import},
+        )
+        return _invoice(unwrap(body, "invoice"))
+
+    def list(self, account: AccountId, **filters: Unpack[InvoiceListParams]) -> ListPage[Invoice]:
+        """List an account's invoices (``GET /accounts/{account}/invoices``).
+
+        Filters: ``number`` (exact), ``date_from``/``date_to``, ``due_date_from``/``due_date_to``,
+        ``type``, state flags (``new``, ``sending``, ``sent``, ``error``, ``refused``,
+        ``accepted``, ``registered``, ``closed``, ``allegedly_paid``), ``query``,
+        ``updated_at_from``, ``offset``, ``limit`` (at most 500).
+        """
+        return self._list(resource_path("/accounts/{}/invoices", account), "invoices", filters, _invoice)
+
+    def find_by_number(self, account: AccountId, number: str) -> Invoice | None:
+        """Return the account's invoice numbered exactly ``number``, or None.
+
+        Invoice numbers are unique per account, so this is how to learn whether a create
+        that failed with ``maybe_applied`` went through.
+        """
+        for invoice in self.list(account, number=number, limit=MAX_PAGE_SIZE):
+            if invoice.get("number") == number:
+                return invoice
+        return None
+
+    def retrieve(self, invoice_id: ResourceId) -> Invoice:
+        """Read an invoice (``GET /invoices/{id}``)."""
+        return _invoice(unwrap(self._client.request("GET", resource_path("/invoices/{}", invoice_id)), "invoice"))
+
+    def update(self, invoice_id: ResourceId, changes: InvoiceParams) -> Invoice:
+        """Change an invoice in state ``new`` or ``error`` (``PUT /invoices/{id}``); else 409."""
+        body = self._client.request("PUT", resource_path("/invoices/{}", invoice_id), json={"invoice": changes})
+        return _invoice(unwrap(body, "invoice"))
+
+    def delete(self, invoice_id: ResourceId) -> None:
+        """Delete an invoice in state ``new`` or ``error`` (``DELETE /invoices/{id}``); else 409."""
+        self._client.request("DELETE", resource_path("/invoices/{}", invoice_id))
+
+    def validate(self, invoice_id: ResourceId) -> InvoiceValidation:
+        """Check an invoice against its e-invoice format (``GET /invoices/{id}/validate``)."""
+        body = self._client.request("GET", resource_path("/invoices/{}/validate", invoice_id))
+        return cast(InvoiceValidation, with_decimals(body) if isinstance(body, dict) else {})
+
+    def send(self, invoice_id: ResourceId) -> Invoice:
+        """Send an invoice (``POST /invoices/send_invoice/{id}``).
+
+        Return the invoice when B2Brouter answers with it (its state then reads ``sending`` or
+        ``sent``); other answers are returned as they are, and an empty one as ``{}``.
+        """
+        body = self._client.request("POST", resource_path("/invoices/send_invoice/{}", invoice_id))
+        return _invoice(unwrap(body, "invoice"))
+
+    def mark_as(self, invoice_id: ResourceId, state: MarkAsState) -> Invoice:
+        """Change an invoice's state (``POST /invoices/{id}/mark_as``), e.g. to ``paid``."""
+        body = self._client.request("POST", resource_path("/invoices/{}/mark_as", invoice_id), json={"state": state})
+        return _invoice(unwrap(body, "invoice"))
+
+    def download(self, invoice_id: ResourceId, document_type: DocumentType | str) -> bytes:
+        """Download a document of an invoice (``GET /invoices/{id}/as/{document_type}``).
+
+        Types: ``pdf.invoice``, ``xml.ubl.invoice.bis3``, ``xml.facturae.3.2.2``, ``original``.
+        """
+        path = resource_path("/invoices/{}/as/{}", invoice_id, document_type)
+        return self._client._download(path, accept=_accept_for(str(document_type)))

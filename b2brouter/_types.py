@@ -1,0 +1,333 @@
+"""Typed shapes of what the client sends and receives.
+
+Responses are plain dicts described by ``TypedDict`` classes (``total=False``: B2Brouter may
+omit a field, and fields it adds later are kept, untyped). Amounts, rates and quantities are
+``Decimal``. Dates and timestamps stay ISO 8601 strings, as the API sends them.
+
+Request ``...Params`` accept amounts as ``Decimal``, ``int`` or ``str``; the client writes them
+as exact JSON numbers (see :mod:`b2brouter._money`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal, TypeAlias, TypedDict
+
+__all__ = [
+    "Account",
+    "AccountId",
+    "AccountListParams",
+    "AccountParams",
+    "AllowanceCharge",
+    "AllowanceChargeParams",
+    "Amount",
+    "BankAccount",
+    "Contact",
+    "ContactListParams",
+    "ContactParams",
+    "DocumentType",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceLineParams",
+    "InvoiceListParams",
+    "InvoiceParams",
+    "InvoiceState",
+    "InvoiceValidation",
+    "MarkAsState",
+    "ResourceId",
+    "Tax",
+    "TaxBreakdown",
+    "TaxParams",
+    "WebhookEvent",
+    "WebhookEventData",
+]
+
+#: An account is addressed by its numeric id (or the identifier string B2Brouter shows).
+AccountId: TypeAlias = int | str
+#: Contacts and invoices are addressed by their numeric id.
+ResourceId: TypeAlias = int | str
+#: An amount in a request: never float, so no binary rounding can slip in.
+Amount: TypeAlias = Decimal | int | str
+DateLike: TypeAlias = dt.date | str
+
+InvoiceState = Literal[
+    "new", "sending", "sent", "registered", "accepted", "refused", "paid", "closed", "error"
+]
+MarkAsState = Literal["sent", "accepted", "refused", "paid", "closed", "registered"]
+DocumentType = Literal["pdf.invoice", "xml.ubl.invoice.bis3", "xml.facturae.3.2.2", "original"]
+
+
+# Accounts -------------------------------------------------------------------------------------
+
+
+class Account(TypedDict, total=False):
+    """A B2Brouter account (the issuing company)."""
+
+    id: int
+    name: str
+    tin_value: str
+    tin_scheme: str
+    country: str
+    currency: str
+    email: str
+    rounding_method: str  # "half_up", "bankers" or "truncate"
+    round_before_sum: bool
+    apply_taxes_per_line: bool
+    transactions_count: int
+    transactions_limit: int | None
+    created_at: str
+    updated_at: str
+
+
+class AccountParams(TypedDict, total=False):
+    """Writable account fields for ``accounts.update`` (``tin_value`` cannot change)."""
+
+    name: str
+    email: str
+    country: str
+    currency: str
+    rounding_method: str
+    round_before_sum: bool
+    apply_taxes_per_line: bool
+
+
+class AccountListParams(TypedDict, total=False):
+    """Filters of ``accounts.list``."""
+
+    offset: int
+    limit: int
+
+
+# Contacts -------------------------------------------------------------------------------------
+
+
+class ContactParams(TypedDict, total=False):
+    """Fields of a contact to create or update (also an invoice's inline ``contact``)."""
+
+    name: str
+    email: str
+    tin_value: str
+    tin_scheme: str  # zero-padded, e.g. "9920" Spanish VAT
+    cin_value: str
+    cin_scheme: str
+    country: str
+    address: str
+    city: str
+    postalcode: str
+    province: str
+    language: str
+    currency: str
+    is_client: bool
+    is_provider: bool
+    integration_code: str
+
+
+class Contact(ContactParams, total=False):
+    """A contact (customer or provider) of an account."""
+
+    id: int
+    created_at: str
+    updated_at: str
+
+
+class ContactListParams(TypedDict, total=False):
+    """Filters of ``contacts.list``; ``name`` also matches the contact's tax code."""
+
+    name: str
+    is_client: bool
+    is_provider: bool
+    integration_code: str
+    offset: int
+    limit: int
+
+
+# Invoices -------------------------------------------------------------------------------------
+
+
+class TaxParams(TypedDict, total=False):
+    """A tax of a line: only these four fields are accepted (no amount, no base)."""
+
+    name: str
+    category: str  # S, AA, AAA, H, Z, E, AE, K, G, O, NS
+    percent: Amount  # negative for withholdings (IRPF)
+    comment: str  # the exemption reason for category E
+
+
+class Tax(TypedDict, total=False):
+    """A tax of a line, as answered."""
+
+    name: str
+    category: str
+    percent: Decimal
+    comment: str | None
+
+
+class AllowanceChargeParams(TypedDict, total=False):
+    """A discount or charge on a line or on the whole invoice: a ``percentage`` or an ``amount``."""
+
+    allowance_charge_indicator: Literal["allowance", "charge"]
+    percentage: Amount
+    amount: Amount
+    reason: str
+    apply_taxes: bool
+
+
+class AllowanceCharge(TypedDict, total=False):
+    """A discount or charge, as answered."""
+
+    allowance_charge_indicator: str
+    percentage: Decimal | None
+    amount: Decimal | None
+    reason: str | None
+    apply_taxes: bool
+
+
+class InvoiceLineParams(TypedDict, total=False):
+    """A line of an invoice to create or update. Line base = quantity x price / base_quantity."""
+
+    id: int
+    description: str
+    quantity: Amount
+    price: Amount
+    base_quantity: Amount
+    unit: str | int
+    taxes_attributes: list[TaxParams]
+    allowance_charges_attributes: list[AllowanceChargeParams]
+
+
+class InvoiceLine(TypedDict, total=False):
+    """A line of an invoice, as answered."""
+
+    id: int
+    description: str
+    quantity: Decimal
+    price: Decimal
+    base_quantity: Decimal
+    unit: str | int
+    amount: Decimal
+    taxes: list[Tax]
+    allowance_charges: list[AllowanceCharge]
+
+
+class BankAccount(TypedDict, total=False):
+    """Where a credit transfer is paid: ``{"type": "iban", "iban": ..., "bic": ...}``."""
+
+    type: str
+    iban: str
+    bic: str
+
+
+class InvoiceParams(TypedDict, total=False):
+    """An invoice to create or update. Give ``contact_id`` or an inline ``contact``."""
+
+    number: str
+    series_code: str
+    date: DateLike
+    due_date: DateLike
+    currency: str
+    language: str
+    contact_id: int
+    contact: ContactParams
+    invoice_lines_attributes: list[InvoiceLineParams]
+    allowance_charges_attributes: list[AllowanceChargeParams]
+    payment_method: int
+    payment_method_text: str
+    bank_account: BankAccount
+    contact_iban: str
+    extra_info: str
+    file_reference: str
+    is_credit_note: bool
+
+
+class TaxBreakdown(TypedDict, total=False):
+    """One tax group of an invoice: its base and amount, as B2Brouter computed them."""
+
+    name: str
+    category: str
+    percent: Decimal
+    base: Decimal
+    amount: Decimal
+
+
+class Invoice(TypedDict, total=False):
+    """An invoice, as answered. ``subtotal`` excludes taxes; ``total`` includes them."""
+
+    id: int
+    number: str
+    series_code: str | None
+    state: str  # see InvoiceState
+    date: str
+    due_date: str | None
+    currency: str
+    language: str
+    contact_id: int
+    contact: Contact
+    invoice_lines: list[InvoiceLine]
+    allowance_charges: list[AllowanceCharge]
+    subtotal: Decimal
+    taxes: list[TaxBreakdown]
+    total: Decimal
+    payment_method: int
+    payment_method_text: str | None
+    bank_account: BankAccount | None
+    extra_info: str | None
+    file_reference: str | None
+    is_credit_note: bool
+    errors: list[str]
+    refuse_reason: str | None
+    created_at: str
+    updated_at: str
+    state_updated_at: str | None
+
+
+class InvoiceValidation(TypedDict, total=False):
+    """The answer of ``invoices.validate``: ``valid``, every problem in ``errors``, and the invoice."""
+
+    valid: bool
+    errors: list[str]
+    invoice: Invoice
+
+
+class InvoiceListParams(TypedDict, total=False):
+    """Filters of ``invoices.list``. State flags select invoices in that state when true."""
+
+    offset: int
+    limit: int
+    number: str
+    date_from: DateLike
+    date_to: DateLike
+    due_date_from: DateLike
+    due_date_to: DateLike
+    type: str
+    new: bool
+    sending: bool
+    sent: bool
+    error: bool
+    refused: bool
+    accepted: bool
+    registered: bool
+    closed: bool
+    allegedly_paid: bool
+    query: str  # e.g. "tin_value=ESB12345678"
+    updated_at_from: dt.datetime | str  # ISO 8601; the simulator's incremental-sync filter
+
+
+# Webhooks -------------------------------------------------------------------------------------
+
+
+class WebhookEventData(TypedDict, total=False):
+    """The ``data`` of a webhook event."""
+
+    invoice_id: int
+    event_id: int
+    state: str
+    notes: str | None
+
+
+class WebhookEvent(TypedDict, total=False):
+    """A webhook event, e.g. ``issued_invoice.state_change``; ``triggered_at`` is a Unix time."""
+
+    code: str
+    triggered_at: int
+    data: WebhookEventData
