@@ -16,18 +16,18 @@ from typing import Any
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from b2brouter import B2BRouter
+from b2brouter import (
+    PRODUCTION_BASE_URL,
+    PRODUCTION_WEB_URL,
+    STAGING_BASE_URL,
+    STAGING_WEB_URL,
+    B2BRouter,
+)
 
 from .models import B2BrouterIntegration, Environment
 
-API_BASES = {
-    Environment.PRODUCTION: "https://api.b2brouter.net",
-    Environment.STAGING: "https://api-staging.b2brouter.net",
-}
-WEB_BASES = {
-    Environment.PRODUCTION: "https://app.b2brouter.net",
-    Environment.STAGING: "https://app-staging.b2brouter.net",
-}
+API_BASES = {Environment.PRODUCTION: PRODUCTION_BASE_URL, Environment.STAGING: STAGING_BASE_URL}
+WEB_BASES = {Environment.PRODUCTION: PRODUCTION_WEB_URL, Environment.STAGING: STAGING_WEB_URL}
 # Invoice lookups by number never need more than a handful of rows; the cap bounds a bad filter.
 MAX_LIST_ROWS = 200
 
@@ -109,6 +109,15 @@ class Remote:
         self.environment = environment
         self.account_id = account_id
         self.client = build_client(api_key=api_key, environment=environment)
+
+    def __del__(self) -> None:
+        # Release the connection pool with the object; a Remote lives for one request.
+        client = getattr(self, "client", None)
+        if client is not None:
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001 (closing at collection must never raise)
+                pass
 
     @classmethod
     def for_integration(cls, integration: B2BrouterIntegration) -> "Remote":

@@ -1,4 +1,23 @@
 from django.urls import path
 
+from . import views
+
 app_name = "einvoicing"
-urlpatterns: list = []
+urlpatterns = [
+    path("settings/integrations/b2brouter/", views.settings_page, name="settings"),
+    path("settings/integrations/b2brouter/check/", views.settings_check, name="settings_check"),
+    path("settings/integrations/b2brouter/apply/", views.settings_apply, name="settings_apply"),
+    path("invoices/<int:pk>/b2brouter/", views.invoice_page, name="invoice"),
+    path("invoices/<int:pk>/b2brouter/create/", views.invoice_create, name="invoice_create"),
+    path("invoices/<int:pk>/b2brouter/reconcile/", views.invoice_reconcile, name="invoice_reconcile"),
+    path("invoices/<int:pk>/b2brouter/refresh/", views.invoice_refresh, name="invoice_refresh"),
+    path("invoices/<int:pk>/b2brouter/send/", views.invoice_send, name="invoice_send"),
+    path("invoices/<int:pk>/b2brouter/unlink/", views.invoice_unlink, name="invoice_unlink"),
+    path("invoices/<int:pk>/b2brouter/recreate/", views.invoice_recreate, name="invoice_recreate"),
+    path("invoices/<int:pk>/b2brouter/link/", views.invoice_link, name="invoice_link"),
+    path("invoices/<int:pk>/b2brouter/download/<str:kind>/", views.invoice_download, name="invoice_download"),
+    path("clients/<int:pk>/b2brouter/match/", views.client_match, name="client_match"),
+    path("clients/<int:pk>/b2brouter/contact/", views.client_create_contact, name="client_create_contact"),
+    path("clients/<int:pk>/b2brouter/forget/", views.client_forget_contact, name="client_forget_contact"),
+    path("clients/<int:pk>/b2brouter/contacts/", views.client_choose_contact, name="client_choose_contact"),
+]

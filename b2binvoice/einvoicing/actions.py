@@ -1,0 +1,720 @@
+"""The functions that change the integration's state: settings, contacts, create, link, send, unlink."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+import b2brouter
+
+from . import events
+from .comparison import Comparison, compare, link_figures
+from .errors import describe
+from .mapping import contact_payload, invoice_payload
+from .models import REQUIRED_CALCULATION_SETTINGS, B2BrouterIntegration, InvoiceLink, LinkStatus
+from .readiness import check_readiness, store_contact
+from .remote import Remote, api_base_url, to_decimal
+
+
+@dataclass
+class Result:
+    """What an action did, as the user is told: level, our text, B2Brouter's words and request id."""
+
+    level: str
+    text: str
+    remote_message: str = ""
+    request_id: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.level in ("success", "info")
+
+    def as_dict(self) -> dict[str, str]:
+        return {"level": self.level, "text": str(self.text), "remote_message": self.remote_message,
+                "request_id": self.request_id}
+
+
+def _error(text: str, exc: Exception | None = None) -> Result:
+    if exc is None:
+        return Result("error", text)
+    described = describe(exc)
+    return Result("error", f"{text} {described.text}".strip(), described.remote_message, described.request_id)
+
+
+def get_integration(company: Any) -> B2BrouterIntegration | None:
+    """Return the company's integration settings, or None when never configured."""
+    return B2BrouterIntegration.objects.filter(company=company).first()
+
+
+# --- Settings ---------------------------------------------------------------------------------
+
+
+def _store_account(integration: B2BrouterIntegration, account: dict[str, Any]) -> None:
+    """Copy what the account says into the integration (not saved)."""
+    integration.account_name = str(account.get("name") or "")[:255]
+    integration.account_tin = str(account.get("tin_value") or "")[:64]
+    integration.rounding_method = str(account.get("rounding_method") or "")[:20]
+    integration.round_before_sum = account.get("round_before_sum")
+    integration.apply_taxes_per_line = account.get("apply_taxes_per_line")
+    integration.transactions_count = account.get("transactions_count")
+    integration.transactions_limit = account.get("transactions_limit")
+    integration.settings_checked_at = timezone.now()
+
+
+def _verification_error(exc: Exception, *, environment: str, account_id: str) -> Result:
+    kept = _("The previous settings were kept.")
+    described = describe(exc)
+    if isinstance(exc, b2brouter.AuthenticationError):
+        text = _("B2Brouter refused this API key (401). Check that you copied the whole key and that it "
+                 "belongs to the %(environment)s environment. %(kept)s") % {"environment": environment, "kept": kept}
+    elif isinstance(exc, (b2brouter.NotFoundError, b2brouter.PermissionDeniedError)):
+        text = _("The API key was accepted, but account %(account)s is not reachable with it (%(status)s). "
+                 "Check the account ID in B2Brouter. %(kept)s") % {
+            "account": account_id, "status": getattr(exc, "status_code", ""), "kept": kept}
+    elif isinstance(exc, b2brouter.APIConnectionError):
+        text = _("Could not reach B2Brouter at %(url)s: the host did not answer. Check the environment and "
+                 "your network, then try again. %(kept)s") % {"url": api_base_url(environment), "kept": kept}
+    else:
+        text = f"{described.text} {kept}"
+    return Result("error", text, described.remote_message, described.request_id)
+
+
+def save_settings(*, company: Any, enabled: bool, environment: str, api_key: str, account_id: str,
+                  send_after_create: bool) -> Result:
+    """Verify the credentials by reading the account, then save; keep the old settings on failure.
+
+    A blank ``api_key`` keeps the stored one.
+    """
+    integration = get_integration(company) or B2BrouterIntegration(company=company)
+    key = api_key.strip() or integration.api_key
+    account_id = account_id.strip()
+    credentials_changed = (key != integration.api_key or account_id != integration.account_id
+                           or environment != integration.environment)
+    if not key or not account_id:
+        if enabled:
+            return Result("error", _("Enter the API key and the account ID to enable the integration."))
+        integration.enabled = False
+        integration.send_after_create = send_after_create
+        if integration.pk is not None:
+            integration.save(update_fields=["enabled", "send_after_create", "updated_at"])
+        return Result("info", _("The integration is disabled."))
+    if not enabled and not credentials_changed:
+        integration.enabled = False
+        integration.send_after_create = send_after_create
+        integration.save()
+        return Result("info", _("The integration is disabled; the stored credentials were kept."))
+    try:
+        account = Remote(api_key=key, environment=environment, account_id=account_id).account()
+    except b2brouter.B2BRouterError as exc:
+        return _verification_error(exc, environment=environment, account_id=account_id)
+    integration.enabled = enabled
+    integration.environment = environment
+    integration.api_key = key
+    integration.account_id = account_id
+    integration.send_after_create = send_after_create
+    integration.verified_at = timezone.now()
+    _store_account(integration, account)
+    integration.save()
+    return Result("success", _("Connected to B2Brouter account %(name)s (%(tin)s).") % {
+        "name": integration.account_name or account_id, "tin": integration.account_tin or "-"})
+
+
+def check_settings(integration: B2BrouterIntegration) -> Result:
+    """Read the account again and store its calculation settings."""
+    try:
+        account = Remote.for_integration(integration).account()
+    except b2brouter.B2BRouterError as exc:
+        return _error(_("Could not read the account's settings."), exc)
+    _store_account(integration, account)
+    integration.save()
+    if integration.settings_match:
+        return Result("success", _("The calculation settings match the required values."))
+    return Result("warning", _("The calculation settings still differ from the required values."))
+
+
+def apply_required_settings(integration: B2BrouterIntegration) -> Result:
+    """Write the required calculation settings to the B2Brouter account and read them back."""
+    remote = Remote.for_integration(integration)
+    try:
+        remote.update_account(dict(REQUIRED_CALCULATION_SETTINGS))
+        account = remote.account()
+    except b2brouter.B2BRouterError as exc:
+        return _error(_("B2Brouter did not apply the settings."), exc)
+    _store_account(integration, account)
+    integration.save()
+    if integration.settings_match:
+        return Result("success", _("The required calculation settings were applied in B2Brouter."))
+    return Result("warning", _("B2Brouter accepted the change but still reports different settings: "
+                               "change them in B2Brouter's account settings."))
+
+
+# --- Contacts ---------------------------------------------------------------------------------
+
+
+def _ready_remote(company: Any) -> tuple[B2BrouterIntegration | None, Remote | None]:
+    integration = get_integration(company)
+    if integration is None or not integration.is_ready:
+        return integration, None
+    return integration, Remote.for_integration(integration)
+
+
+NOT_READY = _("The B2Brouter integration is not enabled with working credentials: open Settings → "
+              "Integrations → B2Brouter.")
+
+
+def match_contact(*, client: Any) -> Result:
+    """Find the client's contact in B2Brouter by normalised TIN and remember it."""
+    integration, remote = _ready_remote(client.company)
+    if remote is None or integration is None:
+        return Result("error", str(NOT_READY))
+    if not client.tin:
+        return Result("error", _("%(client)s has no tax id to look it up by: add one, or create or choose the "
+                                 "contact.") % {"client": client.name})
+    try:
+        found = remote.find_contact_by_tin(client.tin, client.country or None)
+    except b2brouter.B2BRouterError as exc:
+        return _error(_("Could not search B2Brouter's contacts."), exc)
+    if not found or not found.get("id"):
+        return Result("warning", _("No contact in B2Brouter has the tax id %(tin)s: create it from this client "
+                                   "or choose an existing one.") % {"tin": client.tin})
+    store_contact(client, integration, int(found["id"]))
+    return Result("success", _("Matched B2Brouter contact %(name)s (#%(id)s).") % {
+        "name": found.get("name") or "", "id": found["id"]})
+
+
+def create_contact(*, client: Any) -> Result:
+    """Create the client as a contact in B2Brouter (integration_code = client id) and remember it."""
+    integration, remote = _ready_remote(client.company)
+    if remote is None or integration is None:
+        return Result("error", str(NOT_READY))
+    if not client.tin:
+        return Result("error", _("B2Brouter needs the client's tax id to create a contact: add it to %(client)s "
+                                 "first.") % {"client": client.name})
+    try:
+        existing = remote.find_contact_by_tin(client.tin, client.country or None)
+        contact = existing or remote.create_contact(contact_payload(client))
+    except b2brouter.B2BRouterError as exc:
+        return _error(_("B2Brouter did not create the contact."), exc)
+    store_contact(client, integration, int(contact["id"]))
+    if existing:
+        return Result("success", _("B2Brouter already had this client as contact #%(id)s: it is now linked.") % {
+            "id": contact["id"]})
+    return Result("success", _("Created contact #%(id)s in B2Brouter from this client.") % {"id": contact["id"]})
+
+
+def search_contacts(*, company: Any, query: str) -> tuple[list[dict[str, Any]], Result | None]:
+    """Search the account's contacts by name or tax id."""
+    integration, remote = _ready_remote(company)
+    if remote is None:
+        return [], Result("error", str(NOT_READY))
+    try:
+        filters: dict[str, Any] = {"limit": 100}
+        if query.strip():
+            filters["name"] = query.strip()
+        return remote.contacts(**filters)[:100], None
+    except b2brouter.B2BRouterError as exc:
+        return [], _error(_("Could not search B2Brouter's contacts."), exc)
+
+
+def choose_contact(*, client: Any, contact_id: int) -> Result:
+    """Remember an existing B2Brouter contact as the client's, after checking it exists in the account."""
+    integration, remote = _ready_remote(client.company)
+    if remote is None or integration is None:
+        return Result("error", str(NOT_READY))
+    try:
+        contact = remote.contact(contact_id)
+    except b2brouter.B2BRouterError as exc:
+        return _error(_("That contact could not be read from B2Brouter."), exc)
+    store_contact(client, integration, int(contact.get("id") or contact_id))
+    return Result("success", _("Linked B2Brouter contact %(name)s (#%(id)s) to this client.") % {
+        "name": contact.get("name") or "", "id": contact_id})
+
+
+def forget_contact(*, client: Any) -> Result:
+    """Forget the client's B2Brouter contact (nothing changes in B2Brouter)."""
+    client.b2brouter_contact_id = None
+    client.b2brouter_account_id = ""
+    type(client).objects.filter(pk=client.pk).update(b2brouter_contact_id=None, b2brouter_account_id="")
+    return Result("info", _("The client is no longer matched to a B2Brouter contact (nothing was deleted)."))
+
+
+# --- Invoices ---------------------------------------------------------------------------------
+
+
+def _parse_date(value: Any) -> dt.date | None:
+    if not value:
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _json_amounts(taxes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for tax in taxes or []:
+        rows.append({
+            "name": str(tax.get("name") or ""), "category": str(tax.get("category") or ""),
+            "percent": str(to_decimal(tax.get("percent")) if tax.get("percent") is not None else ""),
+            "base": str(to_decimal(tax.get("base")) if tax.get("base") is not None else ""),
+            "amount": str(to_decimal(tax.get("amount")) if tax.get("amount") is not None else ""),
+        })
+    return rows
+
+
+def link_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """Return the InvoiceLink fields for a B2Brouter invoice."""
+    taxes = data.get("taxes") or []
+    tax_total = sum((to_decimal(t.get("amount")) or Decimal(0) for t in taxes), Decimal(0))
+    contact_id = data.get("contact_id") or (data.get("contact") or {}).get("id")
+    errors = data.get("errors") or []
+    return {
+        "b2brouter_id": int(data["id"]),
+        "number": str(data.get("number") or "")[:64],
+        "state": str(data.get("state") or "")[:32],
+        "date": _parse_date(data.get("date")),
+        "currency": str(data.get("currency") or "")[:3],
+        "subtotal": to_decimal(data.get("subtotal")),
+        "tax_total": tax_total,
+        "total": to_decimal(data.get("total")),
+        "taxes": _json_amounts(taxes),
+        "errors": [str(e) for e in errors] if isinstance(errors, list) else [str(errors)],
+        "refuse_reason": str(data.get("refuse_reason") or ""),
+        "contact_id": int(contact_id) if contact_id else None,
+        "refreshed_at": timezone.now(),
+    }
+
+
+def _other_link(account_id: str, b2brouter_id: int, invoice: Any) -> InvoiceLink | None:
+    return (InvoiceLink.objects.select_related("invoice")
+            .filter(account_id=account_id, b2brouter_id=b2brouter_id).exclude(invoice=invoice).first())
+
+
+def _already_linked(other: InvoiceLink, b2brouter_id: int) -> Result:
+    return Result("error", _("B2Brouter invoice #%(id)s is already linked to invoice %(number)s: a B2Brouter "
+                             "invoice can be linked to one local invoice only.") % {
+        "id": b2brouter_id, "number": other.invoice.number})
+
+
+def _attach(link: InvoiceLink, data: dict[str, Any]) -> Result | None:
+    """Turn a pending link into a linked one; answer an error when the B2Brouter invoice is taken."""
+    fields = link_fields(data)
+    try:
+        with transaction.atomic():
+            updated = InvoiceLink.objects.filter(pk=link.pk).update(status=LinkStatus.LINKED, **fields)
+            if not updated:  # the pending row was settled meanwhile: record the link afresh
+                InvoiceLink.objects.create(
+                    invoice=link.invoice, status=LinkStatus.LINKED, environment=link.environment,
+                    account_id=link.account_id, created_by=link.created_by, **fields)
+    except IntegrityError:
+        other = _other_link(link.account_id, fields["b2brouter_id"], link.invoice)
+        InvoiceLink.objects.filter(pk=link.pk, status=LinkStatus.PENDING).delete()
+        if other is not None:
+            return _already_linked(other, fields["b2brouter_id"])
+        return Result("error", _("This invoice was linked by another request meanwhile: reload the page."))
+    for name, value in fields.items():
+        setattr(link, name, value)
+    link.status = LinkStatus.LINKED
+    return None
+
+
+def _comparison(invoice: Any, link: InvoiceLink) -> Comparison:
+    return compare(invoice, link_figures(link))
+
+
+def _after_link(*, invoice: Any, link: InvoiceLink, integration: B2BrouterIntegration, remote: Remote,
+                user: Any, how: str) -> Result:
+    """Compare the linked invoice's totals with ours and send it when they agree."""
+    comparison = _comparison(invoice, link)
+    if not comparison.equal:
+        events.totals_mismatch(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id,
+                               message=comparison.summary())
+        return Result("warning", _("%(how)s as B2Brouter invoice #%(id)s, but B2Brouter's totals differ from ours, "
+                                   "so it was NOT sent. Compare the figures below, fix the account's calculation "
+                                   "settings, then delete it in B2Brouter and create it again.") % {
+            "how": how, "id": link.b2brouter_id})
+    if not integration.send_after_create:
+        return Result("success", _("%(how)s as B2Brouter invoice #%(id)s; totals match. It was not sent "
+                                   "(sending after create is off).") % {"how": how, "id": link.b2brouter_id})
+    sent = send_invoice(invoice=invoice, user=user, link=link, integration=integration, remote=remote)
+    if not sent.ok:
+        return sent
+    return Result("success", _("%(how)s as B2Brouter invoice #%(id)s; totals match and it was sent.") % {
+        "how": how, "id": link.b2brouter_id})
+
+
+def _same_invoice(candidate: dict[str, Any], *, invoice: Any, contact_id: int | None, total: Decimal) -> bool:
+    if str(candidate.get("number") or "") != invoice.number:
+        return False
+    if str(candidate.get("file_reference") or "") == str(invoice.pk):
+        return True  # our own id, written by our create
+    candidate_contact = candidate.get("contact_id") or (candidate.get("contact") or {}).get("id")
+    return (contact_id is None or candidate_contact is None or int(candidate_contact) == int(contact_id)) \
+        and to_decimal(candidate.get("total")) == total
+
+
+def reconcile(*, invoice: Any, user: Any, link: InvoiceLink | None = None, integration: Any = None,
+              remote: Remote | None = None, cause: Exception | None = None) -> Result:
+    """Settle a pending create: link the invoice B2Brouter holds under our number, or release the attempt."""
+    from b2binvoice.invoices.calculations import calculate_invoice  # noqa: PLC0415
+
+    link = link or InvoiceLink.objects.filter(invoice=invoice, status=LinkStatus.PENDING).first()
+    if link is None:
+        return Result("info", _("There is no pending attempt to check."))
+    if remote is None or integration is None:
+        integration, remote = _ready_remote(invoice.company)
+        if remote is None or integration is None:
+            return Result("error", str(NOT_READY))
+    number = link.number or invoice.number
+    try:
+        candidates = [c for c in remote.invoices(number=number) if str(c.get("number") or "") == number]
+    except b2brouter.B2BRouterError as exc:
+        described = describe(exc)
+        events.reconcile_failed(invoice=invoice, user=user, message=described.text,
+                                remote_message=described.remote_message, request_id=described.request_id)
+        return Result("error", _("Could not check whether B2Brouter created invoice %(number)s. The attempt is "
+                                 "kept: use \"Check B2Brouter\" again later. %(error)s") % {
+            "number": number, "error": described.text}, described.remote_message, described.request_id)
+    ours = calculate_invoice(invoice)
+    same = [c for c in candidates if _same_invoice(c, invoice=invoice, contact_id=link.contact_id, total=ours.total)]
+    if same:
+        found = same[0]
+        # The number search returns summaries; read the invoice itself for its full totals.
+        try:
+            found = remote.invoice(int(found["id"]))
+        except b2brouter.B2BRouterError:
+            pass
+        problem = _attach(link, found)
+        if problem is not None:
+            events.reconcile_failed(invoice=invoice, user=user, message=problem.text, b2brouter_id=int(found["id"]))
+            return problem
+        events.reconciled(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id,
+                          message=_("Found under number %(number)s.") % {"number": number})
+        return _after_link(invoice=invoice, link=link, integration=integration, remote=remote, user=user,
+                           how=_("Found in B2Brouter and linked"))
+    InvoiceLink.objects.filter(pk=link.pk, status=LinkStatus.PENDING).delete()
+    cause_text = describe(cause) if cause is not None else None
+    if candidates:
+        other = candidates[0]
+        text = _("B2Brouter already has an invoice numbered %(number)s (#%(id)s), but it is not this one: its "
+                 "client or total differ. Nothing was created or linked. Check that invoice in B2Brouter; if it "
+                 "is this one, use \"Link existing B2Brouter invoice\", otherwise change this invoice's number.") % {
+            "number": number, "id": other.get("id")}
+        events.reconcile_failed(invoice=invoice, user=user, message=text, b2brouter_id=other.get("id"),
+                                remote_message=cause_text.remote_message if cause_text else "",
+                                request_id=cause_text.request_id if cause_text else "")
+        return Result("error", text, cause_text.remote_message if cause_text else "",
+                      cause_text.request_id if cause_text else "")
+    text = _("B2Brouter has no invoice numbered %(number)s: it was not created. You can create it again.") % {
+        "number": number}
+    events.reconcile_failed(invoice=invoice, user=user, message=text,
+                            remote_message=cause_text.remote_message if cause_text else "",
+                            request_id=cause_text.request_id if cause_text else "")
+    return Result("error", text, cause_text.remote_message if cause_text else "",
+                  cause_text.request_id if cause_text else "")
+
+
+def _uncertain(exc: Exception) -> bool:
+    """Return whether a failed create may have left an invoice in B2Brouter."""
+    if isinstance(exc, b2brouter.APIConnectionError):
+        return bool(getattr(exc, "maybe_applied", True))
+    if isinstance(exc, b2brouter.ServerError):
+        return True
+    return isinstance(exc, b2brouter.InvalidRequestError) and getattr(exc, "code", None) == "parameter_taken"
+
+
+def create_invoice(*, invoice: Any, user: Any) -> Result:
+    """Create the invoice in B2Brouter unsent, link it, compare totals, and send it when they agree."""
+    integration, remote = _ready_remote(invoice.company)
+    readiness = check_readiness(invoice, integration, remote=remote)
+    if not readiness.ok or remote is None or integration is None or readiness.contact_id is None:
+        events.create_blocked(invoice=invoice, user=user, problems=readiness.problems)
+        return Result("error", _("Nothing was sent to B2Brouter: %(problems)s") % {
+            "problems": " ".join(readiness.problems)})
+    # Commit the attempt before the request leaves: the one-to-one row makes a second
+    # concurrent create fail here, and a crash leaves a row to reconcile.
+    try:
+        with transaction.atomic():
+            link = InvoiceLink.objects.create(
+                invoice=invoice, status=LinkStatus.PENDING, environment=integration.environment,
+                account_id=str(integration.account_id), number=invoice.number, contact_id=readiness.contact_id,
+                attempt_started_at=timezone.now(), created_by=user if getattr(user, "is_authenticated", False) else None)
+    except IntegrityError:
+        text = _("This invoice already has a B2Brouter invoice or a creation attempt in progress: nothing was "
+                 "sent again.")
+        events.create_refused(invoice=invoice, user=user, message=text)
+        return Result("error", text)
+    events.create_attempted(invoice=invoice, user=user, number=invoice.number)
+    try:
+        data = remote.create_invoice(invoice_payload(invoice, contact_id=readiness.contact_id))
+    except b2brouter.B2BRouterError as exc:
+        described = describe(exc)
+        if _uncertain(exc):
+            events.create_uncertain(invoice=invoice, user=user, message=described.text,
+                                    remote_message=described.remote_message, request_id=described.request_id)
+            return reconcile(invoice=invoice, user=user, link=link, integration=integration, remote=remote, cause=exc)
+        InvoiceLink.objects.filter(pk=link.pk, status=LinkStatus.PENDING).delete()
+        events.create_failed(invoice=invoice, user=user, message=described.text,
+                             remote_message=described.remote_message, request_id=described.request_id)
+        return Result("error", _("B2Brouter did not create the invoice. %(error)s") % {"error": described.text},
+                      described.remote_message, described.request_id)
+    problem = _attach(link, data)
+    if problem is not None:
+        events.create_failed(invoice=invoice, user=user, message=problem.text)
+        return problem
+    events.created(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id)
+    return _after_link(invoice=invoice, link=link, integration=integration, remote=remote, user=user,
+                       how=_("Created"))
+
+
+def pending_is_stale(link: InvoiceLink) -> bool:
+    """Return whether a pending attempt is older than any request could still be running."""
+    if link.attempt_started_at is None:
+        return True
+    timeout = float(getattr(settings, "B2BROUTER_TIMEOUT", 20))
+    retries = int(getattr(settings, "B2BROUTER_MAX_RETRIES", 2))
+    # Generous: the create plus the lookups, each with their retries, and some slack.
+    grace = dt.timedelta(seconds=timeout * (retries + 1) * 3 + 30)
+    return timezone.now() - link.attempt_started_at > grace
+
+
+def send_invoice(*, invoice: Any, user: Any, link: InvoiceLink | None = None, integration: Any = None,
+                 remote: Remote | None = None) -> Result:
+    """Send the linked invoice, after checking again that its totals agree with ours."""
+    link = link or InvoiceLink.objects.filter(invoice=invoice, status=LinkStatus.LINKED).first()
+    if link is None:
+        return Result("error", _("This invoice is not linked to a B2Brouter invoice."))
+    if remote is None or integration is None:
+        integration, remote = _ready_remote(invoice.company)
+        if remote is None or integration is None:
+            return Result("error", str(NOT_READY))
+    if link.state not in ("new", "error"):
+        return Result("error", _("B2Brouter invoice #%(id)s is in state %(state)s: only new or failed invoices can "
+                                 "be sent.") % {"id": link.b2brouter_id, "state": link.state})
+    comparison = _comparison(invoice, link)
+    if not comparison.equal:
+        events.send_failed(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id,
+                           message=_("Not sent: totals differ (%(diff)s).") % {"diff": comparison.summary()})
+        return Result("error", _("Not sent: B2Brouter's totals differ from ours. Fix the settings, then delete it "
+                                 "in B2Brouter and create it again."))
+    try:
+        remote.send_invoice(link.b2brouter_id)
+    except b2brouter.B2BRouterError as exc:
+        described = describe(exc)
+        events.send_failed(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id, message=described.text,
+                           remote_message=described.remote_message, request_id=described.request_id)
+        return Result("error", _("B2Brouter did not send the invoice. %(error)s") % {"error": described.text},
+                      described.remote_message, described.request_id)
+    events.sent(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id)
+    _refresh_quietly(link, remote)
+    return Result("success", _("B2Brouter invoice #%(id)s was sent.") % {"id": link.b2brouter_id})
+
+
+def _refresh_quietly(link: InvoiceLink, remote: Remote) -> None:
+    try:
+        data = remote.invoice(link.b2brouter_id)
+    except b2brouter.B2BRouterError:
+        return  # the send succeeded; a later refresh shows the state
+    fields = link_fields(data)
+    fields.pop("b2brouter_id")
+    InvoiceLink.objects.filter(pk=link.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(link, name, value)
+
+
+def refresh_invoice(*, invoice: Any, user: Any) -> Result:
+    """Read the linked invoice from B2Brouter again."""
+    link = InvoiceLink.objects.filter(invoice=invoice, status=LinkStatus.LINKED).first()
+    if link is None:
+        return Result("error", _("This invoice is not linked to a B2Brouter invoice."))
+    integration, remote = _ready_remote(invoice.company)
+    if remote is None:
+        return Result("error", str(NOT_READY))
+    try:
+        data = remote.invoice(link.b2brouter_id)
+    except b2brouter.B2BRouterError as exc:
+        described = describe(exc)
+        events.refresh_failed(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id, message=described.text,
+                              remote_message=described.remote_message, request_id=described.request_id)
+        return Result("error", _("Could not refresh from B2Brouter. %(error)s") % {"error": described.text},
+                      described.remote_message, described.request_id)
+    fields = link_fields(data)
+    fields.pop("b2brouter_id")
+    InvoiceLink.objects.filter(pk=link.pk).update(**fields)
+    events.refreshed(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id,
+                     message=_("State: %(state)s") % {"state": fields["state"]})
+    return Result("success", _("Refreshed: B2Brouter invoice #%(id)s is %(state)s.") % {
+        "id": link.b2brouter_id, "state": fields["state"] or "-"})
+
+
+def unlink_invoice(*, invoice: Any, user: Any) -> Result:
+    """Forget the link to the B2Brouter invoice; nothing is deleted in B2Brouter."""
+    link = InvoiceLink.objects.filter(invoice=invoice, status=LinkStatus.LINKED).first()
+    if link is None:
+        return Result("error", _("This invoice is not linked to a B2Brouter invoice."))
+    b2brouter_id = link.b2brouter_id
+    link.delete()
+    events.unlinked(invoice=invoice, user=user, b2brouter_id=b2brouter_id)
+    return Result("info", _("Unlinked from B2Brouter invoice #%(id)s. Nothing was deleted in B2Brouter.") % {
+        "id": b2brouter_id})
+
+
+def delete_and_recreate(*, invoice: Any, user: Any) -> Result:
+    """Delete the linked (unsent) invoice in B2Brouter and create it again with the current data."""
+    link = InvoiceLink.objects.filter(invoice=invoice, status=LinkStatus.LINKED).first()
+    if link is None:
+        return Result("error", _("This invoice is not linked to a B2Brouter invoice."))
+    if link.state not in ("new", "error"):
+        return Result("error", _("B2Brouter invoice #%(id)s is %(state)s: only new or failed invoices can be "
+                                 "deleted.") % {"id": link.b2brouter_id, "state": link.state})
+    integration, remote = _ready_remote(invoice.company)
+    # Check before deleting, so a still-blocked invoice is not left with nothing in B2Brouter.
+    readiness = check_readiness(invoice, integration, remote=remote)
+    if not readiness.ok or remote is None:
+        events.create_blocked(invoice=invoice, user=user, problems=readiness.problems)
+        return Result("error", _("Nothing was deleted: fix these first. %(problems)s") % {
+            "problems": " ".join(readiness.problems)})
+    try:
+        remote.delete_invoice(link.b2brouter_id)
+    except b2brouter.NotFoundError:
+        pass  # already gone in B2Brouter: nothing left to delete
+    except b2brouter.B2BRouterError as exc:
+        described = describe(exc)
+        events.delete_failed(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id, message=described.text,
+                             remote_message=described.remote_message, request_id=described.request_id)
+        return Result("error", _("B2Brouter did not delete the invoice. %(error)s") % {"error": described.text},
+                      described.remote_message, described.request_id)
+    events.deleted_remote(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id)
+    link.delete()
+    return create_invoice(invoice=invoice, user=user)
+
+
+@dataclass
+class Candidate:
+    """A B2Brouter invoice that may be the local one, with how it differs."""
+
+    data: dict[str, Any]
+    score: int
+    differences: list[str]
+    linked_to: Any = None
+
+    @property
+    def id(self) -> int:
+        return int(self.data["id"])
+
+
+def find_candidates(*, invoice: Any, number: str) -> tuple[list[Candidate], Result | None]:
+    """Search B2Brouter for invoices that may be this one, best first."""
+    from b2binvoice.invoices.calculations import calculate_invoice  # noqa: PLC0415
+
+    integration, remote = _ready_remote(invoice.company)
+    if remote is None or integration is None:
+        return [], Result("error", str(NOT_READY))
+    number = number.strip()
+    try:
+        rows = remote.invoices(number=number) if number else []
+        if not rows:
+            # No exact number: fall back to the most recent invoices and let the ranking speak.
+            rows = remote.invoices(limit=100)
+    except b2brouter.B2BRouterError as exc:
+        return [], _error(_("Could not search B2Brouter's invoices."), exc)
+    ours = calculate_invoice(invoice)
+    client = invoice.client
+    contact_id = client.b2brouter_contact_id if client.b2brouter_account_id == str(integration.account_id) else None
+    linked = {link.b2brouter_id: link for link in InvoiceLink.objects.select_related("invoice").filter(
+        account_id=str(integration.account_id), b2brouter_id__in=[r.get("id") for r in rows if r.get("id")])}
+    candidates = []
+    for row in rows:
+        if not row.get("id"):
+            continue
+        score, diffs = 0, []
+        if str(row.get("number") or "") == invoice.number:
+            score += 8
+        else:
+            diffs.append(_("number %(theirs)s, ours %(ours)s") % {"theirs": row.get("number"), "ours": invoice.number})
+        if _parse_date(row.get("date")) == invoice.issue_date:
+            score += 2
+        else:
+            diffs.append(_("date %(theirs)s, ours %(ours)s") % {"theirs": row.get("date"), "ours": invoice.issue_date})
+        if to_decimal(row.get("total")) == ours.total:
+            score += 4
+        else:
+            diffs.append(_("total %(theirs)s, ours %(ours)s") % {"theirs": row.get("total"), "ours": ours.total})
+        row_contact = row.get("contact_id") or (row.get("contact") or {}).get("id")
+        if contact_id and row_contact and int(row_contact) == int(contact_id):
+            score += 1
+        elif contact_id and row_contact:
+            diffs.append(_("another contact (#%(theirs)s, ours #%(ours)s)") % {"theirs": row_contact, "ours": contact_id})
+        other = linked.get(int(row["id"]))
+        candidates.append(Candidate(row, score, diffs, other.invoice if other and other.invoice_id != invoice.pk
+                                    else None))
+    candidates.sort(key=lambda c: (-c.score, -c.id))
+    return candidates[:20], None
+
+
+def link_existing(*, invoice: Any, user: Any, b2brouter_id: int) -> Result:
+    """Link the invoice to an existing B2Brouter invoice (never one linked to another invoice)."""
+    integration, remote = _ready_remote(invoice.company)
+    if remote is None or integration is None:
+        return Result("error", str(NOT_READY))
+    if InvoiceLink.objects.filter(invoice=invoice).exists():
+        text = _("This invoice is already linked (or being created): unlink it first.")
+        events.link_refused(invoice=invoice, user=user, b2brouter_id=b2brouter_id, message=text)
+        return Result("error", text)
+    other = _other_link(str(integration.account_id), b2brouter_id, invoice)
+    if other is not None:
+        result = _already_linked(other, b2brouter_id)
+        events.link_refused(invoice=invoice, user=user, b2brouter_id=b2brouter_id, message=result.text)
+        return result
+    try:
+        data = remote.invoice(b2brouter_id)
+    except b2brouter.B2BRouterError as exc:
+        described = describe(exc)
+        events.link_refused(invoice=invoice, user=user, b2brouter_id=b2brouter_id, message=described.text)
+        return Result("error", _("Could not read B2Brouter invoice #%(id)s. %(error)s") % {
+            "id": b2brouter_id, "error": described.text}, described.remote_message, described.request_id)
+    try:
+        with transaction.atomic():
+            InvoiceLink.objects.create(invoice=invoice, status=LinkStatus.LINKED, environment=integration.environment,
+                                       account_id=str(integration.account_id),
+                                       created_by=user if getattr(user, "is_authenticated", False) else None,
+                                       **link_fields(data))
+    except IntegrityError:
+        other = _other_link(str(integration.account_id), b2brouter_id, invoice)
+        result = _already_linked(other, b2brouter_id) if other else Result(
+            "error", _("This invoice was linked by another request meanwhile: reload the page."))
+        events.link_refused(invoice=invoice, user=user, b2brouter_id=b2brouter_id, message=result.text)
+        return result
+    events.linked(invoice=invoice, user=user, b2brouter_id=b2brouter_id)
+    link = InvoiceLink.objects.get(invoice=invoice)
+    if not _comparison(invoice, link).equal:
+        return Result("warning", _("Linked to B2Brouter invoice #%(id)s, but its figures differ from ours: see "
+                                   "below.") % {"id": b2brouter_id})
+    return Result("success", _("Linked to B2Brouter invoice #%(id)s.") % {"id": b2brouter_id})
+
+
+def download(*, invoice: Any, user: Any, document_type: str) -> tuple[bytes | None, Result | None]:
+    """Fetch a document of the linked invoice from B2Brouter."""
+    link = InvoiceLink.objects.filter(invoice=invoice, status=LinkStatus.LINKED).first()
+    if link is None:
+        return None, Result("error", _("This invoice is not linked to a B2Brouter invoice."))
+    integration, remote = _ready_remote(invoice.company)
+    if remote is None:
+        return None, Result("error", str(NOT_READY))
+    try:
+        return remote.download(link.b2brouter_id, document_type), None
+    except b2brouter.B2BRouterError as exc:
+        described = describe(exc)
+        events.download_failed(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id, message=described.text,
+                               remote_message=described.remote_message, request_id=described.request_id)
+        return None, Result("error", _("Could not download the document. %(error)s") % {"error": described.text},
+                            described.remote_message, described.request_id)

@@ -1,0 +1,93 @@
+"""Compare B2Brouter's totals of an invoice with ours, figure by figure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from .remote import to_decimal
+
+
+@dataclass
+class Row:
+    """One figure, ours beside B2Brouter's."""
+
+    label: Any
+    ours: Decimal | None
+    theirs: Decimal | None
+
+    @property
+    def equal(self) -> bool:
+        return self.ours is not None and self.theirs is not None and self.ours == self.theirs
+
+
+@dataclass
+class Comparison:
+    """The figures of an invoice side by side."""
+
+    currency: str
+    rows: list[Row] = field(default_factory=list)
+    tax_rows: list[Row] = field(default_factory=list)
+    currency_equal: bool = True
+
+    @property
+    def equal(self) -> bool:
+        return self.currency_equal and all(row.equal for row in self.rows + self.tax_rows)
+
+    def summary(self) -> str:
+        """Return the differing figures as one line of text."""
+        return "; ".join(f"{row.label}: {row.ours} / {row.theirs}" for row in self.rows + self.tax_rows
+                         if not row.equal)
+
+
+def _key(category: Any, percent: Any) -> tuple[str, Decimal]:
+    return (str(category or ""), (to_decimal(percent) or Decimal(0)).normalize())
+
+
+def _label(name: str, category: str, percent: Decimal) -> str:
+    return f"{name} ({category} {format(percent, 'f')} %)"
+
+
+def compare(invoice: Any, remote: dict[str, Any]) -> Comparison:
+    """Compare ``remote`` (subtotal, taxes, total, currency) with our calculation of ``invoice``."""
+    from b2binvoice.invoices.calculations import calculate_invoice  # noqa: PLC0415 (avoid an import cycle at load)
+
+    ours = calculate_invoice(invoice)
+    theirs_taxes = remote.get("taxes") or []
+    theirs_tax_total = None
+    if remote.get("tax_total") is not None:
+        theirs_tax_total = to_decimal(remote["tax_total"])
+    elif theirs_taxes or remote.get("total") is not None:
+        theirs_tax_total = sum((to_decimal(t.get("amount")) or Decimal(0) for t in theirs_taxes), Decimal(0))
+    result = Comparison(currency=str(ours.currency))
+    result.currency_equal = not remote.get("currency") or str(remote["currency"]).upper() == str(ours.currency).upper()
+    result.rows = [
+        Row(_("Subtotal (before taxes)"), ours.base, to_decimal(remote.get("subtotal"))),
+        Row(_("Taxes"), ours.tax_total, theirs_tax_total),
+        Row(_("Total"), ours.total, to_decimal(remote.get("total"))),
+    ]
+    # Group both sides by (category, percent): B2Brouter groups its taxes the same way.
+    our_groups: dict[tuple[str, Decimal], tuple[str, Decimal]] = {}
+    for tax in ours.taxes:
+        key = _key(tax.category, tax.rate)
+        name, amount = our_groups.get(key, (tax.name, Decimal(0)))
+        our_groups[key] = (name, amount + tax.amount)
+    their_groups: dict[tuple[str, Decimal], tuple[str, Decimal]] = {}
+    for tax in theirs_taxes:
+        key = _key(tax.get("category"), tax.get("percent"))
+        name, amount = their_groups.get(key, (str(tax.get("name") or ""), Decimal(0)))
+        their_groups[key] = (name, amount + (to_decimal(tax.get("amount")) or Decimal(0)))
+    for key in sorted(set(our_groups) | set(their_groups)):
+        name = (our_groups.get(key) or their_groups[key])[0]
+        result.tax_rows.append(Row(_label(name, *key), our_groups[key][1] if key in our_groups else None,
+                                   their_groups[key][1] if key in their_groups else None))
+    return result
+
+
+def link_figures(link: Any) -> dict[str, Any]:
+    """Return a link's stored B2Brouter figures in the shape :func:`compare` reads."""
+    return {"subtotal": link.subtotal, "tax_total": link.tax_total, "total": link.total,
+            "currency": link.currency, "taxes": link.taxes}

@@ -1,0 +1,86 @@
+"""Forms of the B2Brouter integration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .models import B2BrouterIntegration, Environment
+
+
+def environment_choices(current: str | None = None) -> list[tuple[str, Any]]:
+    """Return the environments a user may pick: the simulator only while it is enabled."""
+    choices = [(Environment.PRODUCTION.value, Environment.PRODUCTION.label),
+               (Environment.STAGING.value, Environment.STAGING.label)]
+    if getattr(settings, "SIMULATOR_ENABLED", False):
+        choices.append((Environment.SIMULATOR.value, Environment.SIMULATOR.label))
+    return choices
+
+
+class IntegrationSettingsForm(forms.Form):
+    """Settings -> Integrations -> B2Brouter. The API key is write-only: blank keeps the stored one."""
+
+    enabled = forms.BooleanField(label=_("Enabled"), required=False)
+    environment = forms.ChoiceField(label=_("Environment"), choices=())
+    api_key = forms.CharField(
+        label=_("API key"), required=False, strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}))
+    account_id = forms.CharField(label=_("Account ID"), required=False, max_length=64, strip=True)
+    send_after_create = forms.BooleanField(
+        label=_("Send after create"), required=False,
+        help_text=_("Send each invoice as soon as B2Brouter's totals are confirmed to match ours."))
+
+    def __init__(self, *args: Any, integration: B2BrouterIntegration | None = None, **kwargs: Any) -> None:
+        self.integration = integration
+        if integration is not None and "initial" not in kwargs:
+            kwargs["initial"] = {"enabled": integration.enabled, "environment": integration.environment,
+                                 "account_id": integration.account_id,
+                                 "send_after_create": integration.send_after_create}
+        elif "initial" not in kwargs:
+            kwargs["initial"] = {"send_after_create": True,
+                                 "environment": Environment.SIMULATOR if getattr(settings, "SIMULATOR_ENABLED", False)
+                                 else Environment.PRODUCTION}
+        super().__init__(*args, **kwargs)
+        self.fields["environment"].choices = environment_choices()
+        if integration is not None and integration.api_key:
+            self.fields["api_key"].help_text = _("Stored key: %(masked)s. Leave blank to keep it.") % {
+                "masked": integration.masked_key}
+
+    def clean_account_id(self) -> str:
+        value = self.cleaned_data["account_id"]
+        if value and not value.replace("-", "").replace("_", "").isalnum():
+            raise ValidationError(_("An account ID holds only letters and digits, as B2Brouter shows it."),
+                                  code="invalid_account_id")
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("enabled"):
+            stored_key = self.integration.api_key if self.integration is not None else ""
+            if not data.get("api_key") and not stored_key:
+                self.add_error("api_key", ValidationError(_("Enter the API key from B2Brouter."), code="required"))
+            if not data.get("account_id"):
+                self.add_error("account_id", ValidationError(_("Enter the B2Brouter account ID."), code="required"))
+        return data
+
+
+class LinkSearchForm(forms.Form):
+    """Search B2Brouter invoices to link."""
+
+    number = forms.CharField(label=_("Invoice number in B2Brouter"), required=False, max_length=64)
+
+
+class ChooseForm(forms.Form):
+    """Pick one B2Brouter record by id."""
+
+    b2brouter_id = forms.IntegerField(min_value=1)
+
+
+class ContactSearchForm(forms.Form):
+    """Search B2Brouter contacts by name or tax id."""
+
+    q = forms.CharField(label=_("Name or tax id"), required=False, max_length=100)

@@ -1,0 +1,189 @@
+"""Whether an invoice can be pushed to B2Brouter, and what to fix when it cannot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+
+from b2binvoice.companies.models import PaymentMethodType, TaxKind
+from b2binvoice.core.validators import iban_is_valid
+
+from .models import B2BrouterIntegration
+
+
+def url_or(name: str, *args: Any, fallback: str) -> str:
+    """Reverse ``name`` or answer ``fallback`` when the page is not there."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return fallback
+
+
+def client_url(client: Any) -> str:
+    """Return the page of a client."""
+    return url_or("clients:detail", client.pk, fallback=f"/clients/{client.pk}/")
+
+
+def client_edit_url(client: Any) -> str:
+    """Return the edit page of a client."""
+    return url_or("clients:edit", client.pk, fallback=f"/clients/{client.pk}/edit/")
+
+
+def invoice_url(invoice: Any) -> str:
+    """Return the page of an invoice."""
+    return url_or("invoices:detail", invoice.pk, fallback=f"/invoices/{invoice.pk}/")
+
+
+def invoice_edit_url(invoice: Any) -> str:
+    """Return the edit page of an invoice."""
+    return url_or("invoices:edit", invoice.pk, fallback=f"/invoices/{invoice.pk}/edit/")
+
+
+def payment_method_url(method: Any) -> str:
+    """Return the edit page of a payment method."""
+    for name in ("companies:payment_method_edit", "companies:paymentmethod_edit", "companies:payment_method"):
+        try:
+            return reverse(name, args=[method.pk])
+        except NoReverseMatch:
+            continue
+    return url_or("companies:payment_methods", fallback="/settings/")
+
+
+def settings_url() -> str:
+    """Return the integration's settings page."""
+    return reverse("einvoicing:settings")
+
+
+@dataclass
+class Item:
+    """One line of the readiness checklist."""
+
+    key: str
+    label: str
+    ok: bool
+    problem: str = ""
+    fix_url: str = ""
+    fix_label: str = ""
+
+
+@dataclass
+class Readiness:
+    """The checklist of an invoice, and the B2Brouter contact it resolved."""
+
+    items: list[Item] = field(default_factory=list)
+    contact_id: int | None = None
+    # True when the client has no contact in B2Brouter yet: offer to create or choose one.
+    contact_missing: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return all(item.ok for item in self.items)
+
+    @property
+    def problems(self) -> list[str]:
+        return [item.problem for item in self.items if not item.ok]
+
+
+def resolve_contact(client: Any, integration: B2BrouterIntegration, remote: Any) -> tuple[int | None, str]:
+    """Return the client's B2Brouter contact id (stored, else found by TIN and stored) and a problem text."""
+    from .errors import describe  # noqa: PLC0415 (errors imports the client; keep this module light)
+
+    if client.b2brouter_contact_id and client.b2brouter_account_id == str(integration.account_id):
+        return client.b2brouter_contact_id, ""
+    if not client.tin:
+        return None, _("No matching client in B2Brouter: %(client)s has no tax id to find it by. "
+                       "Add the tax id to the client, or create or choose the contact in B2Brouter.") % {
+            "client": client.name}
+    try:
+        found = remote.find_contact_by_tin(client.tin, client.country or None)
+    except Exception as exc:  # noqa: BLE001 (any client error becomes a readable checklist line)
+        described = describe(exc)
+        return None, _("Could not look the client up in B2Brouter: %(error)s") % {"error": described.text}
+    if not found or not found.get("id"):
+        return None, _("No matching client in B2Brouter: no contact has the tax id %(tin)s. "
+                       "Create the contact from this client or choose an existing one.") % {"tin": client.tin}
+    store_contact(client, integration, int(found["id"]))
+    return int(found["id"]), ""
+
+
+def store_contact(client: Any, integration: B2BrouterIntegration, contact_id: int | None) -> None:
+    """Remember (or forget, with None) the client's contact in the integration's account."""
+    client.b2brouter_contact_id = contact_id
+    client.b2brouter_account_id = str(integration.account_id) if contact_id else ""
+    type(client).objects.filter(pk=client.pk).update(
+        b2brouter_contact_id=client.b2brouter_contact_id, b2brouter_account_id=client.b2brouter_account_id)
+
+
+def check_readiness(invoice: Any, integration: B2BrouterIntegration | None, *, remote: Any = None) -> Readiness:
+    """Return the readiness checklist of ``invoice``; look the contact up through ``remote`` when given."""
+    result = Readiness()
+    items = result.items
+    ready = integration is not None and integration.is_ready
+    items.append(Item(
+        "integration", _("B2Brouter integration enabled with working credentials"), ready,
+        _("Enable the B2Brouter integration and save a working API key and account ID.") if not ready else "",
+        settings_url(), _("Open the B2Brouter settings")))
+
+    settings_ok = ready and integration is not None and integration.settings_match
+    problem = ""
+    if ready and integration is not None and not settings_ok:
+        if not integration.settings_known:
+            problem = _("The account's calculation settings have not been checked yet: check them on the settings page.")
+        else:
+            problem = _("The account's calculation settings differ from the required ones: %(names)s. "
+                        "Apply the required settings so B2Brouter computes the same totals.") % {
+                "names": ", ".join(m["name"] for m in integration.settings_mismatches())}
+    elif not ready:
+        problem = _("Connect the integration first; then the calculation settings are checked.")
+    items.append(Item("settings", _("Calculation settings match"), settings_ok, problem,
+                      settings_url(), _("Open the B2Brouter settings")))
+
+    client = invoice.client
+    if ready and integration is not None and remote is not None:
+        contact_id, problem = resolve_contact(client, integration, remote)
+    elif ready and integration is not None and client.b2brouter_contact_id \
+            and client.b2brouter_account_id == str(integration.account_id):
+        contact_id, problem = client.b2brouter_contact_id, ""
+    else:
+        contact_id = None
+        problem = _("No matching client in B2Brouter for %(client)s.") % {"client": client.name} if ready else \
+            _("Connect the integration first; then the client's B2Brouter contact is looked up.")
+    result.contact_id = contact_id
+    result.contact_missing = ready and contact_id is None
+    items.append(Item("contact", _("The client has a B2Brouter contact"), contact_id is not None, problem,
+                      client_url(client), _("Open client %(client)s") % {"client": client.name}))
+
+    taxes = list(invoice.taxes.all())
+    items.append(Item("tax", _("At least one tax"), bool(taxes),
+                      "" if taxes else _("B2Brouter needs at least one tax on the invoice: add one "
+                                         "(for example an exempt tax with its reason)."),
+                      invoice_edit_url(invoice), _("Edit invoice %(number)s") % {"number": invoice.number}))
+
+    absolute = [tax.name for tax in taxes if tax.kind == TaxKind.ABSOLUTE]
+    items.append(Item(
+        "absolute_tax", _("Only percentage taxes"), not absolute,
+        "" if not absolute else _("B2Brouter accepts only percentage taxes: remove or replace %(names)s.") % {
+            "names": ", ".join(absolute)},
+        invoice_edit_url(invoice), _("Edit invoice %(number)s") % {"number": invoice.number}))
+
+    method = invoice.payment_method
+    payment_ok, problem, fix_url, fix_label = True, "", "", ""
+    if method is not None and method.type in (PaymentMethodType.BANK_TRANSFER, PaymentMethodType.DIRECT_DEBIT):
+        fix_url, fix_label = payment_method_url(method), _("Edit payment method %(name)s") % {"name": method.name}
+        if not method.iban:
+            payment_ok = False
+            problem = _("Payment method %(name)s has no IBAN: add the IBAN to pay into.") % {"name": method.name}
+        elif not iban_is_valid(method.iban):
+            payment_ok = False
+            problem = _("The IBAN of payment method %(name)s is invalid (%(iban)s): correct it.") % {
+                "name": method.name, "iban": method.iban}
+    items.append(Item("payment", _("Valid payment details"), payment_ok, problem, fix_url, fix_label))
+
+    has_lines = invoice.lines.exists()
+    items.append(Item("lines", _("At least one line"), has_lines,
+                      "" if has_lines else _("Add at least one line to the invoice."),
+                      invoice_edit_url(invoice), _("Edit invoice %(number)s") % {"number": invoice.number}))
+    return result

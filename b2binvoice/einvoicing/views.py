@@ -1,0 +1,382 @@
+"""Pages and actions of the B2Brouter integration; every one is scoped to the user's current company."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from b2binvoice.clients.models import Client
+from b2binvoice.invoices.models import Invoice
+
+from . import actions
+from .actions import Result
+from .comparison import compare, link_figures
+from .forms import ChooseForm, ContactSearchForm, IntegrationSettingsForm, LinkSearchForm
+from .models import REQUIRED_CALCULATION_SETTINGS, InvoiceLink, LinkStatus
+from .readiness import check_readiness, client_url, invoice_url
+from .remote import Remote, web_invoice_url
+
+FLASH_KEY = "einvoicing_flash"
+DOCUMENTS = {
+    "pdf": ("pdf.invoice", "application/pdf", "pdf"),
+    "ubl": ("xml.ubl.invoice.bis3", "application/xml", "xml"),
+}
+
+
+# --- Helpers ----------------------------------------------------------------------------------
+
+
+def _company(request: HttpRequest) -> Any:
+    company = getattr(request, "company", None)
+    if company is None:
+        raise Http404("no current company")
+    return company
+
+
+def _invoice(request: HttpRequest, pk: int) -> Invoice:
+    return get_object_or_404(Invoice.objects.select_related("client", "payment_method", "company"),
+                             company=_company(request), pk=pk)
+
+
+def _client(request: HttpRequest, pk: int) -> Client:
+    return get_object_or_404(Client.objects.select_related("company"), company=_company(request), pk=pk)
+
+
+def flash(request: HttpRequest, scope: str, result: Result) -> None:
+    """Keep an action's result for the next rendering of its section."""
+    store = dict(request.session.get(FLASH_KEY) or {})
+    store[scope] = result.as_dict()
+    request.session[FLASH_KEY] = store
+
+
+def pop_flash(request: HttpRequest, scope: str) -> dict[str, str] | None:
+    """Take the result waiting for a section, if any."""
+    store = dict(request.session.get(FLASH_KEY) or {})
+    if scope not in store:
+        return None
+    found = store.pop(scope)
+    request.session[FLASH_KEY] = store
+    return found
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return HttpResponseRedirect(target)
+    return HttpResponseRedirect(default)
+
+
+def _settings_context(integration: Any) -> dict[str, Any]:
+    mismatches = integration.settings_mismatches() if integration is not None and integration.settings_known else []
+    return {
+        "integration": integration,
+        "required_settings": REQUIRED_CALCULATION_SETTINGS,
+        "mismatches": mismatches,
+    }
+
+
+# --- Settings ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_page(request: HttpRequest) -> HttpResponse:
+    """Show and update the company's B2Brouter settings, verifying them before saving."""
+    company = _company(request)
+    integration = actions.get_integration(company)
+    result = None
+    if request.method == "POST":
+        form = IntegrationSettingsForm(request.POST, integration=integration)
+        if form.is_valid():
+            data = form.cleaned_data
+            result = actions.save_settings(
+                company=company, enabled=data["enabled"], environment=data["environment"],
+                api_key=data["api_key"], account_id=data["account_id"],
+                send_after_create=data["send_after_create"])
+            if result.ok or result.level == "success":
+                flash(request, "settings", result)
+                return HttpResponseRedirect(reverse("einvoicing:settings"))
+            integration = actions.get_integration(company)
+            # Keep what was typed, except the key: a secret never travels back to the page.
+            form = IntegrationSettingsForm(
+                initial={k: v for k, v in data.items() if k != "api_key"}, integration=integration)
+    else:
+        form = IntegrationSettingsForm(integration=integration)
+    context = {"form": form, "flash": result.as_dict() if result else pop_flash(request, "settings"),
+               **_settings_context(integration)}
+    return render(request, "einvoicing/settings.html", context)
+
+
+@login_required
+@require_POST
+def settings_check(request: HttpRequest) -> HttpResponse:
+    """Read the account's calculation settings again."""
+    integration = actions.get_integration(_company(request))
+    if integration is None or not integration.has_credentials:
+        result = Result("error", _("Save a working API key and account ID first."))
+    else:
+        result = actions.check_settings(integration)
+    flash(request, "settings", result)
+    return HttpResponseRedirect(reverse("einvoicing:settings"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_apply(request: HttpRequest) -> HttpResponse:
+    """Confirm, then write the required calculation settings to the B2Brouter account."""
+    integration = actions.get_integration(_company(request))
+    if integration is None or not integration.has_credentials:
+        flash(request, "settings", Result("error", _("Save a working API key and account ID first.")))
+        return HttpResponseRedirect(reverse("einvoicing:settings"))
+    if request.method == "GET":
+        return render(request, "einvoicing/settings_apply.html", _settings_context(integration))
+    flash(request, "settings", actions.apply_required_settings(integration))
+    return HttpResponseRedirect(reverse("einvoicing:settings"))
+
+
+# --- The invoice section ----------------------------------------------------------------------
+
+
+def invoice_section_context(request: HttpRequest, invoice: Invoice) -> dict[str, Any]:
+    """Build what the invoice's B2Brouter section shows."""
+    integration = actions.get_integration(invoice.company)
+    link = InvoiceLink.objects.filter(invoice=invoice).first()
+    context: dict[str, Any] = {
+        "invoice": invoice,
+        "integration": integration,
+        "link": link,
+        "events": list(invoice.b2brouter_events.select_related("user")[:30]),
+        "flash": pop_flash(request, f"invoice:{invoice.pk}"),
+        "section_url": reverse("einvoicing:invoice", args=[invoice.pk]),
+        **_settings_context(integration),
+    }
+    if link is not None and link.status == LinkStatus.LINKED:
+        comparison = compare(invoice, link_figures(link))
+        context.update({
+            "comparison": comparison,
+            "open_url": web_invoice_url(link.environment or (integration.environment if integration else ""),
+                                        link.b2brouter_id),
+            "can_send": link.can_send,
+            "can_recreate": link.state in ("new", "error") and not comparison.equal,
+        })
+    elif link is not None:
+        context["pending_stale"] = actions.pending_is_stale(link)
+    else:
+        remote = Remote.for_integration(integration) if integration is not None and integration.is_ready else None
+        context["readiness"] = check_readiness(invoice, integration, remote=remote)
+    return context
+
+
+def render_invoice_section(request: HttpRequest, invoice: Invoice) -> str:
+    """Render the invoice's B2Brouter section (used by the template tag and the section page)."""
+    return render_to_string("einvoicing/invoice_section.html", invoice_section_context(request, invoice),
+                            request=request)
+
+
+@login_required
+@require_http_methods(["GET"])
+def invoice_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show the invoice's B2Brouter section on its own page (also the htmx fragment)."""
+    invoice = _invoice(request, pk)
+    section = render_invoice_section(request, invoice)
+    if getattr(request, "htmx", False):
+        return HttpResponse(section)
+    return render(request, "einvoicing/invoice_page.html", {"invoice": invoice, "section": section,
+                                                            "invoice_url": invoice_url(invoice)})
+
+
+def _invoice_action(request: HttpRequest, pk: int, run: Any) -> HttpResponse:
+    invoice = _invoice(request, pk)
+    result = run(invoice)
+    flash(request, f"invoice:{invoice.pk}", result)
+    if getattr(request, "htmx", False):
+        return HttpResponse(render_invoice_section(request, invoice))
+    return _back(request, invoice_url(invoice))
+
+
+@login_required
+@require_POST
+def invoice_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Create the invoice in B2Brouter (then compare, link and maybe send)."""
+    return _invoice_action(request, pk, lambda inv: actions.create_invoice(invoice=inv, user=request.user))
+
+
+@login_required
+@require_POST
+def invoice_reconcile(request: HttpRequest, pk: int) -> HttpResponse:
+    """Settle a pending creation by looking the number up in B2Brouter."""
+    def run(inv: Invoice) -> Result:
+        link = InvoiceLink.objects.filter(invoice=inv, status=LinkStatus.PENDING).first()
+        if link is not None and not actions.pending_is_stale(link):
+            return Result("info", _("The creation is still in progress: check again in a moment."))
+        return actions.reconcile(invoice=inv, user=request.user)
+    return _invoice_action(request, pk, run)
+
+
+@login_required
+@require_POST
+def invoice_refresh(request: HttpRequest, pk: int) -> HttpResponse:
+    """Read the linked invoice from B2Brouter again."""
+    return _invoice_action(request, pk, lambda inv: actions.refresh_invoice(invoice=inv, user=request.user))
+
+
+@login_required
+@require_POST
+def invoice_send(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send the linked invoice through B2Brouter."""
+    return _invoice_action(request, pk, lambda inv: actions.send_invoice(invoice=inv, user=request.user))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invoice_unlink(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm, then forget the link (nothing is deleted in B2Brouter)."""
+    if request.method == "GET":
+        invoice = _invoice(request, pk)
+        link = get_object_or_404(InvoiceLink, invoice=invoice, status=LinkStatus.LINKED)
+        return render(request, "einvoicing/confirm.html", {
+            "invoice": invoice, "link": link, "action": reverse("einvoicing:invoice_unlink", args=[pk]),
+            "title": _("Unlink from B2Brouter invoice #%(id)s?") % {"id": link.b2brouter_id},
+            "warning": _("The link is forgotten here; nothing is deleted in B2Brouter. You can link it again later."),
+            "button": _("Unlink"), "cancel_url": invoice_url(invoice)})
+    return _invoice_action(request, pk, lambda inv: actions.unlink_invoice(invoice=inv, user=request.user))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invoice_recreate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm, then delete the unsent invoice in B2Brouter and create it again."""
+    if request.method == "GET":
+        invoice = _invoice(request, pk)
+        link = get_object_or_404(InvoiceLink, invoice=invoice, status=LinkStatus.LINKED)
+        return render(request, "einvoicing/confirm.html", {
+            "invoice": invoice, "link": link, "action": reverse("einvoicing:invoice_recreate", args=[pk]),
+            "title": _("Delete B2Brouter invoice #%(id)s and create it again?") % {"id": link.b2brouter_id},
+            "warning": _("The unsent invoice is deleted in B2Brouter and created again from this invoice with the "
+                         "account's current settings. Fix the calculation settings first."),
+            "button": _("Delete in B2Brouter and create again"), "cancel_url": invoice_url(invoice)})
+    return _invoice_action(request, pk, lambda inv: actions.delete_and_recreate(invoice=inv, user=request.user))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invoice_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """Search B2Brouter for this invoice, show candidates with their differences, link the chosen one."""
+    invoice = _invoice(request, pk)
+    if request.method == "POST":
+        form = ChooseForm(request.POST)
+        if not form.is_valid():
+            flash(request, f"invoice:{invoice.pk}", Result("error", _("Choose a B2Brouter invoice to link.")))
+            return HttpResponseRedirect(reverse("einvoicing:invoice_link", args=[pk]))
+        result = actions.link_existing(invoice=invoice, user=request.user,
+                                       b2brouter_id=form.cleaned_data["b2brouter_id"])
+        flash(request, f"invoice:{invoice.pk}", result)
+        return _back(request, invoice_url(invoice))
+    search = LinkSearchForm(request.GET or None, initial={"number": invoice.number})
+    number = search.cleaned_data["number"] if search.is_valid() else invoice.number
+    if InvoiceLink.objects.filter(invoice=invoice).exists():
+        candidates, error = [], Result("error", _("This invoice is already linked (or being created): unlink it "
+                                                  "first."))
+    else:
+        candidates, error = actions.find_candidates(invoice=invoice, number=number)
+    return render(request, "einvoicing/link.html", {
+        "invoice": invoice, "form": search, "number": number, "candidates": candidates,
+        "error": error.as_dict() if error else None, "invoice_url": invoice_url(invoice),
+        "flash": pop_flash(request, f"invoice:{invoice.pk}")})
+
+
+@login_required
+@require_http_methods(["GET"])
+def invoice_download(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """Proxy the linked invoice's PDF or UBL from B2Brouter."""
+    if kind not in DOCUMENTS:
+        raise Http404("unknown document")
+    invoice = _invoice(request, pk)
+    document_type, content_type, extension = DOCUMENTS[kind]
+    content, error = actions.download(invoice=invoice, user=request.user, document_type=document_type)
+    if error is not None or content is None:
+        flash(request, f"invoice:{invoice.pk}", error or Result("error", _("Empty document.")))
+        return HttpResponseRedirect(invoice_url(invoice))
+    safe_number = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in invoice.number) or str(invoice.pk)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{safe_number}.{extension}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- The client section -----------------------------------------------------------------------
+
+
+def client_section_context(request: HttpRequest, client: Client) -> dict[str, Any]:
+    """Build what the client's B2Brouter section shows."""
+    integration = actions.get_integration(client.company)
+    mapped = bool(integration and client.b2brouter_contact_id
+                  and client.b2brouter_account_id == str(integration.account_id))
+    return {"client": client, "integration": integration, "mapped": mapped,
+            "flash": pop_flash(request, f"client:{client.pk}")}
+
+
+def render_client_section(request: HttpRequest, client: Client) -> str:
+    """Render the client's B2Brouter section."""
+    return render_to_string("einvoicing/client_section.html", client_section_context(request, client),
+                            request=request)
+
+
+def _client_action(request: HttpRequest, pk: int, run: Any) -> HttpResponse:
+    client = _client(request, pk)
+    flash(request, f"client:{client.pk}", run(client))
+    if getattr(request, "htmx", False):
+        return HttpResponse(render_client_section(request, client))
+    return _back(request, client_url(client))
+
+
+@login_required
+@require_POST
+def client_match(request: HttpRequest, pk: int) -> HttpResponse:
+    """Find the client's contact in B2Brouter by tax id."""
+    return _client_action(request, pk, lambda c: actions.match_contact(client=c))
+
+
+@login_required
+@require_POST
+def client_create_contact(request: HttpRequest, pk: int) -> HttpResponse:
+    """Create the client as a contact in B2Brouter."""
+    return _client_action(request, pk, lambda c: actions.create_contact(client=c))
+
+
+@login_required
+@require_POST
+def client_forget_contact(request: HttpRequest, pk: int) -> HttpResponse:
+    """Forget the client's B2Brouter contact (nothing changes in B2Brouter)."""
+    return _client_action(request, pk, lambda c: actions.forget_contact(client=c))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def client_choose_contact(request: HttpRequest, pk: int) -> HttpResponse:
+    """Search B2Brouter's contacts and choose the one that is this client."""
+    client = _client(request, pk)
+    if request.method == "POST":
+        form = ChooseForm(request.POST)
+        if form.is_valid():
+            result = actions.choose_contact(client=client, contact_id=form.cleaned_data["b2brouter_id"])
+        else:
+            result = Result("error", _("Choose a contact."))
+        flash(request, f"client:{client.pk}", result)
+        return _back(request, client_url(client))
+    search = ContactSearchForm(request.GET or None, initial={"q": client.tin or client.name})
+    query = search.cleaned_data["q"] if search.is_valid() else (client.tin or client.name)
+    contacts, error = actions.search_contacts(company=client.company, query=query)
+    return render(request, "einvoicing/contacts.html", {
+        "client": client, "form": search, "query": query, "contacts": contacts,
+        "error": error.as_dict() if error else None, "client_url": client_url(client),
+        "next": request.GET.get("next", "")})

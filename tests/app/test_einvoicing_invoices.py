@@ -1,0 +1,340 @@
+"""The invoice's B2Brouter section: readiness, create, reconcile, mismatches, link, unlink, downloads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from b2binvoice.companies.models import PaymentMethod, PaymentMethodType, Tax, TaxKind
+from b2binvoice.einvoicing.models import InvoiceEvent, InvoiceLink, LinkStatus
+from b2binvoice.invoices.models import InvoiceTax
+from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
+    INVALID_IBAN,
+    _b2brouter_settings,
+    account,
+    bank,
+    company,
+    contact_for,
+    customer,
+    integration,
+    make_invoice,
+    section,
+    sim,
+    user,
+    vat,
+    web,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def create(web, invoice):
+    return web.post(f"/invoices/{invoice.pk}/b2brouter/create/")
+
+
+def test_create_links_compares_and_sends(web, company, account, integration, customer, vat, bank, sim):
+    contact = contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat], payment_method=bank,
+                           lines=[("1234", "0.085"), ("3", "45.50")])
+    page = section(web, invoice)
+    assert "Create B2Brouter invoice" in page and "Link existing B2Brouter invoice" in page
+
+    response = create(web, invoice)
+    assert response.status_code == 302
+    link = InvoiceLink.objects.get(invoice=invoice)
+    assert link.status == LinkStatus.LINKED and link.state in ("sending", "sent")
+    assert link.contact_id == contact["id"]
+    # 1234 x 0.085 = 104.89; 3 x 45.50 = 136.50; base 241.39; IVA 50.69; total 292.08
+    assert link.subtotal == Decimal("241.39") and link.total == Decimal("292.08")
+    remote = sim.invoices(account[0]["id"], account[1])
+    assert len(remote) == 1 and remote[0]["number"] == "INV-0001" and remote[0]["state"] in ("sending", "sent")
+    customer.refresh_from_db()
+    assert customer.b2brouter_contact_id == contact["id"]  # the TIN match was remembered
+
+    page = section(web, invoice)
+    assert "totals match and it was sent" in page
+    assert f"#{link.b2brouter_id}" in page
+    assert page.count("✓ equal") >= 3 and "✗ differs" not in page
+    assert f"http://testserver/sim/app/invoices/{link.b2brouter_id}" in page
+    assert list(InvoiceEvent.objects.filter(invoice=invoice).values_list("type", flat=True).order_by("pk")) == [
+        "create_attempted", "created", "sent"]
+
+
+def test_send_after_create_off_leaves_it_new(web, company, account, integration, customer, vat, sim):
+    integration.send_after_create = False
+    integration.save()
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    create(web, invoice)
+    link = InvoiceLink.objects.get(invoice=invoice)
+    assert link.state == "new"
+    assert "Send</button>" in section(web, invoice)
+    web.post(f"/invoices/{invoice.pk}/b2brouter/send/")
+    link.refresh_from_db()
+    assert link.state in ("sending", "sent")
+
+
+def test_no_contact_blocks_then_create_contact_then_create(web, company, account, integration, customer, vat, sim):
+    invoice = make_invoice(company, customer, taxes=[vat])
+    page = section(web, invoice)
+    assert "No matching client in B2Brouter" in page
+    assert "Create contact in B2Brouter from this client" in page and "Choose an existing contact" in page
+
+    create(web, invoice)
+    assert sim.invoices(account[0]["id"], account[1]) == []
+    assert not InvoiceLink.objects.filter(invoice=invoice).exists()
+    assert "Nothing was sent to B2Brouter" in section(web, invoice)
+
+    web.post(f"/clients/{customer.pk}/b2brouter/contact/")
+    customer.refresh_from_db()
+    assert customer.b2brouter_contact_id is not None
+    contact = sim.api("GET", f"/contacts/{customer.b2brouter_contact_id}", account[1])["contact"]
+    assert contact["integration_code"] == str(customer.pk)
+
+    create(web, invoice)
+    assert len(sim.invoices(account[0]["id"], account[1])) == 1
+    assert InvoiceLink.objects.get(invoice=invoice).status == LinkStatus.LINKED
+
+
+def test_choose_an_existing_contact(web, company, account, integration, customer, vat, sim):
+    customer.tin = ""
+    customer.save()
+    data, key = account
+    contact = sim.create_contact(data["id"], key, name="Kunde (as named in B2Brouter)", tin_value="ESA58818501",
+                                 country="es", is_client=True)
+    page = web.get(f"/clients/{customer.pk}/b2brouter/contacts/?q=Kunde").content.decode()
+    assert "Kunde (as named in B2Brouter)" in page
+    web.post(f"/clients/{customer.pk}/b2brouter/contacts/", {"b2brouter_id": contact["id"]})
+    customer.refresh_from_db()
+    assert customer.b2brouter_contact_id == contact["id"]
+
+
+def test_absolute_tax_blocks_and_sends_nothing(web, company, account, integration, customer, vat, sim):
+    contact_for(sim, account, customer)
+    stamp = Tax.objects.create(company=company, name="Stamp duty 1.50 EUR", kind=TaxKind.ABSOLUTE,
+                               amount=Decimal("1.50"), category="S")
+    invoice = make_invoice(company, customer, taxes=[vat, stamp])
+    page = section(web, invoice)
+    assert "B2Brouter accepts only percentage taxes: remove or replace Stamp duty 1.50 EUR." in page
+    create(web, invoice)
+    assert sim.invoices(account[0]["id"], account[1]) == []
+    assert InvoiceEvent.objects.filter(invoice=invoice, type="create_blocked").exists()
+
+
+def test_no_tax_blocks_and_sends_nothing(web, company, account, integration, customer, sim):
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[])
+    assert "B2Brouter needs at least one tax" in section(web, invoice)
+    create(web, invoice)
+    assert sim.invoices(account[0]["id"], account[1]) == []
+
+
+def test_invalid_iban_blocks_and_sends_nothing(web, company, account, integration, customer, vat, sim):
+    contact_for(sim, account, customer)
+    legacy = PaymentMethod.objects.create(company=company, name="Legacy transfer", type=PaymentMethodType.BANK_TRANSFER,
+                                          iban=INVALID_IBAN)  # saved without validation, as imported data is
+    invoice = make_invoice(company, customer, taxes=[vat], payment_method=legacy)
+    page = section(web, invoice)
+    assert "The IBAN of payment method Legacy transfer is invalid" in page
+    create(web, invoice)
+    assert sim.invoices(account[0]["id"], account[1]) == []
+
+
+def test_b2brouter_error_with_html_is_escaped_with_request_id(web, company, account, integration, customer, vat, sim):
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    # A category imported from an old system: B2Brouter rejects it and echoes it back.
+    InvoiceTax.objects.filter(invoice=invoice).update(category="<b>")
+    create(web, invoice)
+    page = section(web, invoice)
+    event = InvoiceEvent.objects.get(invoice=invoice, type="create_failed")
+    assert "<B>" in event.remote_message.upper()  # B2Brouter's words, kept verbatim
+    assert "&lt;B&gt;" in page.replace("&lt;b&gt;", "&lt;B&gt;")
+    assert "<b>" not in page.lower().replace("<b2", "")
+    assert event.request_id.startswith("req_") and f"<code>{event.request_id}</code>" in page
+    assert not InvoiceLink.objects.filter(invoice=invoice).exists()  # released: it can be fixed and retried
+
+
+def test_applied_but_no_answer_ends_linked_with_one_invoice(web, company, account, integration, customer, vat, sim):
+    data, key = account
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    sim.set_faults(data["id"], key, no_answer_rate="1", no_answer_delay=0)
+    create(web, invoice)
+    sim.set_faults(data["id"], key)
+    remote = sim.invoices(data["id"], key)
+    assert len(remote) == 1
+    link = InvoiceLink.objects.get(invoice=invoice)
+    assert link.status == LinkStatus.LINKED and link.b2brouter_id == remote[0]["id"]
+    types = list(InvoiceEvent.objects.filter(invoice=invoice).values_list("type", flat=True).order_by("pk"))
+    assert types[:3] == ["create_attempted", "create_uncertain", "reconciled"]
+    # Creating again is refused: the invoice is linked.
+    create(web, invoice)
+    assert len(sim.invoices(data["id"], key)) == 1
+
+
+def test_two_creates_make_one(web, company, account, integration, customer, vat, sim, user):
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    # The database refuses a second attempt row for the same invoice, whatever the page shows.
+    InvoiceLink.objects.create(invoice=invoice, account_id=str(account[0]["id"]), number=invoice.number,
+                               attempt_started_at=timezone.now())
+    with pytest.raises(IntegrityError), transaction.atomic():
+        InvoiceLink.objects.create(invoice=invoice, account_id=str(account[0]["id"]), number=invoice.number)
+    # A click while the first attempt is in flight sends nothing.
+    create(web, invoice)
+    assert sim.invoices(account[0]["id"], account[1]) == []
+    assert InvoiceEvent.objects.filter(invoice=invoice, type="create_refused").exists()
+    page = section(web, invoice)
+    assert "being created in B2Brouter" in page and "Create B2Brouter invoice" not in page
+
+
+def test_one_b2brouter_invoice_links_to_one_local_invoice(company, account, integration, customer):
+    first = make_invoice(company, customer, number="INV-0001")
+    second = make_invoice(company, customer, number="INV-0002")
+    InvoiceLink.objects.create(invoice=first, account_id="7", b2brouter_id=55, status=LinkStatus.LINKED)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        InvoiceLink.objects.create(invoice=second, account_id="7", b2brouter_id=55, status=LinkStatus.LINKED)
+
+
+def test_crashed_attempt_is_reconciled_by_check(web, company, account, integration, customer, vat, sim):
+    data, key = account
+    contact = contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    # The request reached B2Brouter, then our process died before recording the answer.
+    remote = sim.api("POST", f"/accounts/{data['id']}/invoices", key, {"invoice": {
+        "number": invoice.number, "date": "2026-11-02", "currency": "EUR", "contact_id": contact["id"],
+        "file_reference": str(invoice.pk),
+        "invoice_lines_attributes": [{"description": "Translation 1", "quantity": "1234", "price": "0.085",
+                                      "taxes_attributes": [{"name": "IVA 21%", "category": "S", "percent": "21"}]}]},
+        "send_after_import": False})["invoice"]
+    InvoiceLink.objects.create(invoice=invoice, account_id=str(data["id"]), number=invoice.number,
+                               contact_id=contact["id"], attempt_started_at=timezone.now() - dt.timedelta(hours=1))
+    page = section(web, invoice)
+    assert "Check B2Brouter" in page and "Create B2Brouter invoice" not in page
+    web.post(f"/invoices/{invoice.pk}/b2brouter/reconcile/")
+    link = InvoiceLink.objects.get(invoice=invoice)
+    assert link.status == LinkStatus.LINKED and link.b2brouter_id == remote["id"]
+    assert len(sim.invoices(data["id"], key)) == 1
+
+
+def test_crashed_attempt_that_never_arrived_is_released(web, company, account, integration, customer, vat, sim):
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    InvoiceLink.objects.create(invoice=invoice, account_id=str(account[0]["id"]), number=invoice.number,
+                               attempt_started_at=timezone.now() - dt.timedelta(hours=1))
+    web.post(f"/invoices/{invoice.pk}/b2brouter/reconcile/")
+    assert not InvoiceLink.objects.filter(invoice=invoice).exists()
+    assert "it was not created. You can create it again." in section(web, invoice)
+
+
+def test_number_taken_by_another_invoice_is_reported(web, company, account, integration, customer, vat, sim):
+    data, key = account
+    contact = contact_for(sim, account, customer)
+    sim.api("POST", f"/accounts/{data['id']}/invoices", key, {"invoice": {
+        "number": "INV-0001", "date": "2026-10-01", "currency": "EUR", "contact_id": contact["id"],
+        "invoice_lines_attributes": [{"description": "Something else", "quantity": "1", "price": "10",
+                                      "taxes_attributes": [{"name": "IVA 21%", "category": "S", "percent": "21"}]}]}})
+    invoice = make_invoice(company, customer, taxes=[vat])
+    create(web, invoice)
+    page = section(web, invoice)
+    assert "B2Brouter already has an invoice numbered INV-0001" in page
+    assert "Number has already been taken" in page
+    assert not InvoiceLink.objects.filter(invoice=invoice).exists()
+    assert len(sim.invoices(data["id"], key)) == 1
+
+
+def test_total_mismatch_keeps_it_unsent_with_both_figures(web, company, account, integration, customer, vat, sim):
+    data, key = account
+    contact_for(sim, account, customer)
+    # Changed in B2Brouter behind our back; our stored check still says the settings match.
+    sim.update_account(data["id"], key, apply_taxes_per_line=True)
+    invoice = make_invoice(company, customer, taxes=[vat], lines=[("1", "7886.64"), ("1", "818.44")])
+    create(web, invoice)
+    link = InvoiceLink.objects.get(invoice=invoice)
+    assert link.status == LinkStatus.LINKED and link.state == "new"
+    remote = sim.invoices(data["id"], key)
+    assert len(remote) == 1 and remote[0]["state"] == "new"
+    page = section(web, invoice)
+    # Ours: tax R(8705.08 x 0.21) = 1828.07; B2Brouter per line: 1656.19 + 171.87 = 1828.06.
+    assert "1828.07" in page and "1828.06" in page
+    assert "10533.15" in page and "10533.14" in page
+    assert "✗ differs" in page
+    assert "Delete in B2Brouter and create again" in page
+    assert "Send</button>" not in page or "disabled" in page
+    # Sending is refused server-side too.
+    web.post(f"/invoices/{invoice.pk}/b2brouter/send/")
+    assert sim.invoices(data["id"], key)[0]["state"] == "new"
+
+    # Fix the settings, then delete and create again: it goes through and is sent.
+    web.post("/settings/integrations/b2brouter/apply/")
+    response = web.post(f"/invoices/{invoice.pk}/b2brouter/recreate/")
+    assert response.status_code == 302
+    remote = sim.invoices(data["id"], key)
+    assert len(remote) == 1 and remote[0]["id"] != link.b2brouter_id
+    link = InvoiceLink.objects.get(invoice=invoice)
+    assert link.total == Decimal("10533.15") and link.state in ("sending", "sent")
+
+
+def test_link_existing_invoice_then_unlink(web, company, account, integration, customer, vat, sim):
+    data, key = account
+    contact = contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    existing = sim.api("POST", f"/accounts/{data['id']}/invoices", key, {"invoice": {
+        "number": "INV-0001", "date": "2026-11-02", "currency": "EUR", "contact_id": contact["id"],
+        "invoice_lines_attributes": [{"description": "Translation", "quantity": "1234", "price": "0.085",
+                                      "taxes_attributes": [{"name": "IVA 21%", "category": "S", "percent": "21"}]}]}}
+                       )["invoice"]
+    page = web.get(f"/invoices/{invoice.pk}/b2brouter/link/").content.decode()
+    assert f'data-candidate="{existing["id"]}"' in page
+    assert "number, date and total match" in page
+    web.post(f"/invoices/{invoice.pk}/b2brouter/link/", {"b2brouter_id": existing["id"]})
+    link = InvoiceLink.objects.get(invoice=invoice)
+    assert link.b2brouter_id == existing["id"] and link.status == LinkStatus.LINKED
+    assert sim.invoices(data["id"], key)[0]["state"] == "new"  # linking sends nothing
+
+    # Another invoice cannot take the same B2Brouter invoice.
+    other = make_invoice(company, customer, number="INV-0002", taxes=[vat])
+    web.post(f"/invoices/{other.pk}/b2brouter/link/", {"b2brouter_id": existing["id"]})
+    assert not InvoiceLink.objects.filter(invoice=other).exists()
+    assert "already linked to invoice INV-0001" in section(web, other)
+
+    confirm = web.get(f"/invoices/{invoice.pk}/b2brouter/unlink/").content.decode()
+    assert "nothing is deleted in B2Brouter" in confirm
+    web.post(f"/invoices/{invoice.pk}/b2brouter/unlink/")
+    assert not InvoiceLink.objects.filter(invoice=invoice).exists()
+    assert len(sim.invoices(data["id"], key)) == 1
+    assert "Unlinked from B2Brouter invoice" in section(web, invoice)
+
+
+def test_downloads_are_proxied(web, company, account, integration, customer, vat, sim):
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    create(web, invoice)
+    pdf = web.get(f"/invoices/{invoice.pk}/b2brouter/download/pdf/")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    ubl = web.get(f"/invoices/{invoice.pk}/b2brouter/download/ubl/")
+    assert ubl.status_code == 200 and b"INV-0001" in ubl.content
+    assert web.get(f"/invoices/{invoice.pk}/b2brouter/download/exe/").status_code == 404
+
+
+def test_refresh_reads_the_new_state(web, company, account, integration, customer, vat, sim):
+    data, key = account
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    create(web, invoice)
+    link = InvoiceLink.objects.get(invoice=invoice)
+    for _ in range(5):
+        sim.api("POST", f"/_control/invoices/{link.b2brouter_id}/advance", key)
+        state = sim.api("GET", f"/invoices/{link.b2brouter_id}", key)["invoice"]["state"]
+        if state not in ("sending", "sent"):
+            break
+    web.post(f"/invoices/{invoice.pk}/b2brouter/refresh/")
+    link.refresh_from_db()
+    assert link.state == state
+    assert f'data-state="{state}"' in section(web, invoice)

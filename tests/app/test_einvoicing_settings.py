@@ -1,0 +1,144 @@
+"""Settings -> Integrations -> B2Brouter: verification, write-only key, the calculation-settings plate."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client as HttpClient
+
+from b2binvoice.einvoicing.models import B2BrouterIntegration
+from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
+    _b2brouter_settings,
+    account,
+    company,
+    integration,
+    sim,
+    user,
+    web,
+)
+
+URL = "/settings/integrations/b2brouter/"
+
+pytestmark = pytest.mark.django_db
+
+
+def post_settings(web: HttpClient, *, key: str, account_id: str, environment: str = "simulator", enabled: bool = True):
+    data = {"environment": environment, "api_key": key, "account_id": account_id, "send_after_create": "on"}
+    if enabled:
+        data["enabled"] = "on"
+    return web.post(URL, data)
+
+
+def test_wrong_key_is_refused_then_right_key_connects(web, company, account):
+    data, key = account
+    response = post_settings(web, key="sk_wrong_" + "x" * 20, account_id=str(data["id"]))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "refused this API key (401)" in page
+    assert not B2BrouterIntegration.objects.filter(company=company).exists()
+
+    response = post_settings(web, key=key, account_id=str(data["id"]))
+    assert response.status_code == 302
+    page = web.get(URL).content.decode()
+    assert "Connected to B2Brouter account Lingua Test S.L. (ESB12345674)" in page
+    assert "ESB12345674" in page
+    integration = B2BrouterIntegration.objects.get(company=company)
+    assert integration.enabled and integration.api_key == key and integration.verified_at is not None
+
+
+def test_wrong_account_id_gets_its_own_message_and_keeps_old_credentials(web, company, account, integration):
+    data, key = account
+    response = post_settings(web, key="", account_id="999999")
+    page = response.content.decode()
+    assert "account 999999 is not reachable with it (404)" in page
+    integration.refresh_from_db()
+    assert integration.account_id == str(data["id"]) and integration.api_key == key
+
+
+def test_unreachable_host_keeps_previous_credentials(web, company, account, integration, settings):
+    data, key = account
+    settings.SIMULATOR_BASE_URL = "http://127.0.0.1:9/sim"  # a closed loopback port: connect refused
+    settings.B2BROUTER_TRANSPORT_FACTORY = None
+    response = post_settings(web, key="another-key-1234567890", account_id=str(data["id"]))
+    page = response.content.decode()
+    assert "Could not reach B2Brouter at http://127.0.0.1:9/sim" in page
+    assert "The previous settings were kept." in page
+    integration.refresh_from_db()
+    assert integration.api_key == key and integration.enabled
+
+
+def test_key_is_write_only_masked_and_encrypted_at_rest(web, company, account, integration):
+    data, key = account
+    page = web.get(URL).content.decode()
+    assert key not in page
+    assert "••••" + key[-4:] in page
+    # A blank key on edit keeps the stored one.
+    response = post_settings(web, key="", account_id=str(data["id"]))
+    assert response.status_code == 302
+    integration.refresh_from_db()
+    assert integration.api_key == key
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT api_key FROM einvoicing_b2brouterintegration WHERE id = %s", [integration.pk])
+        stored = cursor.fetchone()[0]
+    assert key not in stored
+    assert key not in repr(integration)
+
+
+def test_disabling_keeps_credentials_without_a_call(web, company, account, integration):
+    data, key = account
+    response = post_settings(web, key="", account_id=str(data["id"]), enabled=False)
+    assert response.status_code == 302
+    integration.refresh_from_db()
+    assert not integration.enabled and integration.api_key == key
+    assert "Disabled" in web.get(URL).content.decode()
+
+
+def test_simulator_is_offered_only_when_enabled(web, settings):
+    assert 'value="simulator"' in web.get(URL).content.decode()
+    settings.SIMULATOR_ENABLED = False
+    assert 'value="simulator"' not in web.get(URL).content.decode()
+
+
+def test_blue_plate_when_settings_match(web, integration):
+    page = web.get(URL).content.decode()
+    assert "plate plate-ok" in page
+    assert "plate plate-warn" not in page
+
+
+def test_orange_plate_lists_mismatches_then_apply_turns_it_blue(web, company, sim):
+    data, key = sim.create_account(name="Mismatched S.L.", tin_value="ESB12345674", rounding_method="bankers",
+                                   round_before_sum=False, apply_taxes_per_line=True)
+    post_settings(web, key=key, account_id=str(data["id"]))
+    page = web.get(URL).content.decode()
+    assert "plate plate-warn" in page
+    for name, required, current in (("rounding_method", "half_up", "bankers"),
+                                    ("round_before_sum", "true", "false"),
+                                    ("apply_taxes_per_line", "false", "true")):
+        assert f"<td><code>{name}</code></td><td class=\"required\">{required}</td><td class=\"current\">{current}</td>" in page
+    assert "Apply required settings in B2Brouter" in page and "Check again" in page
+
+    confirm = web.get(URL + "apply/").content.decode()
+    assert "every integration" in confirm
+    response = web.post(URL + "apply/")
+    assert response.status_code == 302
+    page = web.get(URL).content.decode()
+    assert "plate plate-ok" in page and "plate plate-warn" not in page
+    assert sim.api("GET", f"/accounts/{data['id']}", key)["account"]["rounding_method"] == "half_up"
+
+
+def test_check_again_sees_a_change_made_in_b2brouter(web, account, integration, sim):
+    data, key = account
+    sim.update_account(data["id"], key, apply_taxes_per_line=True)
+    assert "plate plate-ok" in web.get(URL).content.decode()  # not read again yet
+    web.post(URL + "check/")
+    page = web.get(URL).content.decode()
+    assert "plate plate-warn" in page and "apply_taxes_per_line" in page
+
+
+def test_transactions_usage_is_shown(web, integration):
+    integration.refresh_from_db()
+    page = web.get(URL).content.decode()
+    if integration.transactions_limit is not None or integration.transactions_count is not None:
+        assert "Transactions used" in page
+    else:
+        assert "Transactions used" not in page
