@@ -136,9 +136,22 @@ def test_check_again_sees_a_change_made_in_b2brouter(web, account, integration, 
 
 
 def test_transactions_usage_is_shown(web, integration):
-    integration.refresh_from_db()
-    page = web.get(URL).content.decode()
-    if integration.transactions_limit is not None or integration.transactions_count is not None:
-        assert "Transactions used" in page
-    else:
-        assert "Transactions used" not in page
+    assert "Transactions used: 0 of 1000." in web.get(URL).content.decode()
+
+
+def test_mismatched_settings_block_invoices_with_the_plate(web, company, sim):
+    from tests.app.test_einvoicing_support import CLIENT_TIN, make_invoice
+    from b2binvoice.clients.models import Client
+    from b2binvoice.companies.models import Tax
+
+    data, key = sim.create_account(rounding_method="truncate", round_before_sum=True, apply_taxes_per_line=False)
+    post_settings(web, key=key, account_id=str(data["id"]))
+    customer = Client.objects.create(company=company, name="Kunde", tin=CLIENT_TIN, country="ES")
+    sim.create_contact(data["id"], key, name="Kunde", tin_value=CLIENT_TIN, country="es")
+    vat = Tax.objects.create(company=company, name="IVA 21%", rate=21, category="S")
+    invoice = make_invoice(company, customer, taxes=[vat])
+    page = web.get(f"/invoices/{invoice.pk}/b2brouter/").content.decode()
+    assert "The account&#x27;s calculation settings differ from the required ones: rounding_method." in page
+    assert "plate plate-warn" in page
+    web.post(f"/invoices/{invoice.pk}/b2brouter/create/")
+    assert sim.invoices(data["id"], key) == []
