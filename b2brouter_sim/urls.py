@@ -39,7 +39,7 @@ urlpatterns = [
         name="control-faults",
     ),
     path("_control/invoices/<int:invoice_id>/advance", v.endpoint("control", POST=v.control_advance), name="control-advance"),
-    path("openapi.yaml", v.endpoint("control", GET=v.openapi), name="openapi"),
+    path("openapi.yaml", v.endpoint("static", GET=v.openapi), name="openapi"),
     # Read-only stand-in for B2Brouter's web app.
     path("app/", pages.accounts, name="app-accounts"),
     path("app/accounts/<int:account_id>", pages.account, name="app-account"),
@@ -47,5 +47,5 @@ urlpatterns = [
     path("app/invoices/<int:invoice_id>/pdf", pages.invoice_pdf, name="app-invoice-pdf"),
     re_path(r"^app/(?P<path>.*)$", pages.page_not_found),
     # Anything else under /sim/ answers a JSON 404 with a request id, like the API does.
-    re_path(r"^(?P<path>.*)$", v.endpoint("control", **{m: v.not_found for m in ALL_METHODS}), name="not-found"),
+    re_path(r"^(?P<path>.*)$", v.endpoint("static", **{m: v.not_found for m in ALL_METHODS}), name="not-found"),
 ]

@@ -42,6 +42,11 @@ def body_of(request: HttpRequest) -> Any:
     """Parse the JSON body with numbers as Decimal (never float); an empty body is {}."""
     if not request.body:
         return {}
+    if request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        # A form post without fields (e.g. `curl -X POST` or a bare test client post) is "no body".
+        if not request.POST:
+            return {}
+        raise BadRequest("Send the body as JSON (Content-Type: application/json)")
     try:
         return json.loads(request.body, parse_float=Decimal)
     except (ValueError, UnicodeDecodeError):
@@ -84,7 +89,10 @@ def _drop(response: HttpResponse) -> HttpResponse:
 
 
 def endpoint(kind: str = "api", **handlers: Handler) -> Callable[..., HttpResponse]:
-    """Build a view dispatching on the HTTP method; `kind` is api (versioned, keyed, faulted) or control."""
+    """Build a view dispatching on the HTTP method.
+
+    `kind` is "api" (versioned, keyed, faulted, atomic), "control" (atomic) or "static".
+    """
 
     @csrf_exempt
     def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
@@ -100,9 +108,11 @@ def endpoint(kind: str = "api", **handlers: Handler) -> Callable[..., HttpRespon
                 decision = faults.before_request(account)
                 with transaction.atomic():
                     response = handler(request, account, **kwargs)
-            else:
+            elif kind == "control":
                 with transaction.atomic():
                     response = handler(request, **kwargs)
+            else:  # static: no database involved
+                response = handler(request, **kwargs)
         except SimError as error:
             response = error.to_response()
         except Exception:

@@ -1,0 +1,84 @@
+"""The OpenAPI description is valid and the simulator's real responses conform to it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from openapi_spec_validator import validate
+
+from tests.sim.conftest import Account, Sim, line
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict[str, Any]:
+    from django.test import Client
+
+    response = Client().get("/sim/openapi.yaml")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/yaml")
+    return yaml.safe_load(response.content)
+
+
+def test_document_is_valid_openapi(spec: dict[str, Any]) -> None:
+    validate(spec)
+
+
+def conform(spec: dict[str, Any], template: str, method: str, response: Any) -> None:
+    """Validate a response body against the schema the document gives for it."""
+    declared = spec["paths"][template][method.lower()]["responses"][str(response.status_code)]
+    if "$ref" in declared:
+        declared = spec["components"]["responses"][declared["$ref"].rsplit("/", 1)[-1]]
+    schema = declared["content"]["application/json"]["schema"]
+    jsonschema.validate(response.json(), {**schema, "components": spec["components"]},
+                        cls=jsonschema.Draft202012Validator)
+
+
+def test_responses_conform(spec: dict[str, Any], sim: Sim, account: Account) -> None:
+    aid = account.id
+    conform(spec, "/accounts", "GET", account.call("GET", "accounts"))
+    conform(spec, "/accounts/{account_id}", "GET", account.call("GET", f"accounts/{aid}"))
+    conform(spec, "/accounts/{account_id}", "PUT", account.call("PUT", f"accounts/{aid}", {"account": {"round_before_sum": False}}))
+    conform(spec, "/accounts/{account_id}", "PUT", account.call("PUT", f"accounts/{aid}", {"account": {"tin_value": "X1"}}))
+    created = account.call("POST", f"accounts/{aid}/contacts", {"contact": {"name": "A", "tin_value": "DE136695976", "country": "de"}})
+    conform(spec, "/accounts/{account_id}/contacts", "POST", created)
+    cid = created.json()["contact"]["id"]
+    conform(spec, "/accounts/{account_id}/contacts", "GET", account.call("GET", f"accounts/{aid}/contacts"))
+    conform(spec, "/contacts/{contact_id}", "GET", account.call("GET", f"contacts/{cid}"))
+    conform(spec, "/contacts/{contact_id}", "GET", account.call("GET", "contacts/999999"))
+    body = {"invoice": {
+        "number": "O-1", "contact_id": cid, "due_date": "2030-01-01",
+        "invoice_lines_attributes": [line(allowance_charges_attributes=[{"allowance_charge_indicator": "charge", "amount": "3"}])],
+        "allowance_charges_attributes": [{"allowance_charge_indicator": "allowance", "percentage": "2"}],
+        "payment_method": 58, "bank_account": {"type": "iban", "iban": "ES9121000418450200051332"}}}
+    invoice = account.call("POST", f"accounts/{aid}/invoices", body)
+    conform(spec, "/accounts/{account_id}/invoices", "POST", invoice)
+    conform(spec, "/accounts/{account_id}/invoices", "POST", account.call("POST", f"accounts/{aid}/invoices", body))  # 422
+    iid = invoice.json()["invoice"]["id"]
+    conform(spec, "/accounts/{account_id}/invoices", "GET", account.call("GET", f"accounts/{aid}/invoices"))
+    conform(spec, "/invoices/{invoice_id}", "GET", account.call("GET", f"invoices/{iid}"))
+    conform(spec, "/invoices/{invoice_id}", "PUT", account.call("PUT", f"invoices/{iid}", {"invoice": {"extra_info": "x"}}))
+    conform(spec, "/invoices/{invoice_id}/validate", "GET", account.call("GET", f"invoices/{iid}/validate"))
+    conform(spec, "/invoices/send_invoice/{invoice_id}", "POST", account.call("POST", f"invoices/send_invoice/{iid}"))
+    conform(spec, "/invoices/{invoice_id}", "PUT", account.call("PUT", f"invoices/{iid}", {"invoice": {"extra_info": "y"}}))  # 409
+    conform(spec, "/_control/invoices/{invoice_id}/advance", "POST", sim.client.post(f"/sim/_control/invoices/{iid}/advance"))
+    conform(spec, "/invoices/{invoice_id}/mark_as", "POST", account.call("POST", f"invoices/{iid}/mark_as", {"state": "refused"}))
+    conform(spec, "/invoices/{invoice_id}/as/{document_type}", "GET", account.call("GET", f"invoices/{iid}/as/nope"))
+    hook = account.call("POST", "web_hooks", {"web_hook": {"url": "http://127.0.0.1:9/h"}})
+    conform(spec, "/web_hooks", "POST", hook)
+    conform(spec, "/web_hooks", "GET", account.call("GET", "web_hooks"))
+    conform(spec, "/web_hooks/{web_hook_id}", "GET", account.call("GET", f"web_hooks/{hook.json()['web_hook']['id']}"))
+    conform(spec, "/_control/accounts", "POST", sim.client.post("/sim/_control/accounts"))
+    faults = sim.client.put(f"/sim/_control/accounts/{aid}/faults", json.dumps({"latency_ms": 0}),
+                            content_type="application/json", HTTP_X_B2B_API_KEY=account.key)
+    conform(spec, "/_control/accounts/{account_id}/faults", "PUT", faults)
+    conform(spec, "/accounts", "GET", account.call("GET", "accounts", version=None))  # 400
+
+
+def test_webhook_payload_conforms(spec: dict[str, Any]) -> None:
+    payload = {"code": "issued_invoice.state_change", "triggered_at": 1, "data": {"invoice_id": 1, "event_id": 2,
+                                                                                  "state": "sent", "notes": None}}
+    jsonschema.validate(payload, {"$ref": "#/components/schemas/WebhookEvent", "components": spec["components"]})
