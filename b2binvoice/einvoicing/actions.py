@@ -18,7 +18,7 @@ from . import events
 from .comparison import Comparison, compare, link_figures
 from .errors import describe
 from .mapping import contact_payload, invoice_payload
-from .models import REQUIRED_CALCULATION_SETTINGS, B2BrouterIntegration, InvoiceLink, LinkStatus
+from .models import REQUIRED_CALCULATION_SETTINGS, B2BrouterIntegration, Environment, InvoiceLink, LinkStatus
 from .readiness import check_readiness, store_contact
 from .remote import Remote, api_base_url, to_decimal
 
@@ -73,7 +73,8 @@ def _verification_error(exc: Exception, *, environment: str, account_id: str) ->
     described = describe(exc)
     if isinstance(exc, b2brouter.AuthenticationError):
         text = _("B2Brouter refused this API key (401). Check that you copied the whole key and that it "
-                 "belongs to the %(environment)s environment. %(kept)s") % {"environment": environment, "kept": kept}
+                 "belongs to the %(environment)s environment. %(kept)s") % {
+            "environment": Environment(environment).label, "kept": kept}
     elif isinstance(exc, (b2brouter.NotFoundError, b2brouter.PermissionDeniedError)):
         text = _("The API key was accepted, but account %(account)s is not reachable with it (%(status)s). "
                  "Check the account ID in B2Brouter. %(kept)s") % {
@@ -163,6 +164,19 @@ def _ready_remote(company: Any) -> tuple[B2BrouterIntegration | None, Remote | N
     if integration is None or not integration.is_ready:
         return integration, None
     return integration, Remote.for_integration(integration)
+
+
+def _linked_remote(invoice: Any, link: InvoiceLink) -> tuple[Any, Remote | None, Result | None]:
+    """Return the integration and client for acting on ``link``, or why that is impossible."""
+    integration, remote = _ready_remote(invoice.company)
+    if remote is None or integration is None:
+        return integration, None, Result("error", str(NOT_READY))
+    if link.account_id != str(integration.account_id):
+        return integration, None, Result("error", _(
+            "This invoice is linked to an invoice of B2Brouter account %(old)s, but the integration now uses account "
+            "%(new)s. Unlink it, or switch the settings back to account %(old)s.") % {
+            "old": link.account_id, "new": integration.account_id})
+    return integration, remote, None
 
 
 NOT_READY = _("The B2Brouter integration is not enabled with working credentials: open Settings → "
@@ -483,7 +497,7 @@ def pending_is_stale(link: InvoiceLink) -> bool:
     timeout = float(getattr(settings, "B2BROUTER_TIMEOUT", 20))
     retries = int(getattr(settings, "B2BROUTER_MAX_RETRIES", 2))
     # Generous: the create plus the lookups, each with their retries, and some slack.
-    grace = dt.timedelta(seconds=timeout * (retries + 1) * 3 + 30)
+    grace = dt.timedelta(seconds=timeout * (retries + 2) + 30)
     return timezone.now() - link.attempt_started_at > grace
 
 
@@ -494,9 +508,9 @@ def send_invoice(*, invoice: Any, user: Any, link: InvoiceLink | None = None, in
     if link is None:
         return Result("error", _("This invoice is not linked to a B2Brouter invoice."))
     if remote is None or integration is None:
-        integration, remote = _ready_remote(invoice.company)
-        if remote is None or integration is None:
-            return Result("error", str(NOT_READY))
+        integration, remote, problem = _linked_remote(invoice, link)
+        if problem is not None or remote is None:
+            return problem or Result("error", str(NOT_READY))
     if link.state not in ("new", "error"):
         return Result("error", _("B2Brouter invoice #%(id)s is in state %(state)s: only new or failed invoices can "
                                  "be sent.") % {"id": link.b2brouter_id, "state": link.state})
@@ -536,9 +550,9 @@ def refresh_invoice(*, invoice: Any, user: Any) -> Result:
     link = InvoiceLink.objects.filter(invoice=invoice, status=LinkStatus.LINKED).first()
     if link is None:
         return Result("error", _("This invoice is not linked to a B2Brouter invoice."))
-    integration, remote = _ready_remote(invoice.company)
-    if remote is None:
-        return Result("error", str(NOT_READY))
+    integration, remote, problem = _linked_remote(invoice, link)
+    if problem is not None or remote is None:
+        return problem or Result("error", str(NOT_READY))
     try:
         data = remote.invoice(link.b2brouter_id)
     except b2brouter.B2BRouterError as exc:
@@ -576,7 +590,9 @@ def delete_and_recreate(*, invoice: Any, user: Any) -> Result:
     if link.state not in ("new", "error"):
         return Result("error", _("B2Brouter invoice #%(id)s is %(state)s: only new or failed invoices can be "
                                  "deleted.") % {"id": link.b2brouter_id, "state": link.state})
-    integration, remote = _ready_remote(invoice.company)
+    integration, remote, problem = _linked_remote(invoice, link)
+    if problem is not None:
+        return problem
     # Check before deleting, so a still-blocked invoice is not left with nothing in B2Brouter.
     readiness = check_readiness(invoice, integration, remote=remote)
     if not readiness.ok or remote is None:
@@ -707,9 +723,9 @@ def download(*, invoice: Any, user: Any, document_type: str) -> tuple[bytes | No
     link = InvoiceLink.objects.filter(invoice=invoice, status=LinkStatus.LINKED).first()
     if link is None:
         return None, Result("error", _("This invoice is not linked to a B2Brouter invoice."))
-    integration, remote = _ready_remote(invoice.company)
-    if remote is None:
-        return None, Result("error", str(NOT_READY))
+    integration, remote, problem = _linked_remote(invoice, link)
+    if problem is not None or remote is None:
+        return None, problem or Result("error", str(NOT_READY))
     try:
         return remote.download(link.b2brouter_id, document_type), None
     except b2brouter.B2BRouterError as exc:

@@ -157,6 +157,7 @@ def invoice_section_context(request: HttpRequest, invoice: Invoice) -> dict[str,
         "events": list(invoice.b2brouter_events.select_related("user")[:30]),
         "flash": pop_flash(request, f"invoice:{invoice.pk}"),
         "section_url": reverse("einvoicing:invoice", args=[invoice.pk]),
+        "invoice_url": invoice_url(invoice),
         **_settings_context(integration),
     }
     if link is not None and link.status == LinkStatus.LINKED:

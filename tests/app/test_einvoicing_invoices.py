@@ -338,3 +338,22 @@ def test_refresh_reads_the_new_state(web, company, account, integration, custome
     link.refresh_from_db()
     assert link.state == state
     assert f'data-state="{state}"' in section(web, invoice)
+
+
+def test_htmx_action_answers_the_section_in_place(web, company, account, integration, customer, vat, sim):
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    response = web.post(f"/invoices/{invoice.pk}/b2brouter/create/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="b2brouter-section"')
+    assert "totals match and it was sent" in html
+
+
+def test_link_made_in_another_account_is_not_acted_on(web, company, account, integration, customer, vat, sim):
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    web.post(f"/invoices/{invoice.pk}/b2brouter/create/")
+    InvoiceLink.objects.filter(invoice=invoice).update(account_id="31337")
+    web.post(f"/invoices/{invoice.pk}/b2brouter/refresh/")
+    assert "linked to an invoice of B2Brouter account 31337" in section(web, invoice)
