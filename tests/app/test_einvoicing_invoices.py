@@ -357,3 +357,28 @@ def test_link_made_in_another_account_is_not_acted_on(web, company, account, int
     InvoiceLink.objects.filter(invoice=invoice).update(account_id="31337")
     web.post(f"/invoices/{invoice.pk}/b2brouter/refresh/")
     assert "linked to an invoice of B2Brouter account 31337" in section(web, invoice)
+
+
+def test_server_error_keeps_the_attempt_until_checked(web, company, account, integration, customer, vat, sim):
+    data, key = account
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    web.post(f"/clients/{customer.pk}/b2brouter/match/")  # the contact is known before B2Brouter starts failing
+    sim.set_faults(data["id"], key, error_rate="1")
+    create(web, invoice)
+    # Neither the create nor the lookup got through: the attempt stays, to be checked later.
+    link = InvoiceLink.objects.get(invoice=invoice)
+    assert link.status == LinkStatus.PENDING
+    page = section(web, invoice)
+    assert "Could not check whether B2Brouter created invoice INV-0001" in page
+    assert "Check B2Brouter" in page and "Create B2Brouter invoice" not in page
+
+    sim.set_faults(data["id"], key)
+    web.post(f"/invoices/{invoice.pk}/b2brouter/reconcile/")
+    assert "still in progress" in section(web, invoice)  # too early: a request may still be running
+    InvoiceLink.objects.filter(pk=link.pk).update(attempt_started_at=timezone.now() - dt.timedelta(hours=1))
+    web.post(f"/invoices/{invoice.pk}/b2brouter/reconcile/")
+    assert not InvoiceLink.objects.filter(invoice=invoice).exists()
+    create(web, invoice)
+    assert len(sim.invoices(data["id"], key)) == 1
+    assert InvoiceLink.objects.get(invoice=invoice).status == LinkStatus.LINKED
