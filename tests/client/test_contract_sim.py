@@ -1,0 +1,305 @@
+"""Contract tests: the client against the simulator, in-process (no port, no real B2Brouter).
+
+The same scenarios as the unit tests, but against the simulator's behaviour: envelopes, status
+codes and error bodies, request ids, pagination, Decimal totals, TIN search, states, and the
+retry policy under injected faults (429 with Retry-After, 500s, answers that never arrive).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from django.conf import settings
+
+from b2brouter import (
+    APITimeoutError,
+    AuthenticationError,
+    B2BRouter,
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    ServerError,
+    webhooks,
+)
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif("b2brouter_sim" not in settings.INSTALLED_APPS, reason="the simulator is not enabled"),
+]
+
+BASE_URL = "http://testserver/sim"
+
+
+class SocketLikeTransport(httpx.BaseTransport):
+    """Make the simulator's no-answer faults look like they do over a real socket.
+
+    In-process, a withheld answer arrives with ``X-Sim-Fault: no-answer`` and a dropped one
+    raises ConnectionResetError; a socket client would see a read timeout and a read error.
+    """
+
+    def __init__(self) -> None:
+        from tests.support import inprocess_transport
+
+        self.inner = inprocess_transport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            response = self.inner.handle_request(request)
+            response.read()
+        except ConnectionResetError as exc:
+            raise httpx.ReadError(str(exc), request=request) from exc
+        if response.headers.get("X-Sim-Fault") == "no-answer":
+            raise httpx.ReadTimeout("simulated: the answer never arrived", request=request)
+        return response
+
+
+def control(method: str, path: str, body: Any = None, key: str | None = None) -> httpx.Response:
+    headers = {"X-B2B-API-Key": key} if key else {}
+    with httpx.Client(transport=SocketLikeTransport(), base_url=BASE_URL) as http:
+        return http.request(method, path, json=body, headers=headers)
+
+
+class SimAccount:
+    def __init__(self, **options: Any) -> None:
+        response = control("POST", "/_control/accounts", options)
+        assert response.status_code == 201, response.text
+        body = response.json()
+        self.id: int = body["account"]["id"]
+        self.key: str = body["api_key"]
+
+    def faults(self, **faults: Any) -> None:
+        response = control("PUT", f"/_control/accounts/{self.id}/faults", {"faults": faults}, key=self.key)
+        assert response.status_code == 200, response.text
+
+
+@pytest.fixture
+def account() -> SimAccount:
+    return SimAccount(name="Traducciones Contract S.L.", tin_value="ESB12345674")
+
+
+@pytest.fixture
+def client(account: SimAccount, sleeps: list[float]) -> Iterator[B2BRouter]:
+    with B2BRouter(account.key, base_url=BASE_URL, transport=SocketLikeTransport()) as client:
+        yield client
+
+
+def line(description: str = "Translation", quantity: str = "1", price: str = "100", percent: str = "21") -> dict[str, Any]:
+    return {
+        "description": description,
+        "quantity": Decimal(quantity),
+        "price": Decimal(price),
+        "taxes_attributes": [{"name": "IVA", "category": "S", "percent": Decimal(percent)}],
+    }
+
+
+def new_invoice(client: B2BRouter, account: SimAccount, number: str = "F-1", **fields: Any) -> dict[str, Any]:
+    contact = client.contacts.find_by_tin(account.id, "DE136695976") or client.contacts.create(
+        account.id, {"name": "Acme GmbH", "tin_value": "DE136695976", "country": "de", "is_client": True}
+    )
+    data = {"number": number, "date": "2026-03-02", "contact_id": contact["id"], "invoice_lines_attributes": [line()]}
+    return dict(client.invoices.create(account.id, {**data, **fields}))
+
+
+def test_account_settings_round_trip(client, account):
+    got = client.accounts.retrieve(account.id)
+    assert got["id"] == account.id and got["tin_value"] == "ESB12345674"
+    assert got["rounding_method"] == "half_up" and got["round_before_sum"] is True
+    assert got["apply_taxes_per_line"] is False
+    assert isinstance(got["transactions_count"], int)
+
+    updated = client.accounts.update(account.id, {"apply_taxes_per_line": True, "rounding_method": "bankers"})
+    assert updated["apply_taxes_per_line"] is True and updated["rounding_method"] == "bankers"
+    assert [a["id"] for a in client.accounts.list()] == [account.id]
+
+
+def test_tin_value_cannot_change(client, account):
+    with pytest.raises(InvalidRequestError) as caught:
+        client.accounts.update(account.id, {"tin_value": "ESA28017895"})
+    assert caught.value.status_code == 422 and caught.value.code == "parameter_cannot_change"
+
+
+def test_wrong_key_is_an_authentication_error_with_a_request_id(account):
+    with B2BRouter("sim_wrong-key", base_url=BASE_URL, transport=SocketLikeTransport()) as client:
+        with pytest.raises(AuthenticationError) as caught:
+            client.accounts.retrieve(account.id)
+    err = caught.value
+    assert err.code == "unauthorized"
+    assert err.request_id and err.request_id in str(err)
+
+
+def test_unknown_api_version_is_an_invalid_request(account):
+    with B2BRouter(account.key, base_url=BASE_URL, api_version="1999-01-01", transport=SocketLikeTransport()) as client:
+        with pytest.raises(InvalidRequestError) as caught:
+            client.accounts.retrieve(account.id)
+    assert caught.value.code == "invalid_api_version"
+
+
+def test_contacts_lifecycle_and_find_by_tin(client, account):
+    created = client.contacts.create(
+        account.id, {"name": "Cliente SA", "tin_value": "ESA28017895", "country": "es", "is_client": True,
+                     "integration_code": "C-7"}
+    )
+    client.contacts.create(account.id, {"name": "Proveedor", "tin_value": "DE136695976", "country": "de",
+                                        "is_client": False, "is_provider": True})
+
+    for search in ("ESA28017895", "a-28.017.895", "es a28017895"):
+        found = client.contacts.find_by_tin(account.id, search)
+        assert found is not None and found["id"] == created["id"], search
+    assert client.contacts.find_by_tin(account.id, "A28017895", country="ES")["id"] == created["id"]
+    assert client.contacts.find_by_tin(account.id, "A28017895", country="FR") is None
+    assert client.contacts.find_by_tin(account.id, "ESB99999999") is None
+
+    assert [c["id"] for c in client.contacts.list(account.id, integration_code="C-7")] == [created["id"]]
+    assert [c["name"] for c in client.contacts.list(account.id, is_provider=True)] == ["Proveedor"]
+
+    assert client.contacts.update(created["id"], {"email": "facturas@cliente.example"})["email"] == "facturas@cliente.example"
+    client.contacts.delete(created["id"])
+    with pytest.raises(NotFoundError) as caught:
+        client.contacts.retrieve(created["id"])
+    assert caught.value.code == "resource_missing" and caught.value.request_id
+
+
+def test_invoice_totals_are_exact_decimals(client, account):
+    invoice = new_invoice(
+        client, account, "F-DEC",
+        invoice_lines_attributes=[line("a", "1", "0.333", "10"), line("b", "1", "0.333", "10"),
+                                  line("c", "1", "0.333", "10")],
+    )
+
+    # round_before_sum: each line is 0.33, subtotal 0.99, tax R(0.099) = 0.10 (contract section 7).
+    assert invoice["subtotal"] == Decimal("0.99")
+    assert invoice["taxes"][0]["base"] == Decimal("0.99") and invoice["taxes"][0]["amount"] == Decimal("0.10")
+    assert invoice["total"] == Decimal("1.09")
+    assert all(isinstance(invoice[k], Decimal) for k in ("subtotal", "total"))
+    assert isinstance(invoice["taxes"][0]["percent"], Decimal)
+
+
+def test_tax_per_line_setting_changes_the_tax(client, account):
+    lines = [line("a", "1", "7886.64"), line("b", "1", "818.44")]
+    assert new_invoice(client, account, "F-A", invoice_lines_attributes=lines)["taxes"][0]["amount"] == Decimal("1828.07")
+    client.accounts.update(account.id, {"apply_taxes_per_line": True})
+    assert new_invoice(client, account, "F-B", invoice_lines_attributes=lines)["taxes"][0]["amount"] == Decimal("1828.06")
+
+
+def test_duplicate_number_is_parameter_taken(client, account):
+    new_invoice(client, account, "F-DUP")
+    with pytest.raises(InvalidRequestError) as caught:
+        new_invoice(client, account, "F-DUP")
+    err = caught.value
+    assert err.status_code == 422 and err.code == "parameter_taken"
+    assert err.maybe_applied is False
+    assert err.messages and err.request_id in str(err)
+
+
+def test_invoice_lifecycle(client, account):
+    invoice = new_invoice(client, account, "F-LIFE")
+    assert invoice["state"] == "new"
+    assert client.invoices.list(account.id, number="F-LIFE").data[0]["id"] == invoice["id"]
+    assert client.invoices.find_by_number(account.id, "F-LIFE")["id"] == invoice["id"]
+
+    assert client.invoices.update(invoice["id"], {"extra_info": "PO 4711"})["extra_info"] == "PO 4711"
+    validation = client.invoices.validate(invoice["id"])
+    assert validation["valid"] is True and validation["errors"] == []
+
+    pdf = client.invoices.download(invoice["id"], "pdf.invoice")
+    assert isinstance(pdf, bytes) and pdf.startswith(b"%PDF")
+
+    sent = client.invoices.send(invoice["id"])
+    assert sent["id"] == invoice["id"] and sent["state"] in ("sending", "sent")
+    with pytest.raises(ConflictError) as caught:
+        client.invoices.update(invoice["id"], {"extra_info": "too late"})
+    assert caught.value.code == "conflict"
+    with pytest.raises(ConflictError):
+        client.invoices.delete(invoice["id"])
+    assert client.invoices.list(account.id, new=True).data == []
+
+
+def test_delete_an_unsent_invoice(client, account):
+    invoice = new_invoice(client, account, "F-DEL")
+    client.invoices.delete(invoice["id"])
+    with pytest.raises(NotFoundError):
+        client.invoices.retrieve(invoice["id"])
+
+
+def test_mark_as(client, account):
+    invoice = new_invoice(client, account, "F-MARK")
+    client.invoices.send(invoice["id"])
+    assert client.invoices.mark_as(invoice["id"], "paid")["state"] == "paid"
+
+
+def test_pagination_across_pages(client, account):
+    for n in range(7):
+        client.contacts.create(account.id, {"name": f"Contact {n}", "integration_code": f"P-{n}"})
+    page = client.contacts.list(account.id, limit=3)
+    assert page.total_count == 7 and len(page.data) == 3 and page.limit == 3
+    assert len({c["id"] for c in page}) == 7
+
+
+def test_429_is_retried_after_retry_after(client, account, monkeypatch):
+    import time
+    import types
+
+    from b2brouter_sim import faults
+
+    # The backoff "sleeps" on a fake clock that the simulator's rate limiter reads.
+    clock = {"now": time.time()}
+    waits: list[float] = []
+    monkeypatch.setattr(faults, "time", types.SimpleNamespace(time=lambda: clock["now"], sleep=time.sleep))
+
+    def fake_sleep(self, seconds):
+        waits.append(seconds)
+        clock["now"] += seconds
+
+    monkeypatch.setattr(B2BRouter, "_sleep", fake_sleep)
+    account.faults(rate_limit={"requests": 1, "per_seconds": 5})
+
+    client.accounts.retrieve(account.id)
+    assert client.accounts.retrieve(account.id)["id"] == account.id  # 429, waits Retry-After, retried
+
+    assert len(waits) == 1 and 1 <= waits[0] <= 5
+
+
+def test_injected_500_on_post_is_not_retried(client, account):
+    account.faults(error_rate=1)
+    with pytest.raises(ServerError) as caught:
+        client.contacts.create(account.id, {"name": "Lost", "tin_value": "DE136695976"})
+    assert caught.value.maybe_applied is True
+    assert caught.value.code == "internal_error"
+
+
+def test_create_whose_answer_never_arrives_is_reconciled_by_number(client, account, sleeps):
+    contact = client.contacts.create(account.id, {"name": "Acme GmbH", "tin_value": "DE136695976", "country": "de"})
+    account.faults(no_answer_rate=1, no_answer_delay=0)
+    data = {"number": "F-LOST", "date": "2026-03-02", "contact_id": contact["id"], "invoice_lines_attributes": [line()]}
+
+    with pytest.raises(APITimeoutError) as caught:
+        client.invoices.create(account.id, data)
+
+    assert caught.value.maybe_applied is True
+    assert sleeps == []  # not retried
+    account.faults()
+    found = client.invoices.find_by_number(account.id, "F-LOST")
+    assert found is not None and found["total"] == Decimal("121.00")
+    assert client.invoices.list(account.id).total_count == 1  # exactly one, no duplicate
+
+
+def test_dropped_answers_to_reads_are_retried(client, account, sleeps):
+    account.faults(no_answer_rate="0.5", no_answer_mode="drop", seed=3)
+    for _ in range(6):
+        assert client.accounts.retrieve(account.id)["id"] == account.id
+    assert sleeps  # some answers were cut short and the reads were repeated
+
+
+def test_the_simulators_webhook_signature_verifies():
+    from b2brouter_sim.webhooks import sign as sim_sign
+
+    body = json.dumps({"code": "issued_invoice.state_change", "triggered_at": 1_780_000_000,
+                       "data": {"invoice_id": 1, "event_id": 2, "state": "sent", "notes": None}}).encode()
+    header = sim_sign("whsec_contract", 1_780_000_000, body)
+    event = webhooks.verify(body, header, "whsec_contract", now=1_780_000_000)
+    assert event["data"]["event_id"] == 2
