@@ -393,6 +393,7 @@ def reconcile(*, invoice: Any, user: Any, link: InvoiceLink | None = None, integ
         candidates = [c for c in remote.invoices(number=number) if str(c.get("number") or "") == number]
     except b2brouter.B2BRouterError as exc:
         described = describe(exc)
+        InvoiceLink.objects.filter(pk=link.pk, status=LinkStatus.PENDING).update(needs_check=True)
         events.reconcile_failed(invoice=invoice, user=user, message=described.text,
                                 remote_message=described.remote_message, request_id=described.request_id)
         return Result("error", _("Could not check whether B2Brouter created invoice %(number)s. The attempt is "
@@ -492,7 +493,7 @@ def create_invoice(*, invoice: Any, user: Any) -> Result:
 
 def pending_is_stale(link: InvoiceLink) -> bool:
     """Return whether a pending attempt is older than any request could still be running."""
-    if link.attempt_started_at is None:
+    if link.needs_check or link.attempt_started_at is None:
         return True
     timeout = float(getattr(settings, "B2BROUTER_TIMEOUT", 20))
     retries = int(getattr(settings, "B2BROUTER_MAX_RETRIES", 2))

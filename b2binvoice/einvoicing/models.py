@@ -136,6 +136,9 @@ class InvoiceLink(models.Model):
     errors = models.JSONField(default=list, blank=True)
     refuse_reason = models.TextField(blank=True)
     attempt_started_at = models.DateTimeField(null=True, blank=True)
+    # Set when the create request has ended without settling the attempt (no answer and the
+    # lookup failed too): nothing is in flight any more, so a check may run at once.
+    needs_check = models.BooleanField(default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
