@@ -264,7 +264,7 @@ class B2BRouter:
                     method, path, elapsed_ms, type(exc).__name__, attempt + 1,
                 )
                 if retryable and attempt < self.max_retries:
-                    self._sleep(self._backoff(attempt, None))
+                    self._wait_before_retry(method, path, attempt, None)
                     attempt += 1
                     continue
                 raise self._connection_error(exc, method, path, never_sent=never_sent) from exc
@@ -281,10 +281,17 @@ class B2BRouter:
             if status in _RETRYABLE_STATUSES and method in _RETRYABLE_METHODS and attempt < self.max_retries:
                 retry_after = _retry_after(response.headers)
                 if retry_after is None or retry_after <= MAX_RETRY_AFTER:
-                    self._sleep(self._backoff(attempt, retry_after))
+                    self._wait_before_retry(method, path, attempt, retry_after)
                     attempt += 1
                     continue
             raise self._status_error(response, method, path)
+
+    def _wait_before_retry(self, method: str, path: str, attempt: int, retry_after: float | None) -> None:
+        delay = self._backoff(attempt, retry_after)
+        logger.warning(
+            "Retrying %s %s in %.2f s (retry %d of %d)", method, path, delay, attempt + 1, self.max_retries
+        )
+        self._sleep(delay)
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         """Return the seconds to wait before retry ``attempt`` (0-based).

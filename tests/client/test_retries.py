@@ -193,3 +193,17 @@ def test_backoff_is_exponential_capped_and_jittered():
     assert len(set(delays)) == len(delays)  # jitter: no two equal
     assert client._backoff(0, 2.5) == 2.5
     assert client._backoff(0, 10_000) == _client.MAX_RETRY_AFTER
+
+
+def test_each_retry_is_logged_without_the_key(make_client, caplog):
+    from .conftest import API_KEY
+
+    client, _ = make_client(unavailable(), OK_INVOICE)
+
+    with caplog.at_level("INFO", logger="b2brouter"):
+        client.invoices.retrieve(1)
+
+    messages = [r.getMessage() for r in caplog.records if r.name == "b2brouter"]
+    assert any(m.startswith("Retrying GET /invoices/1 in ") and "(retry 1 of 2)" in m for m in messages)
+    assert any("GET /invoices/1 -> 503" in m for m in messages)
+    assert not any(API_KEY in m for m in messages)
