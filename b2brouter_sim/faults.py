@@ -105,10 +105,20 @@ def current(account: SimAccount) -> dict[str, Any]:
     return dict(DEFAULTS) | (account.faults or {})
 
 
+def is_active(faults: dict[str, Any]) -> bool:
+    """Tell whether any fault is switched on (all-default faults cost nothing per request)."""
+    return bool(
+        faults["latency_ms"]
+        or faults["rate_limit"]
+        or Decimal(str(faults["error_rate"])) > 0
+        or Decimal(str(faults["no_answer_rate"])) > 0
+    )
+
+
 def before_request(account: SimAccount) -> Decision:
     """Apply latency, rate limit and injected 500s; tell whether to withhold the answer."""
     faults = current(account)
-    if not account.faults:
+    if not is_active(faults):
         return Decision()
     with transaction.atomic():
         locked = SimAccount.objects.select_for_update().get(pk=account.pk)

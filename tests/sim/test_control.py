@@ -89,7 +89,9 @@ def test_pages_list_accounts_contacts_and_invoices(sim: Sim, account: Account) -
     assert "121.00" in detail and "new" in detail
     assert f"/sim/app/invoices/{invoice['id']}/pdf" in detail
     assert sim.client.get(f"/sim/app/invoices/{invoice['id']}/pdf").content.startswith(b"%PDF")
-    assert sim.client.get("/sim/app/invoices/999999").status_code == 404
+    missing = sim.client.get("/sim/app/invoices/999999")
+    assert missing.status_code == 404
+    assert listing["X-B2B-API-Request-Id"] != missing["X-B2B-API-Request-Id"]
 
 
 def test_page_shows_errors_and_refusals(sim: Sim, account: Account) -> None:
