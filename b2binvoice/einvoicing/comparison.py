@@ -8,6 +8,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from b2binvoice.core.money import quantum
+
 from .remote import to_decimal
 
 
@@ -43,6 +45,18 @@ class Comparison:
                          if not row.equal)
 
 
+def _shown(value: Decimal | None, currency: str) -> Decimal | None:
+    """Show an amount with the currency's decimals when that loses nothing (104.890000 -> 104.89)."""
+    if value is None:
+        return None
+    try:
+        step = quantum(currency)
+    except Exception:  # noqa: BLE001 (an unknown currency code: show the amount as it came)
+        return value
+    rounded = value.quantize(step)
+    return rounded if rounded == value else value
+
+
 def _key(category: Any, percent: Any) -> tuple[str, Decimal]:
     return (str(category or ""), (to_decimal(percent) or Decimal(0)).normalize())
 
@@ -64,10 +78,11 @@ def compare(invoice: Any, remote: dict[str, Any]) -> Comparison:
         theirs_tax_total = sum((to_decimal(t.get("amount")) or Decimal(0) for t in theirs_taxes), Decimal(0))
     result = Comparison(currency=str(ours.currency))
     result.currency_equal = not remote.get("currency") or str(remote["currency"]).upper() == str(ours.currency).upper()
+    currency = str(ours.currency)
     result.rows = [
-        Row(_("Subtotal (before taxes)"), ours.base, to_decimal(remote.get("subtotal"))),
-        Row(_("Taxes"), ours.tax_total, theirs_tax_total),
-        Row(_("Total"), ours.total, to_decimal(remote.get("total"))),
+        Row(_("Subtotal (before taxes)"), ours.base, _shown(to_decimal(remote.get("subtotal")), currency)),
+        Row(_("Taxes"), ours.tax_total, _shown(theirs_tax_total, currency)),
+        Row(_("Total"), ours.total, _shown(to_decimal(remote.get("total")), currency)),
     ]
     # Group both sides by (category, percent): B2Brouter groups its taxes the same way.
     our_groups: dict[tuple[str, Decimal], tuple[str, Decimal]] = {}
@@ -83,7 +98,7 @@ def compare(invoice: Any, remote: dict[str, Any]) -> Comparison:
     for key in sorted(set(our_groups) | set(their_groups)):
         name = (our_groups.get(key) or their_groups[key])[0]
         result.tax_rows.append(Row(_label(name, *key), our_groups[key][1] if key in our_groups else None,
-                                   their_groups[key][1] if key in their_groups else None))
+                                   _shown(their_groups[key][1], currency) if key in their_groups else None))
     return result
 
 
