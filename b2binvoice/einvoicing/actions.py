@@ -352,6 +352,9 @@ def _after_link(*, invoice: Any, link: InvoiceLink, integration: B2BrouterIntegr
     if not comparison.equal:
         events.totals_mismatch(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id,
                                message=comparison.summary())
+        # The settings may have changed in B2Brouter since they were last read: read them again
+        # so the plate beside the figures tells the truth. A failure here changes nothing.
+        check_settings(integration)
         return Result("warning", _("%(how)s as B2Brouter invoice #%(id)s, but B2Brouter's totals differ from ours, "
                                    "so it was NOT sent. Compare the figures below, fix the account's calculation "
                                    "settings, then delete it in B2Brouter and create it again.") % {

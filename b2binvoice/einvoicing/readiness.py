@@ -8,6 +8,8 @@ from typing import Any
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
+from b2brouter import B2BRouterError
+
 from b2binvoice.companies.models import PaymentMethodType, TaxKind
 from b2binvoice.core.validators import iban_is_valid
 
@@ -99,7 +101,7 @@ def resolve_contact(client: Any, integration: B2BrouterIntegration, remote: Any)
             "client": client.name}
     try:
         found = remote.find_contact_by_tin(client.tin, client.country or None)
-    except Exception as exc:  # noqa: BLE001 (any client error becomes a readable checklist line)
+    except B2BRouterError as exc:
         described = describe(exc)
         return None, _("Could not look the client up in B2Brouter: %(error)s") % {"error": described.text}
     if not found or not found.get("id"):

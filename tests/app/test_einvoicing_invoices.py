@@ -268,6 +268,9 @@ def test_total_mismatch_keeps_it_unsent_with_both_figures(web, company, account,
     assert "10533.15" in page and "10533.14" in page
     assert "✗ differs" in page
     assert "Delete in B2Brouter and create again" in page
+    # The settings plate beside the figures was read again and names the culprit.
+    assert "plate plate-warn" in page
+    assert '<td><code>apply_taxes_per_line</code></td><td class="required">false</td><td class="current">true</td>' in page
     assert "Send</button>" not in page or "disabled" in page
     # Sending is refused server-side too.
     web.post(f"/invoices/{invoice.pk}/b2brouter/send/")
