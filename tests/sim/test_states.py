@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -11,7 +12,11 @@ from tests.sim.conftest import Account, line
 
 
 def run_worker() -> None:
-    call_command("db_worker", "--batch", "--no-startup-delay", "--queue-name", "*", verbosity=0)
+    """Run every due task with the real database worker, inside the test's transaction."""
+    # The worker closes "old" connections between tasks; inside a test transaction that would
+    # close the test's own connection on PostgreSQL (the test client guards against the same).
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+        call_command("db_worker", "--batch", "--no-startup-delay", "--queue-name", "*", verbosity=0)
 
 
 def state_of(account: Account, invoice_id: int) -> dict[str, Any]:
