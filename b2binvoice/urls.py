@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from b2binvoice.core import views as core_views
@@ -10,6 +11,9 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    # Unnamespaced because settings.LOGIN_URL / LOGOUT_REDIRECT_URL name them "login".
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("b2binvoice.core.urls")),
     path("clients/", include("b2binvoice.clients.urls")),
     path("invoices/", include("b2binvoice.invoices.urls")),

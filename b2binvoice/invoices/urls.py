@@ -1,4 +1,11 @@
 from django.urls import path
 
+from . import views
+
 app_name = "invoices"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.invoice_list, name="list"),
+    path("new/", views.invoice_create, name="create"),
+    path("<int:pk>/", views.invoice_detail, name="detail"),
+    path("<int:pk>/edit/", views.invoice_edit, name="edit"),
+]

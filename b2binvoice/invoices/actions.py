@@ -1,0 +1,72 @@
+"""Functions that change invoices: numbering and saving an edited invoice with its lines and taxes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+
+from b2binvoice.companies.models import Company, Tax
+
+from .models import Invoice, InvoiceTax
+
+# A company that typed many numbers by hand ahead of its sequence could make allocation
+# skip a long run; beyond this the sequence is clearly misconfigured.
+MAX_SKIPPED_NUMBERS = 10_000
+
+
+def next_invoice_number(company: Company) -> str:
+    """Allocate the next number of ``company``'s sequence not already used by an invoice (in a transaction)."""
+    for _attempt in range(MAX_SKIPPED_NUMBERS):
+        number = company.allocate_invoice_number()
+        if not Invoice.objects.filter(company=company, number=number).exists():
+            return number
+    raise RuntimeError(f"{company}: {MAX_SKIPPED_NUMBERS} invoice numbers in a row are taken; fix the sequence")
+
+
+def sync_taxes(invoice: Invoice, selected: Iterable[Tax]) -> None:
+    """Make ``invoice``'s tax copies match ``selected``, keeping copies of taxes still selected as they were."""
+    wanted = {tax.pk: tax for tax in selected}
+    kept: set[int] = set()
+    for copy in list(invoice.taxes.all()):
+        if copy.tax_id is None:
+            continue  # its company tax was deleted; the copy is all that is left of it
+        if copy.tax_id in wanted and copy.tax_id not in kept:
+            kept.add(copy.tax_id)
+        else:
+            copy.delete()
+    for pk, tax in wanted.items():
+        if pk not in kept:
+            InvoiceTax.copy_of(tax, invoice).save()
+
+
+def _save_rows(formset: Any, invoice: Invoice, *, ordered: bool) -> None:
+    position = 0
+    for form in formset.forms:
+        if not form.has_changed() and form.instance.pk is None:
+            continue  # an empty extra row
+        if formset.can_delete and formset._should_delete_form(form):
+            if form.instance.pk is not None:
+                form.instance.delete()
+            continue
+        row = form.instance
+        row.invoice = invoice
+        if ordered:
+            row.position = position
+            position += 1
+        row.save()
+
+
+def save_invoice(*, company: Company, form: Any, lines: Any, adjustments: Any) -> Invoice:
+    """Save a validated invoice form with its line and adjustment formsets, numbering a new invoice."""
+    with transaction.atomic():
+        invoice: Invoice = form.save(commit=False)
+        invoice.company = company
+        if not invoice.number:
+            invoice.number = next_invoice_number(company)
+        invoice.save()
+        _save_rows(lines, invoice, ordered=True)
+        _save_rows(adjustments, invoice, ordered=False)
+        sync_taxes(invoice, form.cleaned_data.get("taxes") or [])
+    return invoice

@@ -1,0 +1,134 @@
+"""Invoice forms: the invoice itself, its lines and its discounts/charges (inline formsets)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from b2binvoice.clients.models import Client
+from b2binvoice.companies.forms import currency_choices
+from b2binvoice.companies.models import Company, PaymentMethod, Tax
+
+from .models import Invoice, InvoiceAdjustment, InvoiceLine
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class InvoiceForm(forms.ModelForm):
+    """The invoice header: number, client, dates, currency, payment method, status, note and taxes."""
+
+    currency = forms.ChoiceField(label=_("currency"), choices=currency_choices)
+    taxes = forms.ModelMultipleChoiceField(
+        label=_("taxes"), queryset=Tax.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text=_("Each tax is copied into the invoice when saved, so later changes to the tax leave it as issued."))
+
+    class Meta:
+        model = Invoice
+        fields = ["number", "client", "issue_date", "due_date", "currency", "payment_method", "status", "note"]
+        widgets = {"issue_date": DATE_WIDGET, "due_date": DATE_WIDGET, "note": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.company = company
+        self.instance.company = company
+        creating = self.instance.pk is None
+        self.fields["number"].required = not creating
+        if creating:
+            self.fields["number"].help_text = _("Leave empty to use the next number of the sequence.")
+            # Choosing the client refreshes its default taxes and payment method in place.
+            self.fields["client"].widget.attrs.update({
+                "hx-get": reverse("invoices:create"), "hx-target": "#client-defaults",
+                "hx-select": "#client-defaults", "hx-swap": "outerHTML", "hx-trigger": "change"})
+        self.fields["client"].queryset = Client.objects.filter(company=company).order_by("name")
+        # Inactive methods and taxes stay choosable on the invoices that already use them.
+        methods = Q(is_active=True)
+        taxes = Q(is_active=True)
+        if not creating:
+            if self.instance.payment_method_id:
+                methods |= Q(pk=self.instance.payment_method_id)
+            taxes |= Q(pk__in=[t.tax_id for t in self.instance.taxes.all() if t.tax_id])
+            self.initial.setdefault("taxes", [t.tax_id for t in self.instance.taxes.all() if t.tax_id])
+        self.fields["payment_method"].queryset = PaymentMethod.objects.filter(methods, company=company).order_by("name")
+        self.fields["taxes"].queryset = Tax.objects.filter(taxes, company=company).order_by("name")
+
+    def clean_number(self) -> str:
+        number = (self.cleaned_data.get("number") or "").strip()
+        if number and Invoice.objects.filter(company=self.company, number=number).exclude(pk=self.instance.pk).exists():
+            raise ValidationError(
+                _("Invoice number %(number)s is already used by another invoice; choose another number."),
+                code="duplicate_number", params={"number": number})
+        return number
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        issue, due = cleaned.get("issue_date"), cleaned.get("due_date")
+        if issue and due and due < issue:
+            self.add_error("due_date", ValidationError(_("The due date cannot be before the issue date."),
+                                                       code="due_before_issue"))
+        return cleaned
+
+
+class LineForm(forms.ModelForm):
+    """One invoice line."""
+
+    class Meta:
+        model = InvoiceLine
+        fields = ["description", "quantity", "unit", "unit_price"]
+        widgets = {
+            "description": forms.TextInput(attrs={"class": "wide"}),
+            "quantity": forms.TextInput(attrs={"inputmode": "decimal", "class": "num"}),
+            "unit": forms.TextInput(attrs={"class": "short"}),
+            "unit_price": forms.TextInput(attrs={"inputmode": "decimal", "class": "num"}),
+        }
+
+
+class AdjustmentForm(forms.ModelForm):
+    """An invoice-level discount or charge."""
+
+    class Meta:
+        model = InvoiceAdjustment
+        fields = ["kind", "mode", "value", "reason"]
+        widgets = {"value": forms.TextInput(attrs={"inputmode": "decimal", "class": "num"})}
+
+    def clean_value(self) -> Decimal:
+        value = self.cleaned_data["value"]
+        if value is not None and value < 0:
+            raise ValidationError(_("Enter a positive value; choose “Discount” or “Charge” for the direction."),
+                                  code="negative")
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("mode") == "percentage" and cleaned.get("value") is not None and cleaned["value"] > 100:
+            self.add_error("value", ValidationError(_("A percentage cannot exceed 100."), code="over_100"))
+        return cleaned
+
+
+class LineFormSet(BaseInlineFormSet):
+    """The lines of an invoice; at least one is required."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        if not kept:
+            raise ValidationError(_("Add at least one line."), code="no_lines")
+
+
+def line_formset(*, extra: int) -> type[BaseInlineFormSet]:
+    """Return the lines formset class with ``extra`` empty rows."""
+    return inlineformset_factory(Invoice, InvoiceLine, form=LineForm, formset=LineFormSet, extra=extra,
+                                 can_delete=True)
+
+
+def adjustment_formset(*, extra: int) -> type[BaseInlineFormSet]:
+    """Return the discounts/charges formset class with ``extra`` empty rows."""
+    return inlineformset_factory(Invoice, InvoiceAdjustment, form=AdjustmentForm, extra=extra, can_delete=True)

@@ -1,0 +1,15 @@
+// Add a formset row from its <template> (Django's empty_form), numbering it and updating TOTAL_FORMS.
+document.addEventListener("click", function (event) {
+  const button = event.target.closest("[data-add-row]");
+  if (!button) return;
+  const prefix = button.dataset.addRow;
+  const total = document.getElementById("id_" + prefix + "-TOTAL_FORMS");
+  const template = document.getElementById(prefix + "-empty");
+  const body = document.querySelector('[data-formset="' + prefix + '"] tbody');
+  if (!total || !template || !body) return;
+  const index = parseInt(total.value, 10);
+  body.insertAdjacentHTML("beforeend", template.innerHTML.replace(/__prefix__/g, String(index)));
+  total.value = String(index + 1);
+  const first = body.lastElementChild && body.lastElementChild.querySelector("input, select");
+  if (first) first.focus();
+});
