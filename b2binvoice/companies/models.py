@@ -120,15 +120,17 @@ class Tax(models.Model):
         return self.name
 
     def clean(self) -> None:
+        # Codes are specific ("rate_required", not "required"): a ModelForm replaces the message of
+        # an error whose code matches one of the field's own messages with the generic one.
         errors: dict[str, ValidationError] = {}
         if self.kind == TaxKind.PERCENTAGE:
             if self.rate is None:
-                errors["rate"] = ValidationError(_("Enter the rate of a percentage tax."), code="required")
+                errors["rate"] = ValidationError(_("Enter the rate of a percentage tax."), code="rate_required")
             elif self.category in ZERO_RATE_CATEGORIES and self.rate != Decimal(0):
                 errors["rate"] = ValidationError(
                     _("Category %(category)s takes a 0 %% rate."), code="zero_rate_category", params={"category": self.category})
         elif self.amount is None:
-            errors["amount"] = ValidationError(_("Enter the amount of an absolute tax."), code="required")
+            errors["amount"] = ValidationError(_("Enter the amount of an absolute tax."), code="amount_required")
         if self.category in {"E"} and not self.exemption_reason.strip():
             errors["exemption_reason"] = ValidationError(
                 _("An exempt tax needs the exemption reason printed on the invoice."), code="reason_required")
@@ -167,7 +169,7 @@ class PaymentMethod(models.Model):
     def clean(self) -> None:
         errors: dict[str, ValidationError] = {}
         if self.type == PaymentMethodType.BANK_TRANSFER and not self.iban:
-            errors["iban"] = ValidationError(_("A bank transfer needs the IBAN to pay into."), code="required")
+            errors["iban"] = ValidationError(_("A bank transfer needs the IBAN to pay into."), code="iban_required")
         if self.iban:
             try:
                 validate_iban(self.iban)
