@@ -134,3 +134,21 @@ def test_a_user_without_company_is_told_so(db):
     response = browser.get("/invoices/")
     assert response.status_code == 403
     assert "You do not belong to any company yet" in response.content.decode()
+
+
+def test_createsuperuser_and_the_admin_list_every_model(seeded, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "admin-pass-123")
+    call_command("createsuperuser", "--noinput", "--username=admin", "--email=admin@example.com", stdout=StringIO())
+    browser = HttpClient()
+    assert browser.login(username="admin", password="admin-pass-123")
+    for model in ("companies/company", "companies/membership", "companies/tax", "companies/paymentmethod",
+                  "clients/client", "invoices/invoice", "invoices/invoiceline", "invoices/invoicetax",
+                  "invoices/invoiceadjustment"):
+        assert browser.get(f"/admin/{model}/").status_code == 200, model
+    invoice = Invoice.objects.get(number="LD-0001")
+    page = browser.get(f"/admin/invoices/invoice/{invoice.pk}/change/").content.decode()
+    assert "Translation DE&gt;EN, technical manual" in page
