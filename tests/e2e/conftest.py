@@ -51,12 +51,19 @@ def browser_context_args(browser_context_args: dict) -> dict:
 
 @pytest.fixture
 def screenshot(page):
-    """Save a full-page screenshot under docs/screenshots/ for the README walkthrough."""
+    """Save a full-page screenshot under docs/screenshots/ for the README walkthrough.
 
-    def take(name: str) -> Path:
+    Only with ``UPDATE_SCREENSHOTS=1``: the committed images change only when someone means
+    to regenerate them (``UPDATE_SCREENSHOTS=1 make test-sqlite``), so an ordinary ``make test``
+    leaves the checkout clean. Otherwise the call does nothing.
+    """
+
+    def take(name: str) -> Path | None:
+        if os.environ.get("UPDATE_SCREENSHOTS") != "1":
+            return None
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=True, animations="disabled", caret="hide")
         return path
 
     return take
