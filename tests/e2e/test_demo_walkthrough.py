@@ -215,6 +215,7 @@ def test_create_with_success_then_refresh_and_the_invoice_list(app: Page, connec
         expect(check(app, key)).to_have_class("ok")
     create = section(app).get_by_role("button", name="Create B2Brouter invoice")
     expect(create).to_be_enabled()
+    expect(create).to_have_css("opacity", "1")
     expect(section(app).get_by_role("link", name="Link existing B2Brouter invoice")).to_be_visible()
     screenshot("invoice-ready")
 
@@ -328,6 +329,9 @@ def test_blocked_invoices_say_what_to_fix_and_send_nothing(app: Page, connected:
     expect(absolute.get_by_role("link", name="Edit invoice LD-0005")).to_be_visible()
     create = section(app).get_by_role("button", name="Create B2Brouter invoice")
     expect(create).to_be_disabled()
+    # It also looks unavailable (it used to look exactly like the enabled button).
+    expect(create).to_have_css("opacity", "0.5")
+    expect(create).to_have_css("cursor", "not-allowed")
     screenshot("invoice-blocked-absolute-tax")
     # A disabled button is no guard on its own: a forced submit is refused by the server too.
     create.evaluate("button => { button.disabled = false; }")
