@@ -244,7 +244,10 @@ def test_create_with_success_then_refresh_and_the_invoice_list(app: Page, connec
     # The invoice list's B2Brouter column: the state, or "not linked".
     app.get_by_role("link", name="Invoices", exact=True).first.click()
     rows = app.locator("table.invoices tbody tr")
-    expect(rows.filter(has_text="LD-0002").locator("td").last).to_have_text("accepted")
+    badge = rows.filter(has_text="LD-0002").locator("td").last.locator(".b2b-badge")
+    expect(badge).to_have_text("accepted")
+    expect(badge).to_have_attribute("title", f"B2Brouter invoice #{remote['id']}")
+    expect(badge).to_have_css("background-color", "rgb(220, 252, 231)")  # styled as a badge, green for accepted
     expect(rows.filter(has_text="LD-0003").locator("td").last).to_have_text("not linked")
     screenshot("invoice-list")
 
@@ -387,6 +390,7 @@ def test_b2brouter_messages_with_html_are_escaped(app: Page, connected: Demo, sc
     expect(section(app).locator(".b2b-badge")).to_have_text("refused")
     expect(section(app).locator("dl.b2b-facts .b2b-remote")).to_have_text(f"Refused: {reason}")
     no_injected_elements(app)
+    screenshot("invoice-refused-escaped")
 
     # 2. A validation error that echoes what it rejects. The category comes from data imported
     #    from an older tool (the forms offer only valid categories); B2Brouter names it back.
