@@ -25,6 +25,8 @@ from b2binvoice.einvoicing.models import InvoiceEvent, InvoiceLink
 from b2binvoice.invoices.models import Invoice, InvoiceTax
 
 API_VERSION = "2026-03-02"
+# An action is a few HTTP round trips to the simulator; leave a slow CI machine some room.
+expect.set_options(timeout=10_000)
 
 
 @dataclass
