@@ -549,6 +549,10 @@ def _refresh_quietly(link: InvoiceLink, remote: Remote) -> None:
         setattr(link, name, value)
 
 
+#: B2Brouter states that need the user's attention after a refresh.
+TROUBLED_STATES = frozenset({"refused", "error", "annulled", "cancelled"})
+
+
 def refresh_invoice(*, invoice: Any, user: Any) -> Result:
     """Read the linked invoice from B2Brouter again."""
     link = InvoiceLink.objects.filter(invoice=invoice, status=LinkStatus.LINKED).first()
@@ -570,8 +574,13 @@ def refresh_invoice(*, invoice: Any, user: Any) -> Result:
     InvoiceLink.objects.filter(pk=link.pk).update(**fields)
     events.refreshed(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id,
                      message=_("State: %(state)s") % {"state": fields["state"]})
-    return Result("success", _("Refreshed: B2Brouter invoice #%(id)s is %(state)s.") % {
-        "id": link.b2brouter_id, "state": fields["state"] or "-"})
+    text = _("Refreshed: B2Brouter invoice #%(id)s is %(state)s.") % {
+        "id": link.b2brouter_id, "state": fields["state"] or "-"}
+    if fields["state"] in TROUBLED_STATES:
+        # A refusal or a delivery error is news the user must act on, not a success.
+        reason = fields["refuse_reason"] or "; ".join(fields["errors"])
+        return Result("warning", text, reason)
+    return Result("success", text)
 
 
 def unlink_invoice(*, invoice: Any, user: Any) -> Result:

@@ -346,6 +346,24 @@ def test_refresh_reads_the_new_state(web, company, account, integration, custome
     assert f'data-state="{state}"' in section(web, invoice)
 
 
+def test_refresh_of_a_refused_invoice_warns_with_the_reason(web, company, account, integration, customer, vat,
+                                                             sim):
+    data, key = account
+    sim.create_contact(data["id"], key, name=customer.name, tin_value=customer.tin, country="es",
+                       is_client=True, scenario="refuse")
+    invoice = make_invoice(company, customer, taxes=[vat])
+    create(web, invoice)
+    link = InvoiceLink.objects.get(invoice=invoice)
+    for _ in range(5):
+        sim.api("POST", f"/_control/invoices/{link.b2brouter_id}/advance", key)
+        if sim.api("GET", f"/invoices/{link.b2brouter_id}", key)["invoice"]["state"] == "refused":
+            break
+    page = web.post(f"/invoices/{invoice.pk}/b2brouter/refresh/", follow=True).content.decode()
+    assert 'class="b2b-flash b2b-flash-warning"' in page
+    assert "is refused." in page and "Refused by the simulated recipient" in page
+    assert "b2b-flash-success" not in page
+
+
 def test_htmx_action_answers_the_section_in_place(web, company, account, integration, customer, vat, sim):
     contact_for(sim, account, customer)
     invoice = make_invoice(company, customer, taxes=[vat])
