@@ -35,7 +35,7 @@ def _accept_for(document_type: str) -> str:
 class InvoicesService(Service):
     """Everything about an account's issued invoices."""
 
-    def create(self, account: AccountId, invoice: InvoiceParams, *, send_after_import: bool = False) -> Invoice:
+    def create(self, account: AccountId, invoice: InvoiceParams, send_after_import: bool = False) -> Invoice:
         """Create an invoice (``POST /accounts/{account}/invoices``); unsent unless asked.
 
         A POST is never retried once it may have reached B2Brouter: on an error with

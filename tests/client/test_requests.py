@@ -224,6 +224,33 @@ def test_invoice_create_body_puts_send_after_import_beside_the_invoice(make_clie
     assert body_of(script.last) == {"invoice": {"number": "F-2"}, "send_after_import": True}
 
 
+def test_service_signatures_follow_the_issue():
+    """The argument names and order of issue 3: positional calls must keep working."""
+    import inspect
+
+    def params(method: object) -> list[str]:
+        return [
+            f"{p.name}={p.default!r}" if p.default is not p.empty else p.name
+            for p in inspect.signature(method).parameters.values()  # type: ignore[arg-type]
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+
+    client = B2BRouter(API_KEY, transport=httpx.MockTransport(lambda r: httpx.Response(200)))
+    assert params(client.invoices.create) == ["account", "invoice", "send_after_import=False"]
+    assert params(client.invoices.download) == ["invoice_id", "document_type"]
+    assert params(client.invoices.mark_as) == ["invoice_id", "state"]
+    assert params(client.contacts.find_by_tin) == ["account", "tin", "country=None"]
+    client.close()
+
+
+def test_send_after_import_can_be_given_positionally(make_client):
+    client, script = make_client(json_response(201, {"invoice": INVOICE}))
+
+    client.invoices.create(1, {"number": "F-3"}, True)
+
+    assert body_of(script.last) == {"invoice": {"number": "F-3"}, "send_after_import": True}
+
+
 def test_invoice_list_sends_every_filter(make_client):
     client, script = make_client(json_response(200, {"invoices": [], "meta": {"total_count": 0}}))
 
