@@ -25,7 +25,6 @@ from ._exceptions import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
-    RateLimitError,
     UnexpectedResponseError,
     parse_error_body,
     status_error_class,
@@ -346,11 +345,10 @@ class B2BRouter:
             request_id=response.headers.get(REQUEST_ID_HEADER),
             body=text,
             json_body=details.json_body,
-            headers=dict(response.headers),
+            headers={name: self._redact(value) for name, value in response.headers.items()},
             method=method,
             path=path,
             maybe_applied=status >= 500 and method != "GET",
+            retry_after=_retry_after(response.headers),
         )
-        if cls is RateLimitError:
-            return RateLimitError(details.message, retry_after=_retry_after(response.headers), **kwargs)
         return cls(details.message, **kwargs)

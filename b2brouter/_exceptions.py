@@ -94,11 +94,12 @@ class APITimeoutError(APIConnectionError):
 class APIStatusError(B2BRouterError):
     """B2Brouter answered with a non-2xx status.
 
-    Attributes: ``status_code``; ``code`` (e.g. ``parameter_taken``) and ``param`` when the
-    body names them; ``message`` and ``messages`` (every message the body holds);
-    ``request_id`` from ``X-B2B-API-Request-Id``; ``body`` (the text) and ``json_body``
+    Attributes: ``status_code`` (also as ``status``); ``code`` (e.g. ``parameter_taken``) and
+    ``param`` when the body names them; ``message`` and ``messages`` (every message the body
+    holds); ``request_id`` from ``X-B2B-API-Request-Id``; ``body`` (the text) and ``json_body``
     (the parsed JSON, or None); ``headers``; ``method`` and ``path`` of the request;
-    ``maybe_applied`` (True for a 5xx answer to a request that changes state).
+    ``retry_after`` (seconds from a ``Retry-After`` header, or None); ``maybe_applied`` (True
+    for a 5xx answer to a request that changes state).
     """
 
     def __init__(
@@ -117,6 +118,7 @@ class APIStatusError(B2BRouterError):
         method: str = "",
         path: str = "",
         maybe_applied: bool = False,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
@@ -131,6 +133,12 @@ class APIStatusError(B2BRouterError):
         self.method = method
         self.path = path
         self.maybe_applied = maybe_applied
+        self.retry_after = retry_after
+
+    @property
+    def status(self) -> int:
+        """The HTTP status code (the same as ``status_code``)."""
+        return self.status_code
 
     def __str__(self) -> str:
         head = f"{self.status_code} {self.code}" if self.code else str(self.status_code)
@@ -170,10 +178,6 @@ class ConflictError(APIStatusError):
 class RateLimitError(APIStatusError):
     """429: too many requests; ``retry_after`` holds the seconds B2Brouter asked to wait, if any."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
-
 
 class ServerError(APIStatusError):
     """5xx: B2Brouter (or a proxy in front of it) failed."""
@@ -187,6 +191,11 @@ class UnexpectedResponseError(B2BRouterError):
         self.status_code = status_code
         self.request_id = request_id
         self.body = body
+
+    @property
+    def status(self) -> int:
+        """The HTTP status code (the same as ``status_code``)."""
+        return self.status_code
 
     def __str__(self) -> str:
         return f"{self.message} (status {self.status_code}, request id: {self.request_id or 'none'})"

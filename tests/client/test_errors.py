@@ -51,6 +51,7 @@ def test_each_status_maps_to_its_error_class(make_client, status, error_class, c
     assert type(err) is error_class
     assert isinstance(err, APIStatusError) and isinstance(err, b2brouter.B2BRouterError)
     assert err.status_code == status
+    assert err.status == status  # issue 3 names the attribute "status"
     assert err.code == code
     assert err.message == "Something is wrong"
     assert err.request_id == "req_abc"
@@ -256,6 +257,28 @@ def test_api_key_echoed_by_the_server_never_reaches_the_error(make_client):
     for text in (str(err), repr(err), err.message, err.body, " ".join(err.messages)):
         assert API_KEY not in text
     assert "[redacted]" in err.message
+
+
+def test_api_key_echoed_in_a_response_header_never_reaches_the_error(make_client):
+    client, _ = make_client(httpx.Response(401, text="no", headers={"X-Debug-Echo": f"key={API_KEY}"}))
+
+    with pytest.raises(AuthenticationError) as caught:
+        client.accounts.retrieve(1)
+
+    assert all(API_KEY not in value for value in caught.value.headers.values())
+    assert caught.value.headers["x-debug-echo"] == "key=[redacted]"
+
+
+def test_a_server_error_that_outlasts_the_retries_carries_retry_after(make_client, sleeps):
+    client, script = make_client(
+        *[json_response(503, {"error": {"message": "maintenance"}}, **{"Retry-After": "4"})] * 3
+    )
+
+    with pytest.raises(ServerError) as caught:
+        client.invoices.retrieve(1)
+
+    assert len(script.requests) == 3 and sleeps == [4.0, 4.0]
+    assert caught.value.retry_after == 4.0
 
 
 def test_a_success_body_that_is_not_json_raises_unexpected_response(make_client):
