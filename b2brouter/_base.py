@@ -53,7 +53,9 @@ class Service:
             raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}, got {limit!r}")
         offset = int(params.get("offset") or 0)
         body = self._client.request("GET", path, params=params)
-        items, total_count, meta_offset, meta_limit = read_list(body, key)
+        # meta.offset is not trusted for paging: a server echoing a wrong one (say 0) would
+        # make the next page the same request again, for ever. The offset asked for is known.
+        items, total_count, _meta_offset, meta_limit = read_list(body, key)
 
         def fetch_next(next_offset: int) -> ListPage[T]:
             return self._list(path, key, {**params, "offset": next_offset}, parse)
@@ -61,7 +63,7 @@ class Service:
         return ListPage(
             data=[parse(item) for item in items if isinstance(item, dict)],
             total_count=total_count,
-            offset=meta_offset if meta_offset is not None else offset,
+            offset=offset,
             limit=meta_limit or (int(limit) if limit is not None else DEFAULT_PAGE_SIZE),
             _fetch_next=fetch_next,
         )

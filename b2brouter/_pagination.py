@@ -28,8 +28,9 @@ class ListPage(Generic[T]):
         for invoice in page:      # this page, then the next ones
             ...
 
-    Paging stops when a page is empty or short (fewer items than the page size), or when
-    ``offset + len(data)`` reaches ``total_count``.
+    Paging stops when a page is empty or short (fewer items than the page size), when
+    ``offset + len(data)`` reaches ``total_count``, or when a page repeats the previous one
+    (a server ignoring ``offset``). ``offset`` is the offset asked for.
     """
 
     data: list[T]
@@ -55,8 +56,14 @@ class ListPage(Generic[T]):
     def auto_paging_iter(self) -> Iterator[T]:
         """Yield the items of this page and of every following page."""
         page: ListPage[T] | None = self
+        previous: list[T] | None = None
         while page is not None:
+            if previous is not None and page.data == previous:
+                # A server that ignores ``offset`` answers the same page again: stop rather
+                # than loop for ever (or yield duplicates up to total_count).
+                return
             yield from page.data
+            previous = page.data
             page = page.next_page()
 
     def __iter__(self) -> Iterator[T]:

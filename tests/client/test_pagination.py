@@ -144,3 +144,25 @@ def test_accounts_list_pages_too(make_client):
     )
 
     assert [a["id"] for a in client.accounts.list(limit=2)] == [1, 2, 3]
+
+
+def test_a_wrong_meta_offset_cannot_make_paging_loop(make_client):
+    def handler(request: httpx.Request) -> httpx.Response:
+        offset = int(request.url.params.get("offset", 0))
+        # The server pages correctly but always reports offset 0 in meta.
+        return json_response(200, {"invoices": invoices(1, 5)[offset : offset + 2],
+                                   "meta": {"total_count": 5, "offset": 0, "limit": 2}})
+
+    client, script = make_client(*[handler] * 3)
+
+    assert [i["id"] for i in client.invoices.list(1, limit=2)] == [1, 2, 3, 4, 5]
+    assert [r.url.params.get("offset", "0") for r in script.requests] == ["0", "2", "4"]
+
+
+@pytest.mark.parametrize("total_count", [None, 6])
+def test_a_server_ignoring_offset_does_not_loop_or_repeat(make_client, total_count):
+    meta = {"total_count": total_count} if total_count else {}
+    client, script = make_client(*[json_response(200, {"invoices": invoices(1, 2), "meta": meta})] * 3)
+
+    assert [i["id"] for i in client.invoices.list(1, limit=2)] == [1, 2]
+    assert len(script.requests) == 2
