@@ -390,13 +390,7 @@ def list_invoices(account: SimAccount, params: dict[str, str]) -> QuerySet[SimIn
         else:
             qs = qs.filter(Q(number__icontains=params["query"]) | Q(contact__name__icontains=params["query"]))
     if params.get("updated_at_from"):
-        try:
-            since = dt.datetime.fromisoformat(params["updated_at_from"].replace("Z", "+00:00"))
-        except ValueError:
-            raise BadRequest("updated_at_from is not an ISO 8601 date-time", param="updated_at_from") from None
-        if timezone.is_naive(since):
-            since = timezone.make_aware(since, dt.timezone.utc)
-        qs = qs.filter(updated_at__gte=since)
+        qs = qs.filter(updated_at__gte=_query_datetime(params["updated_at_from"], "updated_at_from"))
     return qs.order_by("id")
 
 
@@ -536,11 +530,31 @@ def _query_date(value: str, name: str) -> dt.date:
 
 def page(params: dict[str, str]) -> tuple[int, int]:
     """Return (offset, limit) from the query: limit defaults to 25 and is capped at 500."""
-    try:
-        offset = int(params.get("offset") or 0)
-        limit = int(params.get("limit") or 25)
-    except ValueError:
-        raise BadRequest("offset and limit must be integers", param="limit") from None
-    if offset < 0 or limit < 1:
-        raise BadRequest("offset must be >= 0 and limit >= 1", param="limit")
+    offset = _integer(params.get("offset"), "offset", default=0, minimum=0)
+    limit = _integer(params.get("limit"), "limit", default=25, minimum=1)
     return offset, min(limit, 500)
+
+
+def _integer(value: str | None, name: str, *, default: int, minimum: int) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise BadRequest(f"{name} must be an integer", param=name) from None
+    if number < minimum:
+        raise BadRequest(f"{name} must be at least {minimum}", param=name)
+    return number
+
+
+def _query_datetime(value: str, name: str) -> dt.datetime:
+    """Parse an ISO 8601 date-time of the query string; naive means UTC."""
+    # An unencoded "+01:00" arrives as " 01:00" (a "+" in a query string is a space): restore it.
+    text = re.sub(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$", r"\1+\2", value.strip())
+    try:
+        since = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(f"{name} is not an ISO 8601 date-time", param=name) from None
+    if timezone.is_naive(since):
+        since = timezone.make_aware(since, dt.timezone.utc)
+    return since

@@ -81,8 +81,11 @@ def _drop(response: HttpResponse) -> HttpResponse:
         yield half
         raise SimulatedConnectionDrop("Simulated connection drop after the first bytes of the answer")
 
-    streaming = StreamingHttpResponse(chunks(), status=response.status_code, content_type=response["Content-Type"])
-    # Promise the full length so a client over a socket notices the body was cut short.
+    streaming = StreamingHttpResponse(chunks(), status=response.status_code)
+    # Keep every header of the real answer (the request id, a download's file name) ...
+    for header, value in response.items():
+        streaming[header] = value
+    # ... and promise the full length so a client over a socket notices the body was cut short.
     streaming["Content-Length"] = str(len(content))
     streaming[FAULT_HEADER] = "drop"
     return streaming
@@ -99,7 +102,9 @@ def endpoint(kind: str = "api", **handlers: Handler) -> Callable[..., HttpRespon
         request_id = "req_" + uuid.uuid4().hex
         decision = faults.Decision()
         try:
-            handler = handlers.get(request.method or "GET")
+            method = request.method or "GET"
+            # HEAD is answered like GET (the server leaves the body out), as Django's views do.
+            handler = handlers.get(method) or (handlers.get("GET") if method == "HEAD" else None)
             if handler is None:
                 raise MethodNotAllowed(f"{request.method} is not allowed here; use {', '.join(handlers)}")
             if kind == "api":

@@ -195,3 +195,29 @@ def test_invoice_update_merges_and_recomputes(account: Account) -> None:
     body = response.json()["invoice"]
     assert (body["subtotal"], body["total"], body["number"]) == ("100.00", "110.00", "INV-1")
     assert body["updated_at"] > invoice["updated_at"]
+
+
+def test_updated_at_from_with_an_offset_even_unencoded(sim: Sim, account: Account,
+                                                       three_invoices: list[dict[str, Any]]) -> None:
+    assert numbers(account, updated_at_from="2000-01-01T01:00:00+01:00") == ["F-1", "F-2", "F-3"]
+    assert numbers(account, updated_at_from="2999-01-01T01:00:00+01:00") == []
+    # A "+" written straight into a URL reaches the server as a space; it still means the offset.
+    raw = sim.client.get(f"/sim/accounts/{account.id}/invoices?updated_at_from=2999-01-01T00:00:00+01:00",
+                         HTTP_X_B2B_API_KEY=account.key, HTTP_X_B2B_API_VERSION="2026-03-02")
+    assert raw.status_code == 200, raw.content
+    assert raw.json()["meta"]["total_count"] == 0
+
+
+def test_pagination_errors_name_the_parameter(account: Account) -> None:
+    for query, param in [({"offset": -1}, "offset"), ({"offset": "x"}, "offset"), ({"limit": 0}, "limit"),
+                         ({"limit": "x"}, "limit")]:
+        response = account.call("GET", f"accounts/{account.id}/contacts", **query)
+        assert response.status_code == 400
+        assert response.json()["error"]["param"] == param
+    assert account.call("GET", f"accounts/{account.id}/contacts", limit=500).json()["meta"]["limit"] == 500
+
+
+def test_head_is_answered_like_get(account: Account) -> None:
+    response = account.call("HEAD", f"accounts/{account.id}")
+    assert response.status_code == 200
+    assert response["X-B2B-API-Request-Id"].startswith("req_")

@@ -94,6 +94,7 @@ def test_no_answer_drop_in_process_raises_mid_body(account: Account) -> None:
     set_faults(account, no_answer_rate=1, no_answer_mode="drop")
     response = account.create_invoice(number="NA-2", contact_id=contact["id"], invoice_lines_attributes=[line()])
     assert response["X-Sim-Fault"] == "drop"
+    assert response["X-B2B-API-Request-Id"].startswith("req_")  # errors and cut answers show it too
     with pytest.raises(ConnectionResetError):
         b"".join(response.streaming_content)
     set_faults(account)
