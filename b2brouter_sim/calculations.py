@@ -128,8 +128,10 @@ def compute_totals(
         for adj in document_adjustments:
             amount = R(total_c * adj.percentage / HUNDRED) if adj.percentage is not None else (adj.amount or Decimal(0))
             amounts.append(amount)
-            if not adj.apply_taxes:
-                continue  # changes the subtotal but no tax base
+            if adj.is_charge and not adj.apply_taxes:
+                # Section 7 step 3: such a charge adds to the subtotal but to no tax base. An
+                # allowance always lowers the bases (the model reads apply_taxes on charges only).
+                continue
             sign = Decimal(1) if adj.is_charge else Decimal(-1)
             for i, c in enumerate(contributions):
                 if total_c != 0:

@@ -213,3 +213,12 @@ def test_api_totals_add_up(sim: Sim, prices: list[Decimal], per_line: bool) -> N
     invoice = account.invoice(invoice_lines_attributes=[line("1", str(p)) for p in prices])
     assert Decimal(invoice["total"]) == Decimal(invoice["subtotal"]) + sum(Decimal(t["amount"]) for t in invoice["taxes"])
     assert Decimal(invoice["subtotal"]) == sum(prices, Decimal(0))
+
+
+def test_document_allowance_lowers_the_tax_base_even_without_apply_taxes(sim: Sim) -> None:
+    # Section 7 step 3 reads apply_taxes on charges only: an allowance always lowers the bases.
+    account = make_account(sim)
+    doc = [{"allowance_charge_indicator": "allowance", "amount": "20", "apply_taxes": False, "reason": "Loyalty"}]
+    result = totals(account, [line("1", "100")], allowance_charges_attributes=doc)
+    assert (result["subtotal"], result["taxes"][0]["base"], result["taxes"][0]["amount"], result["total"]) == (
+        "80.00", "80.00", "16.80", "96.80")
