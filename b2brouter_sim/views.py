@@ -303,7 +303,7 @@ def account_options(data: dict[str, Any]) -> dict[str, Any]:
         if data.get(name) not in (None, ""):
             options[name] = str(data[name])
     for flag in ("round_before_sum", "apply_taxes_per_line"):
-        if flag in data:
+        if data.get(flag) not in (None, ""):
             options[flag] = v.boolean(data[flag], flag)
     return options
 

@@ -102,3 +102,37 @@ def test_page_shows_errors_and_refusals(sim: Sim, account: Account) -> None:
     sim.client.post(f"/sim/_control/invoices/{invoice['id']}/advance")
     detail = sim.client.get(f"/sim/app/invoices/{invoice['id']}").content.decode()
     assert "refused" in detail and "purchase order reference is missing" in detail
+
+
+def test_sim_account_command_takes_the_control_options_in_every_spelling(sim: Sim) -> None:
+    out = StringIO()
+    call_command("sim_account", "--json", "--tin_value", "ESA28017895", "--rounding_method", "truncate",
+                 "--round-before-sum", "0", "--apply-taxes-per-line", stdout=out)
+    account = json.loads(out.getvalue())["account"]
+    assert (account["tin_value"], account["rounding_method"], account["round_before_sum"],
+            account["apply_taxes_per_line"]) == ("ESA28017895", "truncate", False, True)
+
+
+def test_control_account_options_may_be_null(sim: Sim) -> None:
+    response = sim.client.post("/sim/_control/accounts", json.dumps({"name": None, "round_before_sum": None}),
+                               content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert response.json()["account"]["round_before_sum"] is True
+
+
+def test_python_m_b2binvoice_sim_account(tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = os.environ | {"B2BINVOICE_DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    run = lambda *args: subprocess.run([sys.executable, "-m", "b2binvoice", *args], env=env, capture_output=True,  # noqa: E731
+                                       text=True, timeout=120, check=True)
+    run("migrate", "-v0")
+    result = run("sim_account", "--json", "--name", "Cli S.L.", "--rounding-method", "bankers",
+                 "--round-before-sum", "false", "--apply-taxes-per-line", "true")
+    body = json.loads(result.stdout)
+    assert set(body) == {"account", "api_key"}
+    assert (body["account"]["name"], body["account"]["rounding_method"], body["account"]["round_before_sum"],
+            body["account"]["apply_taxes_per_line"]) == ("Cli S.L.", "bankers", False, True)

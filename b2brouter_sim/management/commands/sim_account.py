@@ -17,13 +17,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="Print the account and key as JSON.")
+        # The options of POST /sim/_control/accounts; each also answers to its JSON name.
         parser.add_argument("--name")
-        parser.add_argument("--tin-value")
+        parser.add_argument("--tin-value", "--tin_value", dest="tin_value")
         parser.add_argument("--country")
         parser.add_argument("--currency")
-        parser.add_argument("--rounding-method", choices=["half_up", "bankers", "truncate"])
-        parser.add_argument("--round-before-sum", choices=["true", "false"])
-        parser.add_argument("--apply-taxes-per-line", choices=["true", "false"])
+        parser.add_argument("--rounding-method", "--rounding_method", dest="rounding_method",
+                            choices=["half_up", "bankers", "truncate"])
+        for flag in ("round_before_sum", "apply_taxes_per_line"):
+            # `--round-before-sum false`, `--round-before-sum 0`, or a bare `--round-before-sum` (true).
+            parser.add_argument(f"--{flag.replace('_', '-')}", f"--{flag}", dest=flag, nargs="?", const="true",
+                                type=str.lower, choices=["true", "false", "1", "0"])
 
     def handle(self, *args: Any, **options: Any) -> None:
         data = {
