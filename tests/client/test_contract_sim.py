@@ -23,6 +23,7 @@ from b2brouter import (
     ConflictError,
     InvalidRequestError,
     NotFoundError,
+    RateLimitError,
     ServerError,
     webhooks,
 )
@@ -303,3 +304,92 @@ def test_the_simulators_webhook_signature_verifies():
     header = sim_sign("whsec_contract", 1_780_000_000, body)
     event = webhooks.verify(body, header, "whsec_contract", now=1_780_000_000)
     assert event["data"]["event_id"] == 2
+
+
+# Scenarios added by the client audit ---------------------------------------------------------
+
+
+def test_send_after_import_creates_and_sends(client, account):
+    contact = client.contacts.create(account.id, {"name": "Acme GmbH", "tin_value": "DE136695976", "country": "de"})
+    data = {"number": "F-SAI", "date": "2026-03-02", "contact_id": contact["id"], "invoice_lines_attributes": [line()]}
+
+    invoice = client.invoices.create(account.id, data, True)  # send_after_import, positionally
+
+    assert invoice["state"] in ("sending", "sent")
+
+
+def test_validation_error_names_the_param_and_is_not_maybe_applied(client, account):
+    with pytest.raises(InvalidRequestError) as caught:
+        new_invoice(client, account, "F-IBAN", payment_method=4,
+                    bank_account={"type": "iban", "iban": "ES00 0000 0000 0000 0000 0000"})
+    err = caught.value
+    assert (err.status, err.param) == (422, "bank_account.iban")
+    assert err.message == "Validation failed: Iban is invalid" and err.messages == [err.message]
+    assert err.maybe_applied is False and err.request_id and err.request_id in str(err)
+    assert client.invoices.find_by_number(account.id, "F-IBAN") is None
+
+
+def test_mark_as_an_unknown_state_is_an_invalid_request(client, account):
+    invoice = new_invoice(client, account, "F-BADSTATE")
+    with pytest.raises(InvalidRequestError) as caught:
+        client.invoices.mark_as(invoice["id"], "lost")  # type: ignore[arg-type]
+    assert caught.value.code == "parameter_inclusion" and caught.value.param == "state"
+
+
+def test_missing_invoice_is_not_found(client, account):
+    with pytest.raises(NotFoundError) as caught:
+        client.invoices.retrieve(987654321)
+    assert caught.value.code == "resource_missing" and caught.value.request_id in str(caught.value)
+
+
+def test_documents_download_as_bytes(client, account):
+    invoice = new_invoice(client, account, "F-DOCS")
+    ubl = client.invoices.download(invoice["id"], "xml.ubl.invoice.bis3")
+    assert isinstance(ubl, bytes) and b"F-DOCS" in ubl and ubl.lstrip().startswith(b"<")
+    original = client.invoices.download(invoice["id"], "original")
+    assert json.loads(original)["invoice"]["number"] == "F-DOCS"
+
+
+def test_list_filters_reach_the_simulator(client, account):
+    import datetime as dt
+
+    first = new_invoice(client, account, "F-FILTER-1")
+    new_invoice(client, account, "F-FILTER-2")
+    client.invoices.send(first["id"])
+
+    assert [i["number"] for i in client.invoices.list(account.id, number="F-FILTER-2")] == ["F-FILTER-2"]
+    assert [i["number"] for i in client.invoices.list(account.id, new=True)] == ["F-FILTER-2"]
+    future = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
+    assert client.invoices.list(account.id, updated_at_from=future).data == []
+    past = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+    assert client.invoices.list(account.id, updated_at_from=past).total_count == 2
+
+
+def test_amounts_sent_as_decimal_or_string_stay_exact(client, account):
+    invoice = new_invoice(client, account, "F-EXACT",
+                          invoice_lines_attributes=[line("a", "3", "0.1", "21"), line("b", "1", "0.2", "21")])
+    invoice_from_strings = new_invoice(client, account, "F-EXACT-S", invoice_lines_attributes=[
+        {**line("a", "3", "0.1", "21"), "quantity": "3", "price": "0.1"}, {**line("b", "1", "0.2", "21"), "price": "0.2"},
+    ])
+    # The tax is R(0.50 x 0.21) = R(0.105) = 0.11 half up; through float 0.105 would round to 0.10.
+    for got in (invoice, invoice_from_strings):
+        assert got["subtotal"] == Decimal("0.50") and got["taxes"][0]["amount"] == Decimal("0.11")
+        assert got["total"] == Decimal("0.61")
+
+
+def test_rate_limit_beyond_the_retries_raises_with_retry_after(account):
+    account.faults(rate_limit={"requests": 1, "per_seconds": 30})
+    with B2BRouter(account.key, base_url=BASE_URL, max_retries=0, transport=SocketLikeTransport()) as client:
+        client.accounts.retrieve(account.id)
+        with pytest.raises(RateLimitError) as caught:
+            client.accounts.retrieve(account.id)
+    err = caught.value
+    assert err.status == 429 and err.maybe_applied is False
+    assert err.retry_after is not None and 0 < err.retry_after <= 30
+
+
+def test_injected_500_on_get_is_raised_at_once_and_not_maybe_applied(client, account, sleeps):
+    account.faults(error_rate=1)
+    with pytest.raises(ServerError) as caught:
+        client.accounts.retrieve(account.id)
+    assert caught.value.maybe_applied is False and sleeps == []
