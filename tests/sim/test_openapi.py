@@ -82,3 +82,70 @@ def test_webhook_payload_conforms(spec: dict[str, Any]) -> None:
     payload = {"code": "issued_invoice.state_change", "triggered_at": 1, "data": {"invoice_id": 1, "event_id": 2,
                                                                                   "state": "sent", "notes": None}}
     jsonschema.validate(payload, {"$ref": "#/components/schemas/WebhookEvent", "components": spec["components"]})
+
+
+CONTRACT_OPERATIONS = {
+    ("/accounts", "get"), ("/accounts/{account_id}", "get"), ("/accounts/{account_id}", "put"),
+    ("/accounts/{account_id}/contacts", "get"), ("/accounts/{account_id}/contacts", "post"),
+    ("/contacts/{contact_id}", "get"), ("/contacts/{contact_id}", "put"), ("/contacts/{contact_id}", "delete"),
+    ("/accounts/{account_id}/invoices", "get"), ("/accounts/{account_id}/invoices", "post"),
+    ("/invoices/{invoice_id}", "get"), ("/invoices/{invoice_id}", "put"), ("/invoices/{invoice_id}", "delete"),
+    ("/invoices/{invoice_id}/validate", "get"), ("/invoices/send_invoice/{invoice_id}", "post"),
+    ("/invoices/{invoice_id}/mark_as", "post"), ("/invoices/{invoice_id}/as/{document_type}", "get"),
+    ("/web_hooks", "post"),
+}
+
+
+def operations(spec: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(path, method) for path, item in spec["paths"].items() for method in item if method != "parameters"}
+
+
+def test_every_operation_declares_its_errors(spec: dict[str, Any]) -> None:
+    api = {op for op in operations(spec) if not op[0].startswith("/_control")}
+    assert CONTRACT_OPERATIONS <= api
+    for path, method in api:
+        declared = set(spec["paths"][path][method]["responses"])
+        # Every keyed call can meet a version or parameter error, a bad key, the rate limit and a 500.
+        assert {"400", "401", "429", "500"} <= declared, (path, method)
+        if "{" in path:
+            assert "404" in declared, (path, method)
+    assert "Retry-After" in spec["components"]["responses"]["RateLimited"]["headers"]
+
+
+def test_error_and_delete_responses_conform(spec: dict[str, Any], sim: Sim, account: Account) -> None:
+    aid = account.id
+    conform(spec, "/accounts/{account_id}", "GET", account.call("GET", "accounts/999999"))
+    conform(spec, "/accounts/{account_id}/invoices", "GET", sim.call("GET", f"accounts/{aid}/invoices", "sim_wrong"))  # 401
+    conform(spec, "/accounts/{account_id}/invoices", "GET", account.call("GET", f"accounts/{aid}/invoices", limit="x"))
+    created = account.call("POST", f"accounts/{aid}/contacts", {"contact": {"name": "A", "tin_value": "DE136695976"}})
+    cid = created.json()["contact"]["id"]
+    conform(spec, "/accounts/{account_id}/contacts", "POST", account.call(
+        "POST", f"accounts/{aid}/contacts", {"contact": {"name": "B", "tin_value": "DE136695976"}}))  # 422 taken
+    conform(spec, "/contacts/{contact_id}", "PUT", account.call("PUT", f"contacts/{cid}", {"contact": {"name": ""}}))
+    body = {"invoice": {"number": "E-1", "contact_id": cid, "invoice_lines_attributes": [line()]}}
+    iid = account.call("POST", f"accounts/{aid}/invoices", body).json()["invoice"]["id"]
+    conform(spec, "/contacts/{contact_id}", "DELETE", account.call("DELETE", f"contacts/{cid}"))  # 409
+    conform(spec, "/invoices/{invoice_id}/mark_as", "POST", account.call("POST", f"invoices/{iid}/mark_as", {"state": "x"}))
+    conform(spec, "/_control/invoices/{invoice_id}/advance", "POST", sim.client.post(f"/sim/_control/invoices/{iid}/advance"))
+    conform(spec, "/_control/invoices/{invoice_id}/advance", "POST", sim.client.post("/sim/_control/invoices/999999/advance"))
+    conform(spec, "/invoices/{invoice_id}", "DELETE", account.call("DELETE", f"invoices/{iid}"))
+    conform(spec, "/invoices/{invoice_id}", "GET", account.call("GET", f"invoices/{iid}"))  # 404 now
+    conform(spec, "/contacts/{contact_id}", "DELETE", account.call("DELETE", f"contacts/{cid}"))
+    hook = account.call("POST", "web_hooks", {"web_hook": {"url": "http://127.0.0.1:9/h"}}).json()["web_hook"]
+    conform(spec, "/web_hooks", "POST", account.call("POST", "web_hooks", {"web_hook": {"url": ""}}))  # 422
+    conform(spec, "/web_hooks/{web_hook_id}", "DELETE", account.call("DELETE", f"web_hooks/{hook['id']}"))
+    conform(spec, "/web_hooks/{web_hook_id}", "GET", account.call("GET", f"web_hooks/{hook['id']}"))  # 404
+    conform(spec, "/_control/accounts", "POST", sim.client.post("/sim/_control/accounts", json.dumps({"rounding_method": "up"}),
+                                                               content_type="application/json"))
+    url = f"/sim/_control/accounts/{aid}/faults"
+    conform(spec, "/_control/accounts/{account_id}/faults", "GET", sim.client.get(url, HTTP_X_B2B_API_KEY=account.key))
+    conform(spec, "/_control/accounts/{account_id}/faults", "GET", sim.client.get(url))  # 401
+    conform(spec, "/_control/accounts/{account_id}/faults", "PUT", sim.client.put(
+        url, json.dumps({"typo": 1}), content_type="application/json", HTTP_X_B2B_API_KEY=account.key))  # 422
+    sim.client.put(url, json.dumps({"error_rate": 1}), content_type="application/json", HTTP_X_B2B_API_KEY=account.key)
+    conform(spec, "/accounts", "GET", account.call("GET", "accounts"))  # 500
+    sim.client.put(url, json.dumps({"rate_limit": {"requests": 0, "per_seconds": 60}}), content_type="application/json",
+                   HTTP_X_B2B_API_KEY=account.key)
+    limited = account.call("GET", "accounts")
+    assert limited.status_code == 429 and int(limited["Retry-After"]) >= 1
+    conform(spec, "/accounts", "GET", limited)
