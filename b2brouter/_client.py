@@ -252,7 +252,9 @@ class B2BRouter:
             started = time.monotonic()
             try:
                 response = self._http.send(request)
-            except httpx.TransportError as exc:
+            # RequestError, not only TransportError: an answer whose body cannot be decoded
+            # (httpx.DecodingError, e.g. broken gzip) must not escape the client's hierarchy.
+            except httpx.RequestError as exc:
                 elapsed_ms = (time.monotonic() - started) * 1000
                 never_sent = isinstance(exc, _NEVER_SENT)
                 retryable = not isinstance(exc, httpx.UnsupportedProtocol) and (
@@ -315,7 +317,7 @@ class B2BRouter:
         return text.replace(self._api_key, "[redacted]") if self._api_key in text else text
 
     def _connection_error(
-        self, exc: httpx.TransportError, method: str, path: str, *, never_sent: bool
+        self, exc: httpx.RequestError, method: str, path: str, *, never_sent: bool
     ) -> APIConnectionError:
         maybe_applied = not never_sent and method != "GET"
         detail = self._redact(str(exc)) or type(exc).__name__

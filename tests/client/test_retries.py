@@ -207,3 +207,16 @@ def test_each_retry_is_logged_without_the_key(make_client, caplog):
     assert any(m.startswith("Retrying GET /invoices/1 in ") and "(retry 1 of 2)" in m for m in messages)
     assert any("GET /invoices/1 -> 503" in m for m in messages)
     assert not any(API_KEY in m for m in messages)
+
+
+def test_an_answer_that_cannot_be_decoded_stays_in_the_error_hierarchy(make_client, sleeps):
+    def broken(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(201, content=b"not gzip at all", headers={"Content-Encoding": "gzip"})
+
+    client, script = make_client(broken, CREATED)
+
+    with pytest.raises(APIConnectionError) as caught:  # not a bare httpx.DecodingError
+        client.invoices.create(1, {"number": "F-1"})
+
+    assert len(script.requests) == 1 and sleeps == []  # the POST reached the server: not repeated
+    assert caught.value.maybe_applied is True
