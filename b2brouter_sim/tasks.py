@@ -18,12 +18,29 @@ def step_delay() -> float:
     return float(getattr(settings, "B2BROUTER_SIM_STEP_DELAY", 2.0))
 
 
+def _queue_in_database(backend: Any) -> bool:
+    try:
+        from django_tasks_db import DatabaseBackend
+    except ImportError:  # pragma: no cover - the database backend is a project dependency
+        return False
+    return isinstance(backend, DatabaseBackend)
+
+
 def enqueue_later(task_obj: Any, *args: Any, delay: float | None = None) -> None:
-    """Enqueue a task to run after `delay` seconds when the backend can defer, else now."""
+    """Enqueue a task to run after `delay` seconds when the backend can defer, else now.
+
+    The task must see the change that queued it: a database queue row commits with that change;
+    any other backend (immediate, RQ) is only handed the task once the transaction commits, or a
+    worker could run it first and find nothing (a lost webhook, a stalled scenario).
+    """
     seconds = step_delay() if delay is None else delay
-    if seconds > 0 and task_obj.get_backend().supports_defer:
+    backend = task_obj.get_backend()
+    if seconds > 0 and backend.supports_defer:
         task_obj = task_obj.using(run_after=timezone.now() + dt.timedelta(seconds=seconds))
-    task_obj.enqueue(*args)
+    if _queue_in_database(backend):
+        task_obj.enqueue(*args)
+    else:
+        transaction.on_commit(lambda: task_obj.enqueue(*args))
 
 
 @task()

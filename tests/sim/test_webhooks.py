@@ -187,3 +187,24 @@ def test_unreachable_endpoint_is_logged(account: Account, settings: Any) -> None
     (entry,) = account.call("GET", f"web_hooks/{hook['id']}").json()["web_hook"]["deliveries"]
     assert entry["status_code"] is None
     assert entry["last_error"].startswith("ConnectError")
+
+
+def test_other_task_backends_get_the_work_only_after_commit(account: Account, recorder: Recorder, settings: Any,
+                                                            django_capture_on_commit_callbacks: Any) -> None:
+    # With RQ (or the immediate backend) a task handed over before the commit could run first and
+    # find no delivery row or a stale invoice state: the work must wait for the commit.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    hook = register(account)
+    contact = account.contact()
+    invoice = account.invoice(contact_id=contact["id"])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = account.call("POST", f"invoices/send_invoice/{invoice['id']}")
+    assert response.status_code == 200
+    assert recorder.requests == [] and callbacks
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in callbacks:
+            callback()
+    states = [json.loads(r.content)["data"]["state"] for r in recorder.requests]
+    assert states == ["sending", "sent", "accepted"]
+    log = account.call("GET", f"web_hooks/{hook['id']}").json()["web_hook"]["deliveries"]
+    assert {d["status"] for d in log} == {"delivered"}
