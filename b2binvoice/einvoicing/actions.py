@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -21,6 +24,11 @@ from .mapping import contact_payload, invoice_payload
 from .models import REQUIRED_CALCULATION_SETTINGS, B2BrouterIntegration, Environment, InvoiceLink, LinkStatus
 from .readiness import check_readiness, store_contact
 from .remote import Remote, api_base_url, to_decimal
+
+logger = logging.getLogger(__name__)
+
+#: The one event the integration subscribes to.
+STATE_CHANGE_EVENT = "issued_invoice.state_change"
 
 
 @dataclass
@@ -115,6 +123,11 @@ def save_settings(*, company: Any, enabled: bool, environment: str, api_key: str
         account = Remote(api_key=key, environment=environment, account_id=account_id).account()
     except b2brouter.B2BRouterError as exc:
         return _verification_error(exc, environment=environment, account_id=account_id)
+    if integration.pk is not None and (account_id != integration.account_id
+                                       or environment != integration.environment):
+        # The webhook and the sync position belong to the old account: start over with the new one.
+        _forget_webhook(integration)
+        integration.last_synced_at = None
     integration.enabled = enabled
     integration.environment = environment
     integration.api_key = key
@@ -154,6 +167,58 @@ def apply_required_settings(integration: B2BrouterIntegration) -> Result:
         return Result("success", _("The required calculation settings were applied in B2Brouter."))
     return Result("warning", _("B2Brouter accepted the change but still reports different settings: "
                                "change them in B2Brouter's account settings."))
+
+
+# --- Webhook ----------------------------------------------------------------------------------
+
+
+def new_webhook_token() -> str:
+    """Return an unguessable token for a receiver URL."""
+    return secrets.token_urlsafe(32)
+
+
+def _forget_webhook(integration: B2BrouterIntegration) -> None:
+    """Clear the webhook registration (not saved); B2Brouter's old endpoint then answers 404."""
+    integration.webhook_token = None
+    integration.webhook_secret = ""
+    integration.webhook_remote_id = ""
+    integration.webhook_url = ""
+    integration.webhook_registered_at = None
+    integration.webhook_last_received_at = None
+
+
+def register_webhook(integration: B2BrouterIntegration, *, build_url: Callable[[str], str]) -> Result:
+    """Register a fresh receiver URL in B2Brouter for state changes and keep its signing secret.
+
+    ``build_url`` turns a token into the receiver's absolute URL. A new token and secret replace
+    the old ones only once B2Brouter has accepted the endpoint; the old endpoint is then removed
+    in B2Brouter (best effort: if that fails, its deliveries get 404 here).
+    """
+    token = new_webhook_token()
+    url = build_url(token)
+    remote = Remote.for_integration(integration)
+    try:
+        hook = remote.register_webhook(url=url, events=[STATE_CHANGE_EVENT])
+    except b2brouter.B2BRouterError as exc:
+        return _error(_("B2Brouter did not register the webhook."), exc)
+    secret = str(hook.get("signing_secret") or "")
+    if not secret:
+        return Result("error", _("B2Brouter registered the webhook but sent no signing secret, so its notifications "
+                                 "could not be checked. Nothing was changed here: try again."))
+    old_remote_id = integration.webhook_remote_id
+    integration.webhook_token = token
+    integration.webhook_secret = secret
+    integration.webhook_remote_id = str(hook.get("id") or "")[:64]
+    integration.webhook_url = url[:500]
+    integration.webhook_registered_at = timezone.now()
+    integration.webhook_last_received_at = None
+    integration.save()
+    if old_remote_id and old_remote_id != integration.webhook_remote_id:
+        try:
+            remote.delete_webhook(old_remote_id)
+        except b2brouter.B2BRouterError:
+            logger.info("Could not remove the previous B2Brouter webhook of company %s", integration.company_id)
+    return Result("success", _("B2Brouter will notify state changes to %(url)s.") % {"url": url})
 
 
 # --- Contacts ---------------------------------------------------------------------------------
@@ -285,6 +350,19 @@ def _json_amounts(taxes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def _parse_datetime(value: Any) -> dt.datetime | None:
+    if not value:
+        return None
+    if isinstance(value, dt.datetime):
+        parsed = value
+    else:
+        try:
+            parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, dt.timezone.utc)
+
+
 def link_fields(data: dict[str, Any]) -> dict[str, Any]:
     """Return the InvoiceLink fields for a B2Brouter invoice."""
     taxes = data.get("taxes") or []
@@ -304,6 +382,8 @@ def link_fields(data: dict[str, Any]) -> dict[str, Any]:
         "errors": [str(e) for e in errors] if isinstance(errors, list) else [str(errors)],
         "refuse_reason": str(data.get("refuse_reason") or ""),
         "contact_id": int(contact_id) if contact_id else None,
+        "state_updated_at": _parse_datetime(data.get("state_updated_at")),
+        "state_event_id": None,
         "refreshed_at": timezone.now(),
     }
 

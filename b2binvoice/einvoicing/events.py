@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from .models import EventType, InvoiceEvent, Outcome
 
 
@@ -131,3 +133,21 @@ def download_failed(*, invoice: Any, user: Any, b2brouter_id: int | None, messag
     """Record a failed document download."""
     return _record(invoice, EventType.DOWNLOAD_FAILED, Outcome.FAILURE, user=user, b2brouter_id=b2brouter_id,
                    message=message, remote_message=remote_message, request_id=request_id)
+
+
+def state_notified(*, invoice: Any, b2brouter_id: int, state: str, notes: str = "") -> InvoiceEvent:
+    """Record a state change B2Brouter notified through the webhook (B2Brouter's notes kept verbatim)."""
+    return _record(invoice, EventType.STATE_NOTIFIED, Outcome.INFO, b2brouter_id=b2brouter_id,
+                   message=_("State: %(state)s") % {"state": state}, remote_message=notes)
+
+
+def state_notification_ignored(*, invoice: Any, b2brouter_id: int, state: str, current: str) -> InvoiceEvent:
+    """Record a notification older than the state already known, so it changed nothing."""
+    return _record(invoice, EventType.STATE_NOTIFICATION_IGNORED, Outcome.INFO, b2brouter_id=b2brouter_id,
+                   message=_("Notified state %(state)s is older than the known state %(current)s: kept %(current)s.")
+                   % {"state": state, "current": current or "-"})
+
+
+def synced(*, invoice: Any, b2brouter_id: int, message: str) -> InvoiceEvent:
+    """Record that a background read (after a notification, or the periodic sync) changed the link."""
+    return _record(invoice, EventType.SYNCED, Outcome.INFO, b2brouter_id=b2brouter_id, message=message)

@@ -48,6 +48,16 @@ class B2BrouterIntegration(models.Model):
     settings_checked_at = models.DateTimeField(null=True, blank=True)
     transactions_count = models.BigIntegerField(null=True, blank=True)
     transactions_limit = models.BigIntegerField(null=True, blank=True)
+    # State updates pushed by B2Brouter (see docs/architecture.md, "State updates"). The token makes
+    # the receiver's URL unguessable; the signing secret, shown by B2Brouter once, is encrypted like the key.
+    webhook_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    webhook_secret = EncryptedTextField(blank=True, editable=False)
+    webhook_remote_id = models.CharField(max_length=64, blank=True)
+    webhook_url = models.CharField(max_length=500, blank=True)
+    webhook_registered_at = models.DateTimeField(null=True, blank=True)
+    webhook_last_received_at = models.DateTimeField(null=True, blank=True)
+    # The fallback sync lists the invoices B2Brouter changed since this time.
+    last_synced_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -70,6 +80,11 @@ class B2BrouterIntegration(models.Model):
     def has_credentials(self) -> bool:
         """Return whether a key and an account have been verified against B2Brouter."""
         return bool(self.api_key and self.account_id and self.verified_at)
+
+    @property
+    def webhook_registered(self) -> bool:
+        """Return whether B2Brouter has been given this integration's receiver and secret."""
+        return bool(self.webhook_token and self.webhook_secret and self.webhook_registered_at)
 
     @property
     def is_ready(self) -> bool:
@@ -126,6 +141,10 @@ class InvoiceLink(models.Model):
     contact_id = models.BigIntegerField(null=True, blank=True)
     number = models.CharField(max_length=64, blank=True)
     state = models.CharField(max_length=32, blank=True)
+    # When B2Brouter says the state changed, and the webhook event that said so (None after a read),
+    # so a late or repeated notification never replaces a newer state.
+    state_updated_at = models.DateTimeField(null=True, blank=True)
+    state_event_id = models.BigIntegerField(null=True, blank=True)
     date = models.DateField(null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
     subtotal = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
@@ -195,6 +214,9 @@ class EventType(models.TextChoices):
     DELETED_REMOTE = "deleted_remote", _("Deleted in B2Brouter")
     DELETE_FAILED = "delete_failed", _("Delete in B2Brouter failed")
     DOWNLOAD_FAILED = "download_failed", _("Download failed")
+    STATE_NOTIFIED = "state_notified", _("State change notified by B2Brouter")
+    STATE_NOTIFICATION_IGNORED = "state_notice_ignored", _("Older state notification ignored")
+    SYNCED = "synced", _("Updated from B2Brouter in the background")
 
 
 class Outcome(models.TextChoices):
@@ -230,3 +252,35 @@ class InvoiceEvent(models.Model):
         if self.pk is not None:
             raise ValueError("invoice events are append-only")
         super().save(*args, **kwargs)
+
+
+class WebhookOutcome(models.TextChoices):
+    APPLIED = "applied", _("Applied to the linked invoice")
+    STALE = "stale", _("Older than the known state: ignored")
+    UNKNOWN_INVOICE = "unknown_invoice", _("No linked invoice: ignored")
+    IGNORED = "ignored", _("Not a state change: ignored")
+
+
+class WebhookEvent(models.Model):
+    """One verified notification received from B2Brouter; the unique event id makes a retry a no-op."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="b2brouter_webhook_events")
+    event_id = models.BigIntegerField()
+    code = models.CharField(max_length=100)
+    b2brouter_invoice_id = models.BigIntegerField(null=True, blank=True)
+    state = models.CharField(max_length=32, blank=True)
+    triggered_at = models.DateTimeField(null=True, blank=True)
+    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    outcome = models.CharField(max_length=20, choices=WebhookOutcome.choices)
+    payload = models.JSONField(default=dict)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name = _("B2Brouter notification")
+        constraints = [
+            models.UniqueConstraint(fields=["company", "event_id"], name="einvoicing_webhook_event_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} #{self.event_id} ({self.outcome})"

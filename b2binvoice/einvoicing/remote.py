@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -177,3 +177,19 @@ class Remote:
     def download(self, invoice_id: int, document_type: str) -> bytes:
         """Download a document of the invoice."""
         return bytes(self.client.invoices.download(invoice_id, document_type))
+
+    def iter_invoices(self, **filters: Any) -> Iterator[dict[str, Any]]:
+        """Yield every invoice of the account matching ``filters``, page after page."""
+        for row in self.client.invoices.list(self._account(), **filters):
+            yield _unwrap(row, "invoice")
+
+    # The typed client has no web_hooks service (yet): these use its generic request method.
+
+    def register_webhook(self, *, url: str, events: list[str]) -> dict[str, Any]:
+        """Register an endpoint for ``events``; the answer carries the signing secret, once."""
+        body = {"web_hook": {"url": url, "events": list(events), "enabled": True}}
+        return _unwrap(self.client.request("POST", "/web_hooks", json=body), "web_hook")
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        """Remove a registered endpoint."""
+        self.client.request("DELETE", f"/web_hooks/{webhook_id}")

@@ -5,18 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from b2binvoice.clients.models import Client
 from b2binvoice.invoices.models import Invoice
 
-from . import actions
+from . import actions, tasks, webhooks
 from .actions import Result
 from .comparison import compare, link_figures
 from .forms import ChooseForm, ContactSearchForm, IntegrationSettingsForm, LinkSearchForm
@@ -141,6 +142,38 @@ def settings_apply(request: HttpRequest) -> HttpResponse:
         return render(request, "einvoicing/settings_apply.html", _settings_context(integration))
     flash(request, "settings", actions.apply_required_settings(integration))
     return HttpResponseRedirect(reverse("einvoicing:settings"))
+
+
+@login_required
+@require_POST
+def settings_webhook(request: HttpRequest) -> HttpResponse:
+    """Register this company's receiver URL in B2Brouter so state changes arrive without a click."""
+    integration = actions.get_integration(_company(request))
+    if integration is None or not integration.has_credentials:
+        result = Result("error", _("Save a working API key and account ID first."))
+    else:
+        result = actions.register_webhook(integration, build_url=lambda token: request.build_absolute_uri(
+            reverse("einvoicing:webhook", args=[token])))
+    flash(request, "settings", result)
+    return HttpResponseRedirect(reverse("einvoicing:settings"))
+
+
+# --- The webhook receiver ---------------------------------------------------------------------
+
+
+@csrf_exempt
+@require_POST
+def webhook(request: HttpRequest, token: str) -> HttpResponse:
+    """Receive a signed B2Brouter notification: verify, record once, update the link, answer fast."""
+    integration = webhooks.find_integration(token)
+    if integration is None:
+        raise Http404("unknown webhook endpoint")
+    received = webhooks.receive(integration, body=request.body,
+                                header=request.headers.get(webhooks.SIGNATURE_HEADER, ""))
+    if received.needs_refresh and received.link_id is not None:
+        tasks.queue_refresh(received.link_id)
+    return JsonResponse({"received": received.status == 200, "outcome": str(received.outcome)},
+                        status=received.status)
 
 
 # --- The invoice section ----------------------------------------------------------------------

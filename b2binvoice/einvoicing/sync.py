@@ -1,0 +1,240 @@
+"""Keep linked invoices current from B2Brouter without a click: the read after a notification, and the sync.
+
+The webhook receiver (``webhooks.py``) records a state at once and queues :func:`refresh_link` for
+the rest (totals, errors, refusal reason). :func:`sync_integration` is the fallback for when
+notifications cannot reach the app: it lists the invoices B2Brouter changed since the last sync.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+import b2brouter
+
+from . import events
+from .actions import Result, link_fields
+from .errors import describe
+from .models import B2BrouterIntegration, InvoiceLink, LinkStatus
+from .remote import Remote
+
+logger = logging.getLogger(__name__)
+
+#: Listing starts this much before the last sync, so an invoice changed while the previous sync ran,
+#: or a clock slightly ahead of B2Brouter's, is not missed. Re-reading an unchanged invoice changes nothing.
+SYNC_OVERLAP = dt.timedelta(minutes=2)
+#: Links are looked up for this many listed invoices at a time.
+BATCH = 200
+
+# Which link fields each key of a B2Brouter invoice feeds; a key absent from an answer (a list
+# row may be shorter than a read) leaves its fields as they are.
+_SOURCES: dict[str, tuple[str, ...]] = {
+    "number": ("number",),
+    "state": ("state", "state_event_id"),
+    "state_updated_at": ("state_updated_at",),
+    "date": ("date",),
+    "currency": ("currency",),
+    "subtotal": ("subtotal",),
+    "total": ("total",),
+    "taxes": ("taxes", "tax_total"),
+    "errors": ("errors",),
+    "refuse_reason": ("refuse_reason",),
+    "contact_id": ("contact_id",),
+    "contact": ("contact_id",),
+}
+#: The fields whose change a user would notice, in the order a change is described.
+WATCHED = ("state", "subtotal", "tax_total", "total", "errors", "refuse_reason", "number")
+_STATE_FIELDS = ("state", "state_updated_at", "state_event_id")
+
+
+def present_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """Return the link fields that ``data`` (a B2Brouter invoice) actually carries, plus refreshed_at."""
+    fields = link_fields(data)
+    names = {name for key, targets in _SOURCES.items() if key in data for name in targets}
+    chosen = {name: value for name, value in fields.items() if name in names}
+    if chosen.get("state_updated_at") is None:
+        chosen.pop("state_updated_at", None)
+    chosen["refreshed_at"] = fields["refreshed_at"]
+    return chosen
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(old, Decimal) or isinstance(new, Decimal):
+        return old == new  # 241.390000 from the database equals 241.39 from B2Brouter
+    return bool(old == new)
+
+
+def update_link_from(link: InvoiceLink, data: dict[str, Any]) -> list[str]:
+    """Store what B2Brouter says about the link's invoice; return the watched fields that changed.
+
+    A read never replaces a state that a notification reported as newer than the read's own
+    ``state_updated_at`` (a notification may overtake a read that was already on its way).
+    """
+    fields = present_fields(data)
+    with transaction.atomic():
+        current = InvoiceLink.objects.select_for_update().filter(pk=link.pk).first()
+        if current is None:
+            return []  # unlinked meanwhile
+        read_at = fields.get("state_updated_at")
+        if (current.state_updated_at is not None and read_at is not None
+                and read_at < current.state_updated_at.replace(microsecond=0)):
+            for name in _STATE_FIELDS:
+                fields.pop(name, None)
+        changed = [name for name in WATCHED if name in fields and not _same(getattr(current, name), fields[name])]
+        InvoiceLink.objects.filter(pk=link.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(link, name, value)
+    return changed
+
+
+def describe_change(link: InvoiceLink, changed: list[str], old_state: str) -> str:
+    """Say in one line what a background read changed."""
+    parts = []
+    if "state" in changed:
+        parts.append(_("state %(old)s → %(new)s") % {"old": old_state or "-", "new": link.state or "-"})
+    figures = [name for name in changed if name in ("subtotal", "tax_total", "total")]
+    if figures:
+        parts.append(_("figures updated (total %(total)s)") % {"total": link.total})
+    if "errors" in changed and link.errors:
+        parts.append(_("errors reported"))
+    if "refuse_reason" in changed and link.refuse_reason:
+        parts.append(_("refusal reason given"))
+    if "number" in changed:
+        parts.append(_("number %(number)s") % {"number": link.number})
+    return "; ".join(parts) or _("details updated")
+
+
+def _ready_integration_for(link: InvoiceLink) -> B2BrouterIntegration | None:
+    integration = B2BrouterIntegration.objects.filter(company_id=link.invoice.company_id).first()
+    if integration is None or not integration.is_ready or str(integration.account_id) != link.account_id:
+        return None
+    return integration
+
+
+def refresh_link(link_id: int) -> str:
+    """Read a linked invoice from B2Brouter in the background; answer what happened."""
+    link = InvoiceLink.objects.select_related("invoice").filter(pk=link_id, status=LinkStatus.LINKED).first()
+    if link is None:
+        return "unlinked"
+    integration = _ready_integration_for(link)
+    if integration is None:
+        return "not ready"
+    old_state = link.state
+    try:
+        data = Remote.for_integration(integration).invoice(int(link.b2brouter_id or 0))
+    except b2brouter.B2BRouterError as exc:
+        described = describe(exc)
+        events.refresh_failed(invoice=link.invoice, user=None, b2brouter_id=link.b2brouter_id,
+                              message=_("Reading the invoice after a notification failed. %(error)s")
+                              % {"error": described.text},
+                              remote_message=described.remote_message, request_id=described.request_id)
+        return "failed"
+    changed = update_link_from(link, data)
+    if changed:
+        events.synced(invoice=link.invoice, b2brouter_id=int(link.b2brouter_id or 0),
+                      message=describe_change(link, changed, old_state))
+    return "changed" if changed else "unchanged"
+
+
+@dataclass
+class SyncedLink:
+    """One link the sync changed."""
+
+    invoice_id: int
+    invoice_number: str
+    b2brouter_id: int
+    old_state: str
+    new_state: str
+    total: Decimal | None
+    changes: str
+
+
+@dataclass
+class SyncReport:
+    """What one integration's sync did."""
+
+    company: str
+    company_id: int
+    listed: int = 0
+    changed: list[SyncedLink] = field(default_factory=list)
+    error: Result | None = None
+    since: dt.datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the report as JSON-ready data (a task's result)."""
+        return {
+            "company_id": self.company_id, "listed": self.listed, "since": self.since.isoformat() if self.since else None,
+            "changed": [{"invoice": s.invoice_number, "b2brouter_id": s.b2brouter_id, "old_state": s.old_state,
+                         "new_state": s.new_state, "changes": s.changes} for s in self.changed],
+            "error": self.error.as_dict() if self.error else None,
+        }
+
+
+def _batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    iterator = iter(rows)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def sync_integration(integration: B2BrouterIntegration) -> SyncReport:
+    """Update the company's links from the invoices B2Brouter changed since the last sync.
+
+    The sync position advances only when the whole listing was read, so a failure repeats the
+    same window next time.
+    """
+    report = SyncReport(company=str(integration.company), company_id=integration.company_id)
+    if not integration.is_ready:
+        report.error = Result("error", _("The integration is not enabled with working credentials."))
+        return report
+    started = timezone.now()
+    filters: dict[str, Any] = {"limit": b2brouter.MAX_PAGE_SIZE}
+    if integration.last_synced_at is not None:
+        report.since = integration.last_synced_at - SYNC_OVERLAP
+        filters["updated_at_from"] = report.since
+    remote = Remote.for_integration(integration)
+    links = InvoiceLink.objects.select_related("invoice").filter(
+        status=LinkStatus.LINKED, account_id=str(integration.account_id), invoice__company_id=integration.company_id)
+    try:
+        for batch in _batches(remote.iter_invoices(**filters), BATCH):
+            report.listed += len(batch)
+            rows = {int(row["id"]): row for row in batch if str(row.get("id") or "").isdigit()}
+            for link in links.filter(b2brouter_id__in=list(rows)).order_by("pk"):
+                old_state = link.state
+                changed = update_link_from(link, rows[int(link.b2brouter_id or 0)])
+                if not changed:
+                    continue
+                text = describe_change(link, changed, old_state)
+                events.synced(invoice=link.invoice, b2brouter_id=int(link.b2brouter_id or 0), message=text)
+                report.changed.append(SyncedLink(
+                    invoice_id=link.invoice_id, invoice_number=link.invoice.number,
+                    b2brouter_id=int(link.b2brouter_id or 0), old_state=old_state, new_state=link.state,
+                    total=link.total, changes=text))
+    except b2brouter.B2BRouterError as exc:
+        described = describe(exc)
+        report.error = Result("error", _("Could not list B2Brouter's invoices. %(error)s") % {"error": described.text},
+                              described.remote_message, described.request_id)
+        logger.warning("B2Brouter sync of company %s failed: %s (request %s)", integration.company_id,
+                       described.text, described.request_id or "-")
+        return report
+    B2BrouterIntegration.objects.filter(pk=integration.pk).update(last_synced_at=started)
+    integration.last_synced_at = started
+    return report
+
+
+def sync_all(company_id: int | None = None) -> list[SyncReport]:
+    """Sync every enabled integration, or only the given company's."""
+    integrations = B2BrouterIntegration.objects.select_related("company").order_by("company__name", "pk")
+    if company_id is not None:
+        integrations = integrations.filter(company_id=company_id)
+    else:
+        integrations = integrations.filter(enabled=True)
+    return [sync_integration(integration) for integration in integrations]

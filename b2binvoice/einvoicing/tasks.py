@@ -1,0 +1,43 @@
+"""Background work of the B2Brouter integration (Django Tasks)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django_tasks import task
+from django_tasks.backends.immediate import ImmediateBackend
+
+logger = logging.getLogger(__name__)
+
+
+@task()
+def refresh_link(link_id: int) -> str:
+    """Read a linked invoice from B2Brouter after a notification (totals, errors, refusal reason)."""
+    from .sync import refresh_link as run  # noqa: PLC0415 (tasks are imported before the app registry is ready)
+
+    return run(link_id)
+
+
+@task()
+def sync_b2brouter(company_id: int | None = None) -> list[dict[str, Any]]:
+    """Update the links of every enabled integration (or one company's) from B2Brouter's changed invoices."""
+    from .sync import sync_all  # noqa: PLC0415
+
+    return [report.as_dict() for report in sync_all(company_id)]
+
+
+def queue_refresh(link_id: int) -> bool:
+    """Queue :func:`refresh_link` unless the backend would run it inline; answer whether it was queued.
+
+    The webhook receiver calls this: with the immediate backend the read would happen inside the
+    notification's request, so it is left to the sync (or a Refresh click) instead.
+    """
+    if isinstance(refresh_link.get_backend(), ImmediateBackend):
+        return False
+    try:
+        refresh_link.enqueue(link_id)
+    except Exception:  # noqa: BLE001 (a queue outage must not fail the notification; the sync catches up)
+        logger.exception("Could not queue the refresh of B2Brouter link %s", link_id)
+        return False
+    return True

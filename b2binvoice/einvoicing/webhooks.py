@@ -1,0 +1,143 @@
+"""Receive B2Brouter's signed state-change notifications (contract section 6).
+
+The request path verifies, records and updates the database only; anything that needs B2Brouter
+(the totals, errors and refusal reason behind a new state) is queued as a task.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+import b2brouter
+from b2brouter import webhooks as signatures
+
+from . import events
+from .actions import STATE_CHANGE_EVENT
+from .models import B2BrouterIntegration, InvoiceLink, LinkStatus, WebhookEvent, WebhookOutcome
+from .sync import present_fields
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = signatures.SIGNATURE_HEADER
+
+
+@dataclass
+class Received:
+    """The receiver's answer: HTTP status and a short word for the sender and the tests."""
+
+    status: int
+    outcome: str
+    link_id: int | None = None
+    needs_refresh: bool = False
+
+
+def _integer(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _triggered_at(event: dict[str, Any]) -> dt.datetime:
+    value = _integer(event.get("triggered_at"))
+    if value is None:
+        return timezone.now().replace(microsecond=0)
+    return dt.datetime.fromtimestamp(value, tz=dt.timezone.utc)
+
+
+def _is_stale(link: InvoiceLink, triggered_at: dt.datetime, event_id: int) -> bool:
+    """Tell whether the link already holds a state newer than this notification's."""
+    if link.state_updated_at is None:
+        return False
+    known = link.state_updated_at.replace(microsecond=0)  # notifications carry whole seconds
+    if triggered_at != known:
+        return triggered_at < known
+    return link.state_event_id is not None and event_id < link.state_event_id
+
+
+def find_integration(token: str) -> B2BrouterIntegration | None:
+    """Return the integration whose receiver URL carries ``token`` and that can check signatures."""
+    if not token:
+        return None
+    integration = B2BrouterIntegration.objects.filter(webhook_token=token).first()
+    if integration is None or not integration.webhook_secret:
+        return None
+    return integration
+
+
+def receive(integration: B2BrouterIntegration, *, body: bytes, header: str) -> Received:
+    """Verify one delivery, record it once, and apply its state to the linked invoice."""
+    try:
+        event = signatures.verify(body, header, integration.webhook_secret)
+    except b2brouter.WebhookSignatureError as exc:
+        # The reason names what failed (header, time, match), never the secret or the signature.
+        logger.warning("Rejected a B2Brouter notification for company %s: %s", integration.company_id, exc)
+        return Received(400, "invalid signature")
+    except ValueError as exc:
+        logger.warning("Rejected a B2Brouter notification for company %s: %s", integration.company_id, exc)
+        return Received(400, "not an event")
+    data: dict[str, Any] = dict(event.get("data") or {})
+    event_id = _integer(data.get("event_id"))
+    if event_id is None:
+        logger.warning("Rejected a B2Brouter notification for company %s: no event_id", integration.company_id)
+        return Received(400, "no event_id")
+    code = str(event.get("code") or "")[:100]
+    invoice_id = _integer(data.get("invoice_id"))
+    state = str(data.get("state") or "")[:32]
+    notes = data.get("notes")
+    notes = "" if notes is None else str(notes)
+    triggered_at = _triggered_at(dict(event))
+    received = Received(200, WebhookOutcome.IGNORED)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = WebhookEvent.objects.create(
+                    company_id=integration.company_id, event_id=event_id, code=code, b2brouter_invoice_id=invoice_id,
+                    state=state, triggered_at=triggered_at, outcome=WebhookOutcome.IGNORED, payload=dict(event))
+        except IntegrityError:
+            return Received(200, "duplicate")
+        link = None
+        if code == STATE_CHANGE_EVENT and invoice_id is not None and state:
+            link = (InvoiceLink.objects.select_for_update().select_related("invoice")
+                    .filter(status=LinkStatus.LINKED, account_id=str(integration.account_id), b2brouter_id=invoice_id,
+                            invoice__company_id=integration.company_id).first())
+            if link is None:
+                received.outcome = WebhookOutcome.UNKNOWN_INVOICE
+            elif _is_stale(link, triggered_at, event_id):
+                received.outcome = WebhookOutcome.STALE
+                events.state_notification_ignored(invoice=link.invoice, b2brouter_id=invoice_id, state=state,
+                                                  current=link.state)
+            else:
+                received.outcome = WebhookOutcome.APPLIED
+                received.link_id = link.pk
+                _apply(link, data, invoice_id=invoice_id, state=state, notes=notes, triggered_at=triggered_at,
+                       event_id=event_id)
+                events.state_notified(invoice=link.invoice, b2brouter_id=invoice_id, state=state, notes=notes)
+                # The notification names the state only; its totals, errors and reason come from a read.
+                received.needs_refresh = "total" not in data
+        record.outcome = received.outcome
+        record.invoice = link.invoice if link is not None else None
+        record.save(update_fields=["outcome", "invoice"])
+        B2BrouterIntegration.objects.filter(pk=integration.pk).update(webhook_last_received_at=timezone.now())
+    return received
+
+
+def _apply(link: InvoiceLink, data: dict[str, Any], *, invoice_id: int, state: str, notes: str,
+           triggered_at: dt.datetime, event_id: int) -> None:
+    fields: dict[str, Any] = {}
+    if "total" in data:
+        # A richer notification than the documented one: take every field it carries.
+        fields = present_fields({**data, "id": invoice_id})
+    fields.update(state=state, state_updated_at=triggered_at, state_event_id=event_id)
+    if state == "refused" and notes and "refuse_reason" not in data:
+        fields["refuse_reason"] = notes
+    InvoiceLink.objects.filter(pk=link.pk).update(**fields)
