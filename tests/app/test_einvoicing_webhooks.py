@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import time
 from typing import Any
 from unittest import mock
@@ -423,3 +424,12 @@ def test_switching_accounts_forgets_the_webhook_and_the_sync_position(web, regis
     assert HttpClient().post(f"/webhooks/b2brouter/{old_token}/", data=b"{}",
                              content_type="application/json").status_code == 404
     assert "State updates are not received." in web.get(SETTINGS_URL).content.decode()
+
+
+def test_the_receivers_token_stays_out_of_the_logs(registered, linked, caplog):
+    caplog.set_level(logging.DEBUG)
+    assert deliver(registered, event(linked), secret="wrong").status_code == 400
+    assert deliver(registered, event(linked), token="no-such-token").status_code == 404
+    assert "Bad Request: /webhooks/b2brouter/[redacted]/" in caplog.text
+    assert registered.webhook_token not in caplog.text
+    assert "no-such-token" not in caplog.text
