@@ -187,6 +187,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own console handler would print every django.* line a second time (via root).
+        "django": {"handlers": []},
         # Both log request paths; the webhook receiver's path carries a company's token.
         "django.request": {"filters": ["redact_tokens"]},
         "django.server": {"handlers": ["console"], "filters": ["redact_tokens"], "propagate": False},
