@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# `make bench`: install what the benchmarks need, then run them and print their figures.
+# SQLite by default, in throwaway files under data/ (never the demo's database); with a
+# PostgreSQL DATABASE_URL they run in a throwaway test_<name>_bench<pid> database beside it.
+# Benchmarks measure and print; they assert no time. Pick some: bash scripts/bench.sh pages
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+EXTRAS=test PYTHON="$PYTHON" VENV="$VENV" bash scripts/venv.sh
+PY="$VENV/bin/python"
+
+export PYTHONDONTWRITEBYTECODE=1
+unset SECRET_KEY  # development mode: the simulator is mounted at /sim/
+if [[ "${DATABASE_URL:-}" == postgres* ]]; then
+  echo "=== Benchmarks on PostgreSQL ==="
+else
+  unset DATABASE_URL  # the runner picks throwaway SQLite files under data/
+  echo "=== Benchmarks on SQLite ==="
+fi
+exec "$PY" -m tests.benchmarks.run "$@"
