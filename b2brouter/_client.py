@@ -32,6 +32,7 @@ from ._exceptions import (
 from ._invoices import InvoicesService
 from ._money import decimal_literal, dumps, loads
 from ._version import __version__
+from ._web_hooks import WebHooksService
 
 __all__ = [
     "B2BRouter",
@@ -170,6 +171,7 @@ class B2BRouter:
         self.accounts = AccountsService(self)
         self.contacts = ContactsService(self)
         self.invoices = InvoicesService(self)
+        self.web_hooks = WebHooksService(self)
 
     def __repr__(self) -> str:
         return (

@@ -39,6 +39,10 @@ __all__ = [
     "Tax",
     "TaxBreakdown",
     "TaxParams",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEndpointListParams",
+    "WebhookEndpointParams",
     "WebhookEvent",
     "WebhookEventData",
 ]
@@ -331,3 +335,50 @@ class WebhookEvent(TypedDict, total=False):
     code: str
     triggered_at: int
     data: WebhookEventData
+
+
+class WebhookEndpointParams(TypedDict, total=False):
+    """The body of ``web_hooks.create``, sent as ``{"web_hook": {...}}``."""
+
+    url: str  # http(s); B2Brouter POSTs the events here
+    events: list[str]  # e.g. ["issued_invoice.state_change"]; "*" subscribes to every event
+    enabled: bool
+
+
+class WebhookDelivery(TypedDict, total=False):
+    """One event's delivery to an endpoint, with its retries (``web_hooks.retrieve``)."""
+
+    id: int
+    event_id: int
+    invoice_id: int
+    state: str
+    status: str  # "pending", "delivered" or "failed"
+    attempts: int
+    status_code: int | None  # the endpoint's last answer, None when none arrived
+    last_error: str
+    next_attempt_at: str | None
+    delivered_at: str | None
+
+
+class WebhookEndpoint(TypedDict, total=False):
+    """A registered webhook endpoint.
+
+    ``signing_secret`` is present only in the answer to ``web_hooks.create``; ``deliveries``
+    only in the answer to ``web_hooks.retrieve``.
+    """
+
+    id: int
+    url: str
+    events: list[str]
+    enabled: bool
+    signing_secret: str
+    created_at: str
+    updated_at: str
+    deliveries: list[WebhookDelivery]
+
+
+class WebhookEndpointListParams(TypedDict, total=False):
+    """Paging of ``web_hooks.list``."""
+
+    offset: int
+    limit: int

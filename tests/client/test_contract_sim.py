@@ -393,3 +393,79 @@ def test_injected_500_on_get_is_raised_at_once_and_not_maybe_applied(client, acc
     with pytest.raises(ServerError) as caught:
         client.accounts.retrieve(account.id)
     assert caught.value.maybe_applied is False and sleeps == []
+
+
+def test_web_hook_lifecycle(client, account):
+    hook = client.web_hooks.create("https://app.example/b2brouter/webhooks/contract")
+
+    assert hook["signing_secret"].startswith("whsec_")
+    assert hook["events"] == ["issued_invoice.state_change"] and hook["enabled"] is True
+
+    listed = client.web_hooks.list()
+    assert [h["id"] for h in listed] == [hook["id"]]
+    assert listed.total_count == 1
+    assert "signing_secret" not in listed.data[0]  # shown once, at creation
+
+    got = client.web_hooks.retrieve(hook["id"])
+    assert got["url"] == hook["url"] and got["deliveries"] == []
+    assert "signing_secret" not in got
+
+    assert client.web_hooks.delete(hook["id"]) is None
+    assert list(client.web_hooks.list()) == []
+    with pytest.raises(NotFoundError):
+        client.web_hooks.delete(hook["id"])
+
+
+def test_web_hook_events_and_enabled_reach_the_simulator(client, account):
+    hook = client.web_hooks.create("https://app.example/all", events=["*"], enabled=False)
+
+    got = client.web_hooks.retrieve(hook["id"])
+    assert got["events"] == ["*"] and got["enabled"] is False
+
+
+def test_web_hook_secret_verifies_the_simulators_deliveries(client, account):
+    from b2brouter_sim.models import SimWebhookDelivery
+    from b2brouter_sim.webhooks import attempt_delivery
+
+    hook = client.web_hooks.create("https://app.example/hook")
+    invoice = new_invoice(client, account, "F-HOOK")
+    client.invoices.send(invoice["id"])  # new -> sending: one state change, one delivery queued
+    delivery = SimWebhookDelivery.objects.filter(webhook_id=hook["id"]).first()
+    assert delivery is not None
+    received: list[httpx.Request] = []
+
+    def receiver(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(200)
+
+    attempt_delivery(delivery.pk, transport=httpx.MockTransport(receiver))
+
+    assert [str(r.url) for r in received] == [hook["url"]]
+    event = webhooks.verify(received[0].content, received[0].headers[webhooks.SIGNATURE_HEADER],
+                            hook["signing_secret"])
+    assert event["data"]["invoice_id"] == invoice["id"] and event["data"]["state"] == "sending"
+    log = client.web_hooks.retrieve(hook["id"])["deliveries"]
+    assert [(d["status"], d["status_code"]) for d in log] == [("delivered", 200)]
+
+
+def test_web_hook_with_a_bad_url_is_an_invalid_request(client, account):
+    with pytest.raises(InvalidRequestError) as caught:
+        client.web_hooks.create("ftp://app.example/hook")
+    assert caught.value.param == "url" and caught.value.maybe_applied is False
+
+
+def test_web_hooks_page_across_pages(client, account):
+    for n in range(5):
+        client.web_hooks.create(f"https://app.example/hook/{n}")
+    page = client.web_hooks.list(limit=2)
+    assert page.total_count == 5 and len(page.data) == 2
+    assert [h["url"] for h in page] == [f"https://app.example/hook/{n}" for n in range(5)]
+
+
+def test_web_hooks_of_another_account_are_not_found(client, account):
+    other = SimAccount(name="Other S.L.")
+    with B2BRouter(other.key, base_url=BASE_URL, transport=SocketLikeTransport()) as other_client:
+        hook = other_client.web_hooks.create("https://other.example/hook")
+    with pytest.raises(NotFoundError):
+        client.web_hooks.retrieve(hook["id"])
+    assert list(client.web_hooks.list()) == []
