@@ -183,13 +183,10 @@ class Remote:
         for row in self.client.invoices.list(self._account(), **filters):
             yield _unwrap(row, "invoice")
 
-    # The typed client has no web_hooks service (yet): these use its generic request method.
-
     def register_webhook(self, *, url: str, events: list[str]) -> dict[str, Any]:
         """Register an endpoint for ``events``; the answer carries the signing secret, once."""
-        body = {"web_hook": {"url": url, "events": list(events), "enabled": True}}
-        return _unwrap(self.client.request("POST", "/web_hooks", json=body), "web_hook")
+        return _unwrap(self.client.web_hooks.create(url, events=list(events), enabled=True), "web_hook")
 
     def delete_webhook(self, webhook_id: str) -> None:
         """Remove a registered endpoint."""
-        self.client.request("DELETE", f"/web_hooks/{webhook_id}")
+        self.client.web_hooks.delete(webhook_id)
