@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from stdnum import bic as stdnum_bic
+from stdnum import get_cc_module
 from stdnum import iban as stdnum_iban
 from stdnum.eu import vat as stdnum_eu_vat
 from stdnum.exceptions import ValidationError as StdnumError
@@ -46,7 +49,8 @@ def validate_tin(value: str, country: str | None = None) -> str:
 
     EU VAT numbers are checked with python-stdnum, with or without their country
     prefix (``B12345678`` is checked as ``ESB12345678`` for a Spanish client).
-    Numbers of countries outside the EU are accepted as given.
+    A number of another country is checked with that country's VAT module of
+    python-stdnum (GB, CH, NO, ...) and accepted as given where it has none.
     """
     tin = compact_tin(value)
     if not tin:
@@ -55,12 +59,26 @@ def validate_tin(value: str, country: str | None = None) -> str:
     prefix = tin[:2] if tin[:2] in eu else None
     home = (country or "").upper()
     if prefix is None and home not in eu:
-        return tin
+        module = _national_vat_module(home)
+        if module is None or module.is_valid(tin):
+            return tin
+        raise _invalid_tin(tin)
     candidate = tin if prefix else home + tin
     if not stdnum_eu_vat.is_valid(candidate):
-        raise ValidationError(
-            _("%(tin)s is not a valid VAT number: check the digits and the country prefix."),
-            code="invalid_tin",
-            params={"tin": tin},
-        )
+        raise _invalid_tin(tin)
     return tin
+
+
+def _national_vat_module(country: str) -> Any:
+    """Return python-stdnum's VAT module of a two-letter ``country``, or None when it has none."""
+    if len(country) != 2 or not country.isalpha():
+        return None
+    return get_cc_module(country.lower(), "vat")
+
+
+def _invalid_tin(tin: str) -> ValidationError:
+    return ValidationError(
+        _("%(tin)s is not a valid VAT number: check the digits and the country prefix."),
+        code="invalid_tin",
+        params={"tin": tin},
+    )

@@ -150,3 +150,22 @@ def test_an_invoice_needs_at_least_one_line(demo_web, lingua):
         "adjustments-TOTAL_FORMS": "0", "adjustments-INITIAL_FORMS": "0"})
     assert response.status_code == 200
     assert "Add at least one line." in response.content.decode()
+
+
+def test_vat_numbers_outside_the_eu_are_checked_with_their_countrys_rules(demo_web, lingua):
+    response = demo_web.post("/clients/new/", {"name": "Wrong UK Ltd", "tin": "GB123456789", "country": "GB",
+                                               "language": "en"})
+    assert response.status_code == 200
+    assert "GB123456789 is not a valid VAT number" in field_error(response, "tin")
+    assert 'value="Wrong UK Ltd"' in response.content.decode()
+    response = demo_web.post("/clients/new/", {"name": "Falsch AG", "tin": "CHE-123.456.789 MWST", "country": "CH",
+                                               "language": "de"})
+    assert "is not a valid VAT number" in field_error(response, "tin")
+    assert not Client.objects.filter(company=lingua, name__in=["Wrong UK Ltd", "Falsch AG"]).exists()
+    # Valid numbers pass; a country python-stdnum has no VAT rules for is taken as typed.
+    for name, tin, country in (("Right UK Ltd", "GB 980 7806 84", "GB"), ("Richtig AG", "CHE-116.281.710 MWST", "CH"),
+                               ("Words Inc.", "12-3456789", "US")):
+        response = demo_web.post("/clients/new/", {"name": name, "tin": tin, "country": country, "language": "en"})
+        assert response.status_code == 302, (name, field_error(response, "tin"))
+    assert Client.objects.get(company=lingua, name="Right UK Ltd").tin == "GB980780684"
+
