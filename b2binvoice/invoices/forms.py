@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from b2binvoice.clients.models import Client
 from b2binvoice.companies.forms import currency_choices
 from b2binvoice.companies.models import Company, PaymentMethod, Tax
+from b2binvoice.core.money import minor_units, quantum
 
 from .models import Invoice, InvoiceAdjustment, InvoiceLine
 
@@ -109,6 +110,28 @@ class AdjustmentForm(forms.ModelForm):
         if cleaned.get("mode") == "percentage" and cleaned.get("value") is not None and cleaned["value"] > 100:
             self.add_error("value", ValidationError(_("A percentage cannot exceed 100."), code="over_100"))
         return cleaned
+
+
+def check_absolute_adjustments(adjustments: BaseInlineFormSet, currency: str) -> bool:
+    """Refuse absolute discounts and charges finer than ``currency``'s minor unit; return whether all fit.
+
+    The amount is part of the invoice as typed: B2Brouter takes a fixed allowance or
+    charge as given and rounds only the subtotal, so 0.5 JPY or 10.005 EUR would make
+    its totals differ from ours.
+    """
+    fits = True
+    for form in adjustments.forms:
+        data = getattr(form, "cleaned_data", None) or {}
+        value = data.get("value")
+        if data.get("DELETE") or data.get("mode") != "absolute" or value is None:
+            continue
+        if value != value.quantize(quantum(currency)):
+            form.add_error("value", ValidationError(
+                _("A %(currency)s amount has at most %(places)s decimals: enter the amount as it should appear on "
+                  "the invoice."), code="too_many_decimals",
+                params={"currency": currency, "places": minor_units(currency)}))
+            fits = False
+    return fits
 
 
 class LineFormSet(BaseInlineFormSet):

@@ -22,7 +22,7 @@ from b2binvoice.core.tenancy import company_required
 
 from .actions import save_invoice
 from .calculations import DISCOUNT, InvoiceTotals, calculate_invoice
-from .forms import InvoiceForm, adjustment_formset, line_formset
+from .forms import InvoiceForm, adjustment_formset, check_absolute_adjustments, line_formset
 from .models import Invoice, InvoiceStatus
 
 PAGE_SIZE = 25
@@ -109,6 +109,9 @@ def _edit(request: HttpRequest, invoice: Invoice | None) -> HttpResponse:
     adjustments = adjustment_formset(extra=1)(data, instance=instance, prefix="adjustments")
     if request.method == "POST":
         valid = form.is_valid() & lines.is_valid() & adjustments.is_valid()  # validate all to show every error
+        currency = form.cleaned_data.get("currency") if hasattr(form, "cleaned_data") else None
+        if currency:
+            valid &= check_absolute_adjustments(adjustments, currency)
         if valid:
             try:
                 saved = save_invoice(company=company, form=form, lines=lines, adjustments=adjustments)

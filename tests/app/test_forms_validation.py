@@ -169,3 +169,31 @@ def test_vat_numbers_outside_the_eu_are_checked_with_their_countrys_rules(demo_w
         assert response.status_code == 302, (name, field_error(response, "tin"))
     assert Client.objects.get(company=lingua, name="Right UK Ltd").tin == "GB980780684"
 
+
+def absolute_discount_post(client: Client, currency: str, value: str) -> dict:
+    return {
+        "number": "", "client": client.pk, "issue_date": "2026-12-01", "due_date": "2026-12-31",
+        "currency": currency, "status": "draft",
+        "lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0",
+        "lines-0-description": "Labels", "lines-0-quantity": "3", "lines-0-unit_price": "1000",
+        "adjustments-TOTAL_FORMS": "2", "adjustments-INITIAL_FORMS": "0",
+        "adjustments-0-kind": "discount", "adjustments-0-mode": "absolute", "adjustments-0-value": value,
+        "adjustments-1-kind": "charge", "adjustments-1-mode": "percentage", "adjustments-1-value": "3.333"}
+
+
+def test_an_absolute_discount_has_no_more_decimals_than_the_currency(demo_web, lingua):
+    # B2Brouter takes a fixed discount as given: 0.5 JPY would total 3100 there and 3099 here.
+    client = Client.objects.get(company=lingua, name__startswith="Nordlicht")
+    before = Invoice.objects.filter(company=lingua).count()
+    for currency, value in (("JPY", "0.5"), ("EUR", "10.005")):
+        response = demo_web.post("/invoices/new/", absolute_discount_post(client, currency, value))
+        assert response.status_code == 200
+        errors = str(response.context["adjustments"].forms[0].errors["value"])
+        assert f"A {currency} amount has at most" in errors
+        assert f'value="{value}"' in response.content.decode()
+    assert Invoice.objects.filter(company=lingua).count() == before
+    # Whole minor units are fine, and a percentage may have more decimals than the currency.
+    for currency, value in (("JPY", "1"), ("EUR", "10.50")):
+        response = demo_web.post("/invoices/new/", absolute_discount_post(client, currency, value))
+        assert response.status_code == 302, currency
+
