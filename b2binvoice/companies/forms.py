@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from b2binvoice.core.money import currency_codes
 from b2binvoice.core.validators import compact_iban, validate_tin
 
-from .models import Company, PaymentMethod, Tax
+from .models import INVOICE_NUMBER_MAX_LENGTH, Company, PaymentMethod, Tax
 
 
 def currency_choices() -> list[tuple[str, str]]:
@@ -43,6 +43,15 @@ class CompanyForm(forms.ModelForm):
                 cleaned["tin"] = validate_tin(tin, cleaned.get("country"))
             except ValidationError as exc:
                 self.add_error("tin", exc)
+        prefix, digits = cleaned.get("invoice_prefix"), cleaned.get("invoice_number_digits")
+        next_number = cleaned.get("invoice_next_number")
+        if prefix is not None and digits is not None and next_number is not None:
+            longest = len(prefix) + max(digits, len(str(next_number)))
+            if longest > INVOICE_NUMBER_MAX_LENGTH:
+                self.add_error("invoice_number_digits", ValidationError(
+                    _("Invoice numbers would be %(length)s characters long; with the prefix they can have at most "
+                      "%(limit)s. Use fewer digits or a shorter prefix."), code="number_too_long",
+                    params={"length": longest, "limit": INVOICE_NUMBER_MAX_LENGTH}))
         return cleaned
 
 

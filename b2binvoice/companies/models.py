@@ -12,6 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from b2binvoice.core.validators import validate_bic, validate_iban
 
 
+# The longest invoice number (``Invoice.number``); the company's numbering must fit in it.
+INVOICE_NUMBER_MAX_LENGTH = 40
+
+
 class Company(models.Model):
     """A legal entity that issues invoices; every record of the domain belongs to one."""
 

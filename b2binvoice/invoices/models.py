@@ -6,7 +6,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from b2binvoice.clients.models import Client
-from b2binvoice.companies.models import Company, PaymentMethod, Tax, TaxCategory, TaxKind
+from b2binvoice.companies.models import (
+    INVOICE_NUMBER_MAX_LENGTH,
+    Company,
+    PaymentMethod,
+    Tax,
+    TaxCategory,
+    TaxKind,
+)
 
 
 class InvoiceStatus(models.TextChoices):
@@ -20,7 +27,7 @@ class Invoice(models.Model):
     """An invoice issued by a company to one of its clients."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="invoices")
-    number = models.CharField(_("number"), max_length=40)
+    number = models.CharField(_("number"), max_length=INVOICE_NUMBER_MAX_LENGTH)
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("client"))
     issue_date = models.DateField(_("issue date"))
     due_date = models.DateField(_("due date"), null=True, blank=True)

@@ -197,3 +197,16 @@ def test_an_absolute_discount_has_no_more_decimals_than_the_currency(demo_web, l
         response = demo_web.post("/invoices/new/", absolute_discount_post(client, currency, value))
         assert response.status_code == 302, currency
 
+
+def test_the_numbering_must_fit_the_invoice_number(demo_web, lingua):
+    data = {"name": "Lingua Demo S.L.", "tin": "ESA28017895", "country": "ES", "default_currency": "EUR",
+            "invoice_prefix": "LD-", "invoice_next_number": "11", "invoice_number_digits": "60"}
+    response = demo_web.post("/settings/company/", data)
+    assert response.status_code == 200
+    assert "Invoice numbers would be 63 characters long" in field_error(response, "invoice_number_digits")
+    lingua.refresh_from_db()
+    assert lingua.invoice_number_digits == 4
+    response = demo_web.post("/settings/company/", {**data, "invoice_number_digits": "6"})
+    assert response.status_code == 302
+    lingua.refresh_from_db()
+    assert lingua.invoice_number_digits == 6
