@@ -675,14 +675,22 @@ def unlink_invoice(*, invoice: Any, user: Any) -> Result:
         "id": b2brouter_id})
 
 
+def recreate_refusal(link: InvoiceLink) -> Result | None:
+    """Say why the linked invoice cannot be deleted and created again, or None when it can."""
+    if link.state in ("new", "error"):
+        return None
+    return Result("error", _("B2Brouter invoice #%(id)s is %(state)s: only new or failed invoices can be "
+                             "deleted.") % {"id": link.b2brouter_id, "state": link.state})
+
+
 def delete_and_recreate(*, invoice: Any, user: Any) -> Result:
     """Delete the linked (unsent) invoice in B2Brouter and create it again with the current data."""
     link = InvoiceLink.objects.filter(invoice=invoice, status=LinkStatus.LINKED).first()
     if link is None:
         return Result("error", _("This invoice is not linked to a B2Brouter invoice."))
-    if link.state not in ("new", "error"):
-        return Result("error", _("B2Brouter invoice #%(id)s is %(state)s: only new or failed invoices can be "
-                                 "deleted.") % {"id": link.b2brouter_id, "state": link.state})
+    refusal = recreate_refusal(link)
+    if refusal is not None:
+        return refusal
     integration, remote, problem = _linked_remote(invoice, link)
     if problem is not None:
         return problem
@@ -754,7 +762,11 @@ def find_candidates(*, invoice: Any, number: str) -> tuple[list[Candidate], Resu
             score += 2
         else:
             diffs.append(_("date %(theirs)s, ours %(ours)s") % {"theirs": row.get("date"), "ours": invoice.issue_date})
-        if to_decimal(row.get("total")) == ours.total:
+        their_currency = str(row.get("currency") or "").upper()
+        same_currency = not their_currency or their_currency == invoice.currency
+        if not same_currency:
+            diffs.append(_("currency %(theirs)s, ours %(ours)s") % {"theirs": their_currency, "ours": invoice.currency})
+        if same_currency and to_decimal(row.get("total")) == ours.total:
             score += 4
         else:
             diffs.append(_("total %(theirs)s, ours %(ours)s") % {"theirs": row.get("total"), "ours": ours.total})

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from b2binvoice.companies.models import PaymentMethodType, TaxKind
+from b2binvoice.core.money import round_money
 from b2binvoice.core.validators import compact_iban, compact_tin
 
 # B2Brouter payment_method codes (shared/b2brouter-api.md section 3).
@@ -45,8 +46,11 @@ def allowance_charges(invoice: Any) -> list[dict[str, Any]]:
             "allowance_charge_indicator": "allowance" if adjustment.kind == "discount" else "charge",
             "reason": adjustment.reason or adjustment.get_kind_display(),
         }
-        key = "percentage" if adjustment.mode == "percentage" else "amount"
-        entry[key] = plain_decimal(adjustment.value)
+        if adjustment.mode == "percentage":
+            entry["percentage"] = plain_decimal(adjustment.value)
+        else:
+            # The amount this app's arithmetic uses (rounded to the currency), which B2Brouter takes as given.
+            entry["amount"] = plain_decimal(round_money(Decimal(adjustment.value), invoice.currency))
         result.append(entry)
     return result
 

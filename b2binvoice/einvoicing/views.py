@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -15,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from b2binvoice.clients.models import Client
+from b2binvoice.core.tenancy import company_required
 from b2binvoice.invoices.models import Invoice
 
 from . import actions, tasks, webhooks
@@ -88,7 +88,7 @@ def _settings_context(integration: Any) -> dict[str, Any]:
 # --- Settings ---------------------------------------------------------------------------------
 
 
-@login_required
+@company_required
 @require_http_methods(["GET", "POST"])
 def settings_page(request: HttpRequest) -> HttpResponse:
     """Show and update the company's B2Brouter settings, verifying them before saving."""
@@ -117,7 +117,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     return render(request, "einvoicing/settings.html", context)
 
 
-@login_required
+@company_required
 @require_POST
 def settings_check(request: HttpRequest) -> HttpResponse:
     """Read the account's calculation settings again."""
@@ -130,7 +130,7 @@ def settings_check(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(reverse("einvoicing:settings"))
 
 
-@login_required
+@company_required
 @require_http_methods(["GET", "POST"])
 def settings_apply(request: HttpRequest) -> HttpResponse:
     """Confirm, then write the required calculation settings to the B2Brouter account."""
@@ -144,7 +144,7 @@ def settings_apply(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(reverse("einvoicing:settings"))
 
 
-@login_required
+@company_required
 @require_POST
 def settings_webhook(request: HttpRequest) -> HttpResponse:
     """Register this company's receiver URL in B2Brouter so state changes arrive without a click."""
@@ -216,7 +216,7 @@ def render_invoice_section(request: HttpRequest, invoice: Invoice) -> str:
                             request=request)
 
 
-@login_required
+@company_required
 @require_http_methods(["GET"])
 def invoice_page(request: HttpRequest, pk: int) -> HttpResponse:
     """Show the invoice's B2Brouter section on its own page (also the htmx fragment)."""
@@ -237,14 +237,14 @@ def _invoice_action(request: HttpRequest, pk: int, run: Any) -> HttpResponse:
     return _back(request, invoice_url(invoice))
 
 
-@login_required
+@company_required
 @require_POST
 def invoice_create(request: HttpRequest, pk: int) -> HttpResponse:
     """Create the invoice in B2Brouter (then compare, link and maybe send)."""
     return _invoice_action(request, pk, lambda inv: actions.create_invoice(invoice=inv, user=request.user))
 
 
-@login_required
+@company_required
 @require_POST
 def invoice_reconcile(request: HttpRequest, pk: int) -> HttpResponse:
     """Settle a pending creation by looking the number up in B2Brouter."""
@@ -256,21 +256,21 @@ def invoice_reconcile(request: HttpRequest, pk: int) -> HttpResponse:
     return _invoice_action(request, pk, run)
 
 
-@login_required
+@company_required
 @require_POST
 def invoice_refresh(request: HttpRequest, pk: int) -> HttpResponse:
     """Read the linked invoice from B2Brouter again."""
     return _invoice_action(request, pk, lambda inv: actions.refresh_invoice(invoice=inv, user=request.user))
 
 
-@login_required
+@company_required
 @require_POST
 def invoice_send(request: HttpRequest, pk: int) -> HttpResponse:
     """Send the linked invoice through B2Brouter."""
     return _invoice_action(request, pk, lambda inv: actions.send_invoice(invoice=inv, user=request.user))
 
 
-@login_required
+@company_required
 @require_http_methods(["GET", "POST"])
 def invoice_unlink(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm, then forget the link (nothing is deleted in B2Brouter)."""
@@ -285,13 +285,17 @@ def invoice_unlink(request: HttpRequest, pk: int) -> HttpResponse:
     return _invoice_action(request, pk, lambda inv: actions.unlink_invoice(invoice=inv, user=request.user))
 
 
-@login_required
+@company_required
 @require_http_methods(["GET", "POST"])
 def invoice_recreate(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm, then delete the unsent invoice in B2Brouter and create it again."""
     if request.method == "GET":
         invoice = _invoice(request, pk)
         link = get_object_or_404(InvoiceLink, invoice=invoice, status=LinkStatus.LINKED)
+        refusal = actions.recreate_refusal(link)
+        if refusal is not None:  # a sent invoice is not offered for deletion, even by URL
+            flash(request, f"invoice:{invoice.pk}", refusal)
+            return HttpResponseRedirect(invoice_url(invoice))
         return render(request, "einvoicing/confirm.html", {
             "invoice": invoice, "link": link, "action": reverse("einvoicing:invoice_recreate", args=[pk]),
             "title": _("Delete B2Brouter invoice #%(id)s and create it again?") % {"id": link.b2brouter_id},
@@ -301,7 +305,7 @@ def invoice_recreate(request: HttpRequest, pk: int) -> HttpResponse:
     return _invoice_action(request, pk, lambda inv: actions.delete_and_recreate(invoice=inv, user=request.user))
 
 
-@login_required
+@company_required
 @require_http_methods(["GET", "POST"])
 def invoice_link(request: HttpRequest, pk: int) -> HttpResponse:
     """Search B2Brouter for this invoice, show candidates with their differences, link the chosen one."""
@@ -328,7 +332,7 @@ def invoice_link(request: HttpRequest, pk: int) -> HttpResponse:
         "flash": pop_flash(request, f"invoice:{invoice.pk}")})
 
 
-@login_required
+@company_required
 @require_http_methods(["GET"])
 def invoice_download(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     """Proxy the linked invoice's PDF or UBL from B2Brouter."""
@@ -373,28 +377,28 @@ def _client_action(request: HttpRequest, pk: int, run: Any) -> HttpResponse:
     return _back(request, client_url(client))
 
 
-@login_required
+@company_required
 @require_POST
 def client_match(request: HttpRequest, pk: int) -> HttpResponse:
     """Find the client's contact in B2Brouter by tax id."""
     return _client_action(request, pk, lambda c: actions.match_contact(client=c))
 
 
-@login_required
+@company_required
 @require_POST
 def client_create_contact(request: HttpRequest, pk: int) -> HttpResponse:
     """Create the client as a contact in B2Brouter."""
     return _client_action(request, pk, lambda c: actions.create_contact(client=c))
 
 
-@login_required
+@company_required
 @require_POST
 def client_forget_contact(request: HttpRequest, pk: int) -> HttpResponse:
     """Forget the client's B2Brouter contact (nothing changes in B2Brouter)."""
     return _client_action(request, pk, lambda c: actions.forget_contact(client=c))
 
 
-@login_required
+@company_required
 @require_http_methods(["GET", "POST"])
 def client_choose_contact(request: HttpRequest, pk: int) -> HttpResponse:
     """Search B2Brouter's contacts and choose the one that is this client."""

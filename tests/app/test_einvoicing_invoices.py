@@ -404,3 +404,46 @@ def test_server_error_keeps_the_attempt_until_checked(web, company, account, int
     create(web, invoice)
     assert len(sim.invoices(data["id"], key)) == 1
     assert InvoiceLink.objects.get(invoice=invoice).status == LinkStatus.LINKED
+
+
+def test_a_mismatch_with_matching_settings_blames_the_data_not_the_settings(web, company, account, integration,
+                                                                            customer, vat, sim):
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    create(web, invoice)
+    InvoiceLink.objects.filter(invoice=invoice).update(state="new")
+    invoice.lines.update(unit_price=Decimal("0.09"))  # edited here after it was created in B2Brouter
+    page = section(web, invoice)
+    assert "✗ differs" in page and "plate plate-ok" in page
+    assert 'data-cause="data"' in page and "it may have been edited here" in page
+    assert "Fix the account's calculation settings" not in page
+
+
+def test_a_sent_invoice_is_not_offered_for_deletion_even_by_url(web, company, account, integration, customer, vat,
+                                                                 sim):
+    data, key = account
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    create(web, invoice)
+    link = InvoiceLink.objects.get(invoice=invoice)
+    assert link.state in ("sending", "sent")
+    response = web.get(f"/invoices/{invoice.pk}/b2brouter/recreate/")
+    assert response.status_code == 302 and response["Location"] == f"/invoices/{invoice.pk}/"
+    assert "only new or failed invoices can be deleted" in section(web, invoice)
+    assert len(sim.invoices(data["id"], key)) == 1
+
+
+def test_a_candidate_in_another_currency_is_not_called_a_match(web, company, account, integration, customer, vat,
+                                                                sim):
+    data, key = account
+    contact = contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    existing = sim.api("POST", f"/accounts/{data['id']}/invoices", key, {"invoice": {
+        "number": "INV-0001", "date": "2026-11-02", "currency": "USD", "contact_id": contact["id"],
+        "invoice_lines_attributes": [{"description": "Translation", "quantity": "1234", "price": "0.085",
+                                      "taxes_attributes": [{"name": "IVA 21%", "category": "S", "percent": "21"}]}]}}
+                       )["invoice"]
+    page = web.get(f"/invoices/{invoice.pk}/b2brouter/link/").content.decode()
+    assert f'data-candidate="{existing["id"]}"' in page
+    assert "currency USD, ours EUR" in page
+    assert "number, date and total match" not in page

@@ -90,3 +90,17 @@ def test_b2brouter_totals_agree_with_ours(case, web, company, account, integrati
     assert link.status == LinkStatus.LINKED and link.currency == currency
     assert "✗ differs" not in page, page
     assert link.state in ("sending", "sent")
+
+
+def test_an_absolute_adjustment_is_sent_as_the_rounded_amount_we_computed(web, company, account, integration,
+                                                                            customer, vat, bank, sim):
+    # Data from before the form limited decimals: 3.333 EUR is 3.33 in our arithmetic, so send 3.33.
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat], payment_method=bank)
+    InvoiceAdjustment.objects.create(invoice=invoice, kind="charge", mode="absolute", value=Decimal("3.333"))
+    InvoiceAdjustment.objects.create(invoice=invoice, kind="discount", mode="absolute", value=Decimal("10.005"))
+    amounts = [entry["amount"] for entry in invoice_payload(invoice, contact_id=1)["allowance_charges_attributes"]]
+    assert amounts == [Decimal("3.33"), Decimal("10.01")]
+    web.post(f"/invoices/{invoice.pk}/b2brouter/create/")
+    assert "✗ differs" not in section(web, invoice)
+    assert InvoiceLink.objects.get(invoice=invoice).state in ("sending", "sent")

@@ -107,3 +107,19 @@ def test_api_key_never_appears_in_pages_or_logs(web, company, account, integrati
         assert key not in response.content.decode(), response.request["PATH_INFO"]
         assert key[:-4] not in response.content.decode()
     assert key not in caplog.text
+
+
+def test_a_user_of_no_company_gets_the_same_answer_as_on_the_core_pages(linked_invoice, customer):
+    from django.contrib.auth import get_user_model  # noqa: PLC0415
+
+    get_user_model().objects.create_user("loner", password="pw-loner-123")
+    browser = HttpClient()
+    assert browser.login(username="loner", password="pw-loner-123")
+    core = browser.get("/invoices/")
+    assert core.status_code == 403 and "You do not belong to any company yet" in core.content.decode()
+    urls = [("get", "/settings/integrations/b2brouter/"), *invoice_urls(linked_invoice.pk),
+            *client_urls(customer.pk)]
+    for method, url in urls:
+        response = getattr(browser, method)(url)
+        assert response.status_code == 403, url
+        assert "You do not belong to any company yet" in response.content.decode(), url
