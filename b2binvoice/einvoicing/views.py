@@ -43,7 +43,9 @@ def _company(request: HttpRequest) -> Any:
 
 
 def _invoice(request: HttpRequest, pk: int) -> Invoice:
-    return get_object_or_404(Invoice.objects.select_related("client", "payment_method", "company"),
+    # Readiness, payload and comparison each read the lines, taxes and adjustments: fetch them once.
+    return get_object_or_404(Invoice.objects.select_related("client", "payment_method", "company")
+                             .prefetch_related("lines", "taxes", "adjustments"),
                              company=_company(request), pk=pk)
 
 
