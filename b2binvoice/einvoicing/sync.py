@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +25,7 @@ import b2brouter
 from . import events
 from .actions import Result, link_fields
 from .errors import describe
-from .models import B2BrouterIntegration, InvoiceLink, LinkStatus
+from .models import B2BrouterIntegration, InvoiceLink, LinkStatus, WebhookEvent
 from .remote import Remote
 
 logger = logging.getLogger(__name__)
@@ -230,11 +231,26 @@ def sync_integration(integration: B2BrouterIntegration) -> SyncReport:
     return report
 
 
+def prune_webhook_events(company_id: int | None = None) -> int:
+    """Forget received notifications older than ``B2BROUTER_WEBHOOK_EVENTS_DAYS``; answer how many.
+
+    They serve only to de-duplicate retried deliveries, which stop long before that.
+    """
+    days = int(getattr(settings, "B2BROUTER_WEBHOOK_EVENTS_DAYS", 90))
+    old = WebhookEvent.objects.filter(received_at__lt=timezone.now() - dt.timedelta(days=days))
+    if company_id is not None:
+        old = old.filter(company_id=company_id)
+    deleted, _ = old.delete()
+    return deleted
+
+
 def sync_all(company_id: int | None = None) -> list[SyncReport]:
-    """Sync every enabled integration, or only the given company's."""
+    """Sync every enabled integration, or only the given company's; prune old notifications."""
     integrations = B2BrouterIntegration.objects.select_related("company").order_by("company__name", "pk")
     if company_id is not None:
         integrations = integrations.filter(company_id=company_id)
     else:
         integrations = integrations.filter(enabled=True)
-    return [sync_integration(integration) for integration in integrations]
+    reports = [sync_integration(integration) for integration in integrations]
+    prune_webhook_events(company_id)
+    return reports

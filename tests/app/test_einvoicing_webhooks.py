@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import logging
@@ -13,6 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client as HttpClient
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from b2brouter import webhooks as signatures
@@ -433,3 +435,12 @@ def test_the_receivers_token_stays_out_of_the_logs(registered, linked, caplog):
     assert "Bad Request: /webhooks/b2brouter/[redacted]/" in caplog.text
     assert registered.webhook_token not in caplog.text
     assert "no-such-token" not in caplog.text
+
+
+def test_the_sync_forgets_notifications_older_than_the_retention(registered, linked, company, settings):
+    settings.B2BROUTER_WEBHOOK_EVENTS_DAYS = 30
+    assert deliver(registered, event(linked, event_id=1)).status_code == 200
+    assert deliver(registered, event(linked, event_id=2, state="accepted")).status_code == 200
+    WebhookEvent.objects.filter(event_id=1).update(received_at=timezone.now() - dt.timedelta(days=31))
+    call_command("b2brouter_sync", "--company", str(company.pk), stdout=io.StringIO())
+    assert list(WebhookEvent.objects.values_list("event_id", flat=True)) == [2]
