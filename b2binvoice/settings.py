@@ -164,13 +164,18 @@ if PRODUCTION and not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Background work: the Django Tasks API. The database queue is embedded
-# (run `b2binvoice db_worker`); REDIS_URL switches to RQ for scale-out.
+# (run `b2binvoice db_worker`); TASKS_BACKEND=rq with REDIS_URL switches to RQ for scale-out
+# (run `b2binvoice rqworker --with-scheduler default`).
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database")
 if TASKS_BACKEND == "immediate":
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 elif TASKS_BACKEND == "rq":
+    # django-tasks-rq stores tasks through django-rq: its app brings the `rqworker` command (and the
+    # backend's system check requires it), RQ_QUEUES names the Redis of each Tasks queue, and the
+    # worker must load jobs with django_tasks_rq.Job, as RQ's own Job cannot call a Task.
     RQ_QUEUES = {"default": {"URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")}}
-    INSTALLED_APPS.append("django_tasks_rq")
+    RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
