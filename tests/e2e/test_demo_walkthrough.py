@@ -8,6 +8,7 @@ simulator over real HTTP at ``live_server.url + "/sim"`` (no in-process transpor
 from __future__ import annotations
 
 import re
+import signal
 from dataclasses import dataclass
 from io import StringIO
 from typing import Any
@@ -17,11 +18,12 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Locator, Page, expect
 
+from b2brouter_sim.models import SimWebhookDelivery
 from b2binvoice.clients.models import Client
 from b2binvoice.companies.models import Company
 from b2binvoice.core.demo import seed_demo
 from b2binvoice.einvoicing import actions
-from b2binvoice.einvoicing.models import InvoiceEvent, InvoiceLink
+from b2binvoice.einvoicing.models import InvoiceEvent, InvoiceLink, WebhookEvent
 from b2binvoice.invoices.models import Invoice, InvoiceTax
 
 API_VERSION = "2026-03-02"
@@ -410,3 +412,80 @@ def test_b2brouter_messages_with_html_are_escaped(app: Page, connected: Demo, sc
     no_injected_elements(app)
     screenshot("invoice-error-escaped")
     assert not [r for r in demo.remote_invoices() if r["number"] == "LD-0003"]
+
+
+# --- State updates without a click --------------------------------------------------------------
+
+
+def run_due_tasks() -> None:
+    """Run the tasks that are due, as the worker of ``make run`` would, then stop.
+
+    Here these are the simulator's webhook deliveries (POSTed over HTTP to the live server's
+    receiver) and the reads the receiver queues; the recipient's next steps wait an hour
+    (``sim_over_http``), so only the test's "advance" moves an invoice on. The worker installs
+    its own SIGINT/SIGTERM handlers: pytest's are put back afterwards.
+    """
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    try:
+        call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", "--queue-name", "*",
+                     "--interval", "0", verbosity=0)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+
+
+def test_webhook_moves_the_state_on_without_a_click(app: Page, connected: Demo, screenshot: Any) -> None:
+    demo = connected
+    app.goto(f"{demo.url}/settings/integrations/b2brouter/")
+    webhook = app.locator(".b2b-webhook")
+    expect(webhook).to_have_attribute("data-status", "not-registered")
+    expect(webhook).to_contain_text("State updates are not received.")
+
+    webhook.get_by_role("button", name="Register webhook in B2Brouter").click()
+    receiver = re.compile(rf"^{re.escape(demo.url)}/webhooks/b2brouter/[^/\s]+/$")
+    expect(app.locator(".b2b-flash-success")).to_contain_text("B2Brouter will notify state changes to")
+    expect(webhook).to_have_attribute("data-status", "registered")
+    expect(webhook).to_contain_text("Registered; no notification received yet.")
+    expect(webhook.locator("code.b2b-webhook-url")).to_have_text(receiver)
+    screenshot("settings-webhook-registered")
+    url = webhook.locator("code.b2b-webhook-url").inner_text()
+    [hook] = demo.api("GET", "/web_hooks")["web_hooks"]
+    assert hook["url"] == url and hook["events"] == ["issued_invoice.state_change"]
+
+    # LD-0008 (Vertaalbureau Delta, USD, exempt of IVA) is created and sent: it is "sending".
+    app.goto(demo.invoice_page("LD-0008"))
+    section(app).get_by_role("button", name="Create B2Brouter invoice").click()
+    expect(section(app).locator(".b2b-flash-success")).to_contain_text("totals match and it was sent.")
+    facts = section(app).locator("dl.b2b-facts")
+    expect(facts.locator(".b2b-badge")).to_have_text("sending")
+    [remote] = [r for r in demo.remote_invoices() if r["number"] == "LD-0008"]
+
+    # The simulated recipient receives and accepts it; the simulator notifies each state over HTTP.
+    for _ in range(2):
+        httpx.post(f"{demo.sim_url}/_control/invoices/{remote['id']}/advance", timeout=10).raise_for_status()
+    run_due_tasks()
+    deliveries = SimWebhookDelivery.objects.filter(event__invoice_id=remote["id"]).order_by("pk")
+    assert [(d.event.state, d.status, d.status_code) for d in deliveries] == [
+        ("sending", "delivered", 200), ("sent", "delivered", 200), ("accepted", "delivered", 200)]
+    assert set(WebhookEvent.objects.values_list("outcome", flat=True)) == {"applied"}
+
+    # A reload (no Refresh) shows the notified state and a history entry for each notification.
+    app.reload()
+    expect(facts.locator(".b2b-badge")).to_have_text("accepted")
+    expect(section(app).locator(".b2b-flash-success")).to_have_count(0)
+    history = section(app).locator(".b2b-events")
+    history.locator("summary").click()
+    notified = history.locator("tbody tr", has_text="State change notified by B2Brouter")
+    expect(notified).to_have_count(3)
+    expect(notified.filter(has_text="State: sending")).to_have_count(1)
+    expect(notified.filter(has_text="State: sent")).to_have_count(1)
+    expect(notified.filter(has_text="State: accepted")).to_have_count(1)
+    expect(notified.first).to_contain_text(f"#{remote['id']}")
+    screenshot("invoice-state-notified")
+
+    # The settings page says that notifications arrive, and when the last one did.
+    app.goto(f"{demo.url}/settings/integrations/b2brouter/")
+    expect(webhook).to_have_attribute("data-status", "receiving")
+    expect(webhook).to_contain_text("State updates are received.")
+    expect(webhook).to_contain_text(re.compile(r"Last notification received at \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\."))
+    expect(webhook.locator("code.b2b-webhook-url")).to_have_text(url)
