@@ -12,6 +12,7 @@ from b2brouter import B2BRouterError
 
 from b2binvoice.companies.models import PaymentMethodType, TaxKind
 from b2binvoice.core.validators import iban_is_valid
+from b2binvoice.invoices.models import InvoiceStatus
 
 from .models import B2BrouterIntegration
 
@@ -188,4 +189,10 @@ def check_readiness(invoice: Any, integration: B2BrouterIntegration | None, *, r
     items.append(Item("lines", _("At least one line"), has_lines,
                       "" if has_lines else _("Add at least one line to the invoice."),
                       invoice_edit_url(invoice), _("Edit invoice %(number)s") % {"number": invoice.number}))
+
+    if invoice.status == InvoiceStatus.CANCELLED:  # listed only when it fails: a rare case
+        items.append(Item("status", _("Not cancelled"), False,
+                          _("Invoice %(number)s is cancelled: it is not sent to B2Brouter. If it was cancelled by "
+                            "mistake, change its status.") % {"number": invoice.number},
+                          invoice_edit_url(invoice), _("Edit invoice %(number)s") % {"number": invoice.number}))
     return result

@@ -447,3 +447,19 @@ def test_a_candidate_in_another_currency_is_not_called_a_match(web, company, acc
     assert f'data-candidate="{existing["id"]}"' in page
     assert "currency USD, ours EUR" in page
     assert "number, date and total match" not in page
+
+
+def test_a_cancelled_invoice_is_blocked_and_sends_nothing(web, company, account, integration, customer, vat, sim):
+    data, key = account
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    invoice.status = "cancelled"
+    invoice.save()
+    page = section(web, invoice)
+    assert 'data-check="status"' in page and "INV-0001 is cancelled: it is not sent to B2Brouter" in page
+    create(web, invoice)
+    assert not InvoiceLink.objects.filter(invoice=invoice, status=LinkStatus.LINKED).exists()
+    assert sim.invoices(data["id"], key) == []
+    invoice.status = "issued"
+    invoice.save()
+    assert 'data-check="status"' not in section(web, invoice)
