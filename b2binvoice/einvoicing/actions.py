@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import b2brouter
+from b2binvoice.invoices.models import Invoice, InvoiceStatus
 
 from . import events
 from .comparison import Comparison, compare, link_figures
@@ -602,8 +603,8 @@ def send_invoice(*, invoice: Any, user: Any, link: InvoiceLink | None = None, in
     if not comparison.equal:
         events.send_failed(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id,
                            message=_("Not sent: totals differ (%(diff)s).") % {"diff": comparison.summary()})
-        return Result("error", _("Not sent: B2Brouter's totals differ from ours. Fix the settings, then delete it "
-                                 "in B2Brouter and create it again."))
+        return Result("error", _("Not sent: B2Brouter's totals differ from ours (both are shown below). Once the "
+                                 "cause is fixed, delete it in B2Brouter and create it again."))
     try:
         remote.send_invoice(link.b2brouter_id)
     except b2brouter.B2BRouterError as exc:
@@ -613,8 +614,15 @@ def send_invoice(*, invoice: Any, user: Any, link: InvoiceLink | None = None, in
         return Result("error", _("B2Brouter did not send the invoice. %(error)s") % {"error": described.text},
                       described.remote_message, described.request_id)
     events.sent(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id)
+    _mark_issued(invoice)
     _refresh_quietly(link, remote)
     return Result("success", _("B2Brouter invoice #%(id)s was sent.") % {"id": link.b2brouter_id})
+
+
+def _mark_issued(invoice: Any) -> None:
+    """A draft sent through B2Brouter has been issued: say so here too (other statuses stay)."""
+    if Invoice.objects.filter(pk=invoice.pk, status=InvoiceStatus.DRAFT).update(status=InvoiceStatus.ISSUED):
+        invoice.status = InvoiceStatus.ISSUED
 
 
 def _refresh_quietly(link: InvoiceLink, remote: Remote) -> None:

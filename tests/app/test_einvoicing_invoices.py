@@ -463,3 +463,23 @@ def test_a_cancelled_invoice_is_blocked_and_sends_nothing(web, company, account,
     invoice.status = "issued"
     invoice.save()
     assert 'data-check="status"' not in section(web, invoice)
+
+
+def test_sending_issues_a_draft_and_leaves_other_statuses(web, company, account, integration, customer, vat, sim):
+    contact_for(sim, account, customer)
+    draft = make_invoice(company, customer, taxes=[vat])
+    paid = make_invoice(company, customer, number="INV-0002", taxes=[vat])
+    paid.status = "paid"
+    paid.save()
+    unsent = make_invoice(company, customer, number="INV-0003", taxes=[vat])
+    for invoice in (draft, paid):
+        create(web, invoice)
+        invoice.refresh_from_db()
+    assert draft.status == "issued" and paid.status == "paid"
+    assert "Issued" in web.get(f"/invoices/{draft.pk}/").content.decode()
+    # Created but not sent (sending after create is off): still a draft.
+    integration.send_after_create = False
+    integration.save()
+    create(web, unsent)
+    unsent.refresh_from_db()
+    assert InvoiceLink.objects.get(invoice=unsent).state == "new" and unsent.status == "draft"
