@@ -36,6 +36,16 @@ def create(web, invoice):
     return web.post(f"/invoices/{invoice.pk}/b2brouter/create/")
 
 
+def remote_copy(sim, account, contact, *, currency="EUR"):
+    """Create in the simulator, behind the app's back, the B2Brouter twin of make_invoice's INV-0001."""
+    data, key = account
+    return sim.api("POST", f"/accounts/{data['id']}/invoices", key, {"invoice": {
+        "number": "INV-0001", "date": "2026-11-02", "currency": currency, "contact_id": contact["id"],
+        "invoice_lines_attributes": [{"description": "Translation", "quantity": "1234", "price": "0.085",
+                                      "taxes_attributes": [{"name": "IVA 21%", "category": "S", "percent": "21"}]}]}}
+                   )["invoice"]
+
+
 def test_create_links_compares_and_sends(web, company, account, integration, customer, vat, bank, sim):
     contact = contact_for(sim, account, customer)
     invoice = make_invoice(company, customer, taxes=[vat], payment_method=bank,
@@ -290,11 +300,7 @@ def test_link_existing_invoice_then_unlink(web, company, account, integration, c
     data, key = account
     contact = contact_for(sim, account, customer)
     invoice = make_invoice(company, customer, taxes=[vat])
-    existing = sim.api("POST", f"/accounts/{data['id']}/invoices", key, {"invoice": {
-        "number": "INV-0001", "date": "2026-11-02", "currency": "EUR", "contact_id": contact["id"],
-        "invoice_lines_attributes": [{"description": "Translation", "quantity": "1234", "price": "0.085",
-                                      "taxes_attributes": [{"name": "IVA 21%", "category": "S", "percent": "21"}]}]}}
-                       )["invoice"]
+    existing = remote_copy(sim, account, contact, currency="EUR")
     page = web.get(f"/invoices/{invoice.pk}/b2brouter/link/").content.decode()
     assert f'data-candidate="{existing["id"]}"' in page
     assert "number, date and total match" in page
@@ -435,14 +441,9 @@ def test_a_sent_invoice_is_not_offered_for_deletion_even_by_url(web, company, ac
 
 def test_a_candidate_in_another_currency_is_not_called_a_match(web, company, account, integration, customer, vat,
                                                                 sim):
-    data, key = account
     contact = contact_for(sim, account, customer)
     invoice = make_invoice(company, customer, taxes=[vat])
-    existing = sim.api("POST", f"/accounts/{data['id']}/invoices", key, {"invoice": {
-        "number": "INV-0001", "date": "2026-11-02", "currency": "USD", "contact_id": contact["id"],
-        "invoice_lines_attributes": [{"description": "Translation", "quantity": "1234", "price": "0.085",
-                                      "taxes_attributes": [{"name": "IVA 21%", "category": "S", "percent": "21"}]}]}}
-                       )["invoice"]
+    existing = remote_copy(sim, account, contact, currency="USD")
     page = web.get(f"/invoices/{invoice.pk}/b2brouter/link/").content.decode()
     assert f'data-candidate="{existing["id"]}"' in page
     assert "currency USD, ours EUR" in page
