@@ -90,6 +90,21 @@ def _settings_context(integration: Any) -> dict[str, Any]:
 # --- Settings ---------------------------------------------------------------------------------
 
 
+def _no_credentials() -> Result:
+    return Result("error", _("Save a working API key and account ID first."))
+
+
+def _settings_action(request: HttpRequest, run: Any) -> HttpResponse:
+    """Run ``run(integration)`` for the company's verified integration, flash its result, back to settings."""
+    integration = actions.get_integration(_company(request))
+    if integration is None or not integration.has_credentials:
+        result = _no_credentials()
+    else:
+        result = run(integration)
+    flash(request, "settings", result)
+    return HttpResponseRedirect(reverse("einvoicing:settings"))
+
+
 @company_required
 @require_http_methods(["GET", "POST"])
 def settings_page(request: HttpRequest) -> HttpResponse:
@@ -123,13 +138,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 def settings_check(request: HttpRequest) -> HttpResponse:
     """Read the account's calculation settings again."""
-    integration = actions.get_integration(_company(request))
-    if integration is None or not integration.has_credentials:
-        result = Result("error", _("Save a working API key and account ID first."))
-    else:
-        result = actions.check_settings(integration)
-    flash(request, "settings", result)
-    return HttpResponseRedirect(reverse("einvoicing:settings"))
+    return _settings_action(request, actions.check_settings)
 
 
 @company_required
@@ -138,7 +147,7 @@ def settings_apply(request: HttpRequest) -> HttpResponse:
     """Confirm, then write the required calculation settings to the B2Brouter account."""
     integration = actions.get_integration(_company(request))
     if integration is None or not integration.has_credentials:
-        flash(request, "settings", Result("error", _("Save a working API key and account ID first.")))
+        flash(request, "settings", _no_credentials())
         return HttpResponseRedirect(reverse("einvoicing:settings"))
     if request.method == "GET":
         return render(request, "einvoicing/settings_apply.html", _settings_context(integration))
@@ -150,14 +159,8 @@ def settings_apply(request: HttpRequest) -> HttpResponse:
 @require_POST
 def settings_webhook(request: HttpRequest) -> HttpResponse:
     """Register this company's receiver URL in B2Brouter so state changes arrive without a click."""
-    integration = actions.get_integration(_company(request))
-    if integration is None or not integration.has_credentials:
-        result = Result("error", _("Save a working API key and account ID first."))
-    else:
-        result = actions.register_webhook(integration, build_url=lambda token: request.build_absolute_uri(
-            reverse("einvoicing:webhook", args=[token])))
-    flash(request, "settings", result)
-    return HttpResponseRedirect(reverse("einvoicing:settings"))
+    return _settings_action(request, lambda integration: actions.register_webhook(
+        integration, build_url=lambda token: request.build_absolute_uri(reverse("einvoicing:webhook", args=[token]))))
 
 
 # --- The webhook receiver ---------------------------------------------------------------------
