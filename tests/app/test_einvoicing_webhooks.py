@@ -38,6 +38,7 @@ from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
     vat,
     web,
 )
+from tests.app.test_einvoicing_settings import answering, b2brouter_error
 from tests.support import inprocess_transport
 
 pytestmark = pytest.mark.django_db
@@ -76,11 +77,14 @@ def linked(web, company, account, integration, customer, vat, bank, sim) -> Invo
     return link
 
 
-def event(link_or_id: Any, *, event_id: int = 9001, state: str = "sent", notes: Any = None,
+def event(link_or_id: Any, *, event_id: int | None = 9001, state: str = "sent", notes: Any = None,
           triggered_at: int | None = None) -> dict[str, Any]:
+    """Build a notification; ``event_id=None`` leaves it out, as B2Brouter's documented payload does."""
     invoice_id = link_or_id.b2brouter_id if isinstance(link_or_id, InvoiceLink) else link_or_id
-    return {"code": "issued_invoice.state_change", "triggered_at": triggered_at or int(time.time()),
-            "data": {"invoice_id": invoice_id, "event_id": event_id, "state": state, "notes": notes}}
+    data: dict[str, Any] = {"invoice_id": invoice_id, "state": state, "notes": notes}
+    if event_id is not None:
+        data["event_id"] = event_id
+    return {"code": "issued_invoice.state_change", "triggered_at": triggered_at or int(time.time()), "data": data}
 
 
 def deliver(integration: B2BrouterIntegration, payload: Any, *, secret: str | None = None,
@@ -165,9 +169,49 @@ def test_bad_signatures_are_rejected_and_change_nothing(registered, linked, how)
     assert registered.webhook_last_received_at is None
 
 
-def test_an_event_without_event_id_is_rejected(registered, linked):
-    payload = event(linked)
-    del payload["data"]["event_id"]
+def test_a_delivery_without_event_id_is_applied_once(registered, linked):
+    now = int(time.time())
+    payload = event(linked, event_id=None, state="sent", triggered_at=now + 1)
+    first = deliver(registered, payload)
+    # A retry is the same delivery signed again, a few seconds later.
+    again = deliver(registered, payload, timestamp=now + 30)
+    assert [r.status_code for r in (first, again)] == [200, 200]
+    assert first.json()["outcome"] == "applied" and again.json()["outcome"] == "duplicate"
+    linked.refresh_from_db()
+    assert linked.state == "sent" and linked.state_event_id is None
+    assert int(linked.state_updated_at.timestamp()) == now + 1
+    [recorded] = WebhookEvent.objects.all()
+    assert recorded.event_id is None and recorded.state == "sent" and recorded.b2brouter_invoice_id == linked.b2brouter_id
+    assert history(linked).count("state_notified") == 1
+    assert refreshes_queued() == 1
+
+
+def test_deliveries_without_event_id_at_different_times_are_both_recorded(registered, linked):
+    now = int(time.time())
+    first = deliver(registered, event(linked, event_id=None, state="sent", triggered_at=now + 1))
+    second = deliver(registered, event(linked, event_id=None, state="sent", triggered_at=now + 4))
+    assert [first.json()["outcome"], second.json()["outcome"]] == ["applied", "applied"]
+    assert sorted(int(e.triggered_at.timestamp()) for e in WebhookEvent.objects.all()) == [now + 1, now + 4]
+    assert history(linked).count("state_notified") == 2
+    # Another state at the same time is another change, not a retry.
+    accepted = deliver(registered, event(linked, event_id=None, state="accepted", triggered_at=now + 4))
+    assert accepted.json()["outcome"] == "applied"
+    linked.refresh_from_db()
+    assert linked.state == "accepted" and WebhookEvent.objects.count() == 3
+
+
+def test_a_delivery_without_event_id_keeps_the_newer_state(registered, linked):
+    now = int(time.time())
+    assert deliver(registered, event(linked, event_id=None, state="accepted", triggered_at=now + 1)).status_code == 200
+    late = deliver(registered, event(linked, event_id=None, state="sent", triggered_at=now - 60))
+    assert late.json()["outcome"] == "stale"
+    linked.refresh_from_db()
+    assert linked.state == "accepted"
+
+
+def test_a_delivery_with_neither_event_id_nor_time_is_rejected(registered, linked):
+    payload = event(linked, event_id=None)
+    del payload["triggered_at"]
     assert deliver(registered, payload).status_code == 400
     linked.refresh_from_db()
     assert linked.state == "sending" and not WebhookEvent.objects.exists()
