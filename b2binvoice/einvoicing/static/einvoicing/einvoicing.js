@@ -8,7 +8,7 @@ document.addEventListener("click", function (event) {
   const done = function () {
     const label = button.textContent;
     button.textContent = button.dataset.copiedText || label;
-    setTimeout(function () { button.textContent = label; }, 1500);
+    setTimeout(function () { button.textContent = label; }, 2000);
   };
   if (navigator.clipboard && window.isSecureContext) {
     navigator.clipboard.writeText(text).then(done, function () { selectText(source); });
