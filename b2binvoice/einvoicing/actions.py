@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,9 +21,16 @@ from b2binvoice.invoices.models import Invoice, InvoiceStatus
 
 from . import events
 from .comparison import Comparison, compare, link_figures
-from .errors import describe
+from .errors import describe, is_no_account_group, no_account_group_text
 from .mapping import contact_payload, invoice_payload
-from .models import REQUIRED_CALCULATION_SETTINGS, B2BrouterIntegration, Environment, InvoiceLink, LinkStatus
+from .models import (
+    REQUIRED_CALCULATION_SETTINGS,
+    B2BrouterIntegration,
+    Environment,
+    InvoiceLink,
+    LinkStatus,
+    WebhookSetup,
+)
 from .readiness import check_readiness, store_contact
 from .remote import Remote, api_base_url, to_decimal
 
@@ -84,6 +92,8 @@ def _verification_error(exc: Exception, *, environment: str, account_id: str) ->
         text = _("B2Brouter refused this API key (401). Check that you copied the whole key and that it "
                  "belongs to the %(environment)s environment. %(kept)s") % {
             "environment": Environment(environment).label, "kept": kept}
+    elif is_no_account_group(exc):
+        text = f"{no_account_group_text()} {kept}"
     elif isinstance(exc, (b2brouter.NotFoundError, b2brouter.PermissionDeniedError)):
         text = _("The API key was accepted, but account %(account)s is not reachable with it (%(status)s). "
                  "Check the account ID in B2Brouter. %(kept)s") % {
@@ -178,14 +188,63 @@ def new_webhook_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def ensure_webhook_token(integration: B2BrouterIntegration) -> str:
+    """Return the token of the integration's receiver URL, making one the first time it is needed.
+
+    The URL must exist before any secret does: the user pastes it into B2Brouter (Developers ->
+    Webhooks) first, and only then gets the signing secret to paste back.
+    """
+    if not integration.webhook_token:
+        # Conditional, so two pages opened at once agree on one token.
+        B2BrouterIntegration.objects.filter(pk=integration.pk, webhook_token__isnull=True).update(
+            webhook_token=new_webhook_token())
+        integration.webhook_token = (B2BrouterIntegration.objects.filter(pk=integration.pk)
+                                     .values_list("webhook_token", flat=True).get())
+    return str(integration.webhook_token)
+
+
 def _forget_webhook(integration: B2BrouterIntegration) -> None:
-    """Clear the webhook registration (not saved); B2Brouter's old endpoint then answers 404."""
+    """Clear the webhook setup (not saved); B2Brouter's old endpoint then answers 404."""
     integration.webhook_token = None
     integration.webhook_secret = ""
+    integration.webhook_setup = ""
     integration.webhook_remote_id = ""
     integration.webhook_url = ""
     integration.webhook_registered_at = None
     integration.webhook_last_received_at = None
+
+
+def save_webhook_secret(integration: B2BrouterIntegration, *, secret: str, build_url: Callable[[str], str]) -> Result:
+    """Keep the signing secret B2Brouter showed for the endpoint the user added by hand.
+
+    The receiver URL stays the one shown on the settings page (``build_url`` turns its token into
+    the absolute URL); the secret is stored encrypted and never shown again.
+    """
+    token = ensure_webhook_token(integration)
+    url = build_url(token)
+    integration.webhook_secret = secret
+    integration.webhook_setup = WebhookSetup.MANUAL
+    integration.webhook_url = url[:500]
+    integration.webhook_registered_at = timezone.now()
+    integration.webhook_last_received_at = None
+    integration.save(update_fields=["webhook_secret", "webhook_setup", "webhook_url", "webhook_registered_at",
+                                    "webhook_last_received_at", "updated_at"])
+    return Result("success", _("Signing secret saved: notifications B2Brouter sends to %(url)s are now checked with "
+                               "it.") % {"url": url})
+
+
+def manual_webhook_steps() -> str:
+    """Say what to do where B2Brouter offers no registration through the API."""
+    return _("This B2Brouter environment does not offer webhook registration through the API: add the endpoint in "
+             "B2Brouter under Developers -> Webhooks with the receiver URL shown below (event "
+             "issued_invoice.state_change), and paste the signing secret B2Brouter shows there into “Signing "
+             "secret” here.")
+
+
+def _registration_unavailable(exc: Exception) -> bool:
+    """Tell whether B2Brouter answered that it has no webhook registration API (404, 405 or 501)."""
+    status = getattr(exc, "status_code", None)
+    return isinstance(exc, b2brouter.APIStatusError) and status in (404, 405, 501)
 
 
 def register_webhook(integration: B2BrouterIntegration, *, build_url: Callable[[str], str]) -> Result:
@@ -193,7 +252,9 @@ def register_webhook(integration: B2BrouterIntegration, *, build_url: Callable[[
 
     ``build_url`` turns a token into the receiver's absolute URL. A new token and secret replace
     the old ones only once B2Brouter has accepted the endpoint; the old endpoint is then removed
-    in B2Brouter (best effort: if that fails, its deliveries get 404 here).
+    in B2Brouter (best effort: if that fails, its deliveries get 404 here). Where B2Brouter has no
+    such API (404, 405, or the simulator's 501 ``not_simulated``), nothing changes and the answer
+    points to the manual steps, which B2Brouter documents.
     """
     token = new_webhook_token()
     url = build_url(token)
@@ -201,6 +262,10 @@ def register_webhook(integration: B2BrouterIntegration, *, build_url: Callable[[
     try:
         hook = remote.register_webhook(url=url, events=[STATE_CHANGE_EVENT])
     except b2brouter.B2BRouterError as exc:
+        if _registration_unavailable(exc):
+            ensure_webhook_token(integration)
+            described = describe(exc)
+            return Result("warning", manual_webhook_steps(), described.remote_message, described.request_id)
         return _error(_("B2Brouter did not register the webhook."), exc)
     secret = str(hook.get("signing_secret") or "")
     if not secret:
@@ -209,6 +274,7 @@ def register_webhook(integration: B2BrouterIntegration, *, build_url: Callable[[
     old_remote_id = integration.webhook_remote_id
     integration.webhook_token = token
     integration.webhook_secret = secret
+    integration.webhook_setup = WebhookSetup.API
     integration.webhook_remote_id = str(hook.get("id") or "")[:64]
     integration.webhook_url = url[:500]
     integration.webhook_registered_at = timezone.now()
@@ -831,8 +897,40 @@ def link_existing(*, invoice: Any, user: Any, b2brouter_id: int) -> Result:
     return Result("success", _("Linked to B2Brouter invoice #%(id)s.") % {"id": b2brouter_id})
 
 
+#: Pauses, in seconds, between download attempts that B2Brouter answers 404: it renders an invoice's
+#: documents after creating it, so right after a create the PDF or UBL may not exist yet. Capped
+#: exponential backoff, 7.5 s in all, so the user waits a moment rather than a minute.
+DOCUMENT_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
+
+
+def pause(seconds: float) -> None:
+    """Wait between download attempts (the one place tests neutralise)."""
+    time.sleep(seconds)
+
+
+def _download_when_ready(remote: Remote, invoice_id: int, document_type: str) -> bytes:
+    """Download a document, retrying a 404 with backoff while B2Brouter may still be generating it."""
+    for delay in DOCUMENT_RETRY_DELAYS:
+        try:
+            return remote.download(invoice_id, document_type)
+        except b2brouter.NotFoundError:
+            pause(delay)
+    return remote.download(invoice_id, document_type)
+
+
+def _invoice_exists(remote: Remote, invoice_id: int) -> bool:
+    """Tell whether B2Brouter still has the invoice (a failed read other than 404 counts as yes)."""
+    try:
+        remote.invoice(invoice_id)
+    except b2brouter.NotFoundError:
+        return False
+    except b2brouter.B2BRouterError:
+        return True
+    return True
+
+
 def download(*, invoice: Any, user: Any, document_type: str) -> tuple[bytes | None, Result | None]:
-    """Fetch a document of the linked invoice from B2Brouter."""
+    """Fetch a document of the linked invoice from B2Brouter, waiting a little while it is generated."""
     link = InvoiceLink.objects.filter(invoice=invoice, status=LinkStatus.LINKED).first()
     if link is None:
         return None, Result("error", _("This invoice is not linked to a B2Brouter invoice."))
@@ -840,7 +938,19 @@ def download(*, invoice: Any, user: Any, document_type: str) -> tuple[bytes | No
     if problem is not None or remote is None:
         return None, problem or Result("error", str(NOT_READY))
     try:
-        return remote.download(link.b2brouter_id, document_type), None
+        return _download_when_ready(remote, link.b2brouter_id, document_type), None
+    except b2brouter.NotFoundError as exc:
+        described = describe(exc)
+        if _invoice_exists(remote, link.b2brouter_id):
+            result = Result("warning", _("B2Brouter is still generating this document; try again in a minute."),
+                            "", described.request_id)
+        else:
+            result = Result("error", _("B2Brouter has no invoice #%(id)s any more (404): it may have been deleted "
+                                       "there. Unlink this invoice, or link it to the right one.") % {
+                "id": link.b2brouter_id}, described.remote_message, described.request_id)
+        events.download_failed(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id, message=result.text,
+                               remote_message=result.remote_message, request_id=result.request_id)
+        return None, result
     except b2brouter.B2BRouterError as exc:
         described = describe(exc)
         events.download_failed(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id, message=described.text,

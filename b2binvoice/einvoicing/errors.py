@@ -25,6 +25,22 @@ def _remote_message(exc: Exception) -> str:
     return str(getattr(exc, "message", "") or "")
 
 
+#: B2Brouter's code for a key that is valid but not (yet) enabled for the API: staging keys wait for
+#: B2Brouter's support to assign them an account group (developer.b2brouter.net, "Error codes").
+NO_ACCOUNT_GROUP_CODE = "no_account_group"
+
+
+def is_no_account_group(exc: Exception) -> bool:
+    """Return whether B2Brouter refused a valid key that is not enabled for the API (403 no_account_group)."""
+    return isinstance(exc, b2brouter.PermissionDeniedError) and getattr(exc, "code", None) == NO_ACCOUNT_GROUP_CODE
+
+
+def no_account_group_text() -> str:
+    """Say what a 403 no_account_group means and what to do about it."""
+    return _("This API key is valid but not yet enabled for the API in this environment (B2Brouter code "
+             "no_account_group). Ask B2Brouter support to enable API access for your account group.")
+
+
 def is_connection_error(exc: Exception) -> bool:
     """Return whether the request never got an answer."""
     return isinstance(exc, b2brouter.APIConnectionError)
@@ -38,6 +54,8 @@ def describe(exc: Exception) -> Described:
         return Described(_("B2Brouter did not answer (the connection failed or timed out)."), "", "")
     if isinstance(exc, b2brouter.AuthenticationError):
         text = _("B2Brouter refused the API key (401): check the key, and that it belongs to the chosen environment.")
+    elif is_no_account_group(exc):
+        text = no_account_group_text()
     elif isinstance(exc, b2brouter.PermissionDeniedError):
         text = _("The API key has no access to this B2Brouter account (403): check the account ID.")
     elif isinstance(exc, b2brouter.NotFoundError):

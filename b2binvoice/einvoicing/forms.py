@@ -68,6 +68,32 @@ class IntegrationSettingsForm(forms.Form):
         return data
 
 
+class WebhookSecretForm(forms.Form):
+    """The signing secret B2Brouter shows for an endpoint added under Developers -> Webhooks. Write-only."""
+
+    signing_secret = forms.CharField(
+        label=_("Signing secret"), max_length=500, strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"required": _("Paste the signing secret B2Brouter shows for the endpoint.")})
+
+    def __init__(self, *args: Any, integration: B2BrouterIntegration | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if integration is not None and integration.webhook_secret:
+            self.fields["signing_secret"].help_text = _(
+                "Stored secret: %(masked)s. Paste a new one to replace it.") % {
+                "masked": integration.masked_webhook_secret}
+
+    def clean_signing_secret(self) -> str:
+        value: str = self.cleaned_data["signing_secret"]
+        if any(ch.isspace() for ch in value):
+            raise ValidationError(_("A signing secret has no spaces or line breaks: copy it again from B2Brouter."),
+                                  code="invalid_secret")
+        if len(value) < 8:
+            raise ValidationError(_("This is too short to be a signing secret: copy the whole secret from "
+                                    "B2Brouter."), code="secret_too_short")
+        return value
+
+
 class LinkSearchForm(forms.Form):
     """Search B2Brouter invoices to link."""
 

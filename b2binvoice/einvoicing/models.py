@@ -26,6 +26,11 @@ class Environment(models.TextChoices):
     SIMULATOR = "simulator", _("Local simulator")
 
 
+class WebhookSetup(models.TextChoices):
+    API = "api", _("Registered through the API")
+    MANUAL = "manual", _("Added in B2Brouter by hand")
+
+
 class B2BrouterIntegration(models.Model):
     """A company's connection to one B2Brouter account."""
 
@@ -49,9 +54,11 @@ class B2BrouterIntegration(models.Model):
     transactions_count = models.BigIntegerField(null=True, blank=True)
     transactions_limit = models.BigIntegerField(null=True, blank=True)
     # State updates pushed by B2Brouter (see docs/architecture.md, "State updates"). The token makes
-    # the receiver's URL unguessable; the signing secret, shown by B2Brouter once, is encrypted like the key.
+    # the receiver's URL unguessable; the signing secret, shown by B2Brouter once (in its web app under
+    # Developers -> Webhooks, or in the answer of a registration), is encrypted like the key.
     webhook_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     webhook_secret = EncryptedTextField(blank=True, editable=False)
+    webhook_setup = models.CharField(max_length=10, choices=WebhookSetup.choices, blank=True)
     webhook_remote_id = models.CharField(max_length=64, blank=True)
     webhook_url = models.CharField(max_length=500, blank=True)
     webhook_registered_at = models.DateTimeField(null=True, blank=True)
@@ -69,12 +76,18 @@ class B2BrouterIntegration(models.Model):
 
     def __repr__(self) -> str:
         # Never let the key reach a traceback or a log line.
-        return f"<B2BrouterIntegration company={self.company_id} account={self.account_id!r} key={self.masked_key!r}>"
+        return (f"<B2BrouterIntegration company={self.company_id} account={self.account_id!r} "
+                f"key={self.masked_key!r} webhook_secret={self.masked_webhook_secret!r}>")
 
     @property
     def masked_key(self) -> str:
         """Return the API key with all but its last four characters hidden."""
         return mask_secret(self.api_key)
+
+    @property
+    def masked_webhook_secret(self) -> str:
+        """Return the webhook signing secret with all but its last four characters hidden."""
+        return mask_secret(self.webhook_secret)
 
     @property
     def has_credentials(self) -> bool:
@@ -262,10 +275,15 @@ class WebhookOutcome(models.TextChoices):
 
 
 class WebhookEvent(models.Model):
-    """One verified notification received from B2Brouter; the unique event id makes a retry a no-op."""
+    """One verified notification received from B2Brouter; its unique de-duplication key makes a retry a no-op.
+
+    The key is the delivery's ``event_id`` when it carries one, else its (invoice_id, state,
+    triggered_at): B2Brouter's documented payload does not promise an ``event_id``.
+    """
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="b2brouter_webhook_events")
-    event_id = models.BigIntegerField()
+    dedup_key = models.CharField(max_length=120)
+    event_id = models.BigIntegerField(null=True, blank=True)
     code = models.CharField(max_length=100)
     b2brouter_invoice_id = models.BigIntegerField(null=True, blank=True)
     state = models.CharField(max_length=32, blank=True)
@@ -279,8 +297,8 @@ class WebhookEvent(models.Model):
         ordering = ["-received_at", "-pk"]
         verbose_name = _("B2Brouter notification")
         constraints = [
-            models.UniqueConstraint(fields=["company", "event_id"], name="einvoicing_webhook_event_once"),
+            models.UniqueConstraint(fields=["company", "dedup_key"], name="einvoicing_webhook_delivery_once"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.code} #{self.event_id} ({self.outcome})"
+        return f"{self.code} {self.dedup_key} ({self.outcome})"

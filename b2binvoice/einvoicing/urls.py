@@ -8,6 +8,8 @@ urlpatterns = [
     path("settings/integrations/b2brouter/check/", views.settings_check, name="settings_check"),
     path("settings/integrations/b2brouter/apply/", views.settings_apply, name="settings_apply"),
     path("settings/integrations/b2brouter/webhook/", views.settings_webhook, name="settings_webhook"),
+    path("settings/integrations/b2brouter/webhook/secret/", views.settings_webhook_secret,
+         name="settings_webhook_secret"),
     path("webhooks/b2brouter/<str:token>/", views.webhook, name="webhook"),
     path("invoices/<int:pk>/b2brouter/", views.invoice_page, name="invoice"),
     path("invoices/<int:pk>/b2brouter/create/", views.invoice_create, name="invoice_create"),

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from b2binvoice.clients.models import Client
@@ -20,7 +21,7 @@ from b2binvoice.invoices.models import Invoice
 from . import actions, tasks, webhooks
 from .actions import Result
 from .comparison import compare, link_figures
-from .forms import ChooseForm, ContactSearchForm, IntegrationSettingsForm, LinkSearchForm
+from .forms import ChooseForm, ContactSearchForm, IntegrationSettingsForm, LinkSearchForm, WebhookSecretForm
 from .models import REQUIRED_CALCULATION_SETTINGS, InvoiceLink, LinkStatus
 from .readiness import check_readiness, client_url, invoice_url
 from .remote import Remote, web_invoice_url
@@ -105,6 +106,25 @@ def _settings_action(request: HttpRequest, run: Any) -> HttpResponse:
     return HttpResponseRedirect(reverse("einvoicing:settings"))
 
 
+def receiver_url(request: HttpRequest, token: str) -> str:
+    """Return the absolute URL of the webhook receiver for ``token``, as B2Brouter must call it."""
+    return request.build_absolute_uri(reverse("einvoicing:webhook", args=[token]))
+
+
+def _render_settings(request: HttpRequest, integration: Any, *, form: IntegrationSettingsForm,
+                     secret_form: WebhookSecretForm | None = None, result: Result | None = None,
+                     status: int = 200) -> HttpResponse:
+    context: dict[str, Any] = {
+        "form": form, "flash": result.as_dict() if result else pop_flash(request, "settings"),
+        **_settings_context(integration)}
+    if integration is not None and integration.has_credentials:
+        # The receiver URL is shown before any secret exists: B2Brouter asks for it first.
+        context["receiver_url"] = receiver_url(request, actions.ensure_webhook_token(integration))
+        context["secret_form"] = secret_form or WebhookSecretForm(integration=integration)
+    return render(request, "einvoicing/settings.html", context, status=status)
+
+
+@sensitive_post_parameters("api_key")
 @company_required
 @require_http_methods(["GET", "POST"])
 def settings_page(request: HttpRequest) -> HttpResponse:
@@ -129,9 +149,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 initial={k: v for k, v in data.items() if k != "api_key"}, integration=integration)
     else:
         form = IntegrationSettingsForm(integration=integration)
-    context = {"form": form, "flash": result.as_dict() if result else pop_flash(request, "settings"),
-               **_settings_context(integration)}
-    return render(request, "einvoicing/settings.html", context)
+    return _render_settings(request, integration, form=form, result=result)
 
 
 @company_required
@@ -160,7 +178,27 @@ def settings_apply(request: HttpRequest) -> HttpResponse:
 def settings_webhook(request: HttpRequest) -> HttpResponse:
     """Register this company's receiver URL in B2Brouter so state changes arrive without a click."""
     return _settings_action(request, lambda integration: actions.register_webhook(
-        integration, build_url=lambda token: request.build_absolute_uri(reverse("einvoicing:webhook", args=[token]))))
+        integration, build_url=lambda token: receiver_url(request, token)))
+
+
+@sensitive_post_parameters("signing_secret")
+@company_required
+@require_POST
+def settings_webhook_secret(request: HttpRequest) -> HttpResponse:
+    """Keep the signing secret of the endpoint the user added in B2Brouter (Developers -> Webhooks)."""
+    integration = actions.get_integration(_company(request))
+    if integration is None or not integration.has_credentials:
+        flash(request, "settings", _no_credentials())
+        return HttpResponseRedirect(reverse("einvoicing:settings"))
+    secret_form = WebhookSecretForm(request.POST, integration=integration)
+    if not secret_form.is_valid():
+        # The typed value never comes back: the widget does not render it.
+        return _render_settings(request, integration, form=IntegrationSettingsForm(integration=integration),
+                                secret_form=secret_form)
+    flash(request, "settings", actions.save_webhook_secret(
+        integration, secret=secret_form.cleaned_data["signing_secret"],
+        build_url=lambda token: receiver_url(request, token)))
+    return HttpResponseRedirect(reverse("einvoicing:settings") + "#webhook")
 
 
 # --- The webhook receiver ---------------------------------------------------------------------

@@ -47,21 +47,33 @@ def _integer(value: Any) -> int | None:
     return None
 
 
-def _triggered_at(event: dict[str, Any]) -> dt.datetime:
+def _triggered_at(event: dict[str, Any]) -> dt.datetime | None:
     value = _integer(event.get("triggered_at"))
     if value is None:
-        return timezone.now().replace(microsecond=0)
+        return None
     return dt.datetime.fromtimestamp(value, tz=dt.timezone.utc)
 
 
-def _is_stale(link: InvoiceLink, triggered_at: dt.datetime, event_id: int) -> bool:
+def dedup_key(*, event_id: int | None, invoice_id: int | None, state: str, triggered_at: int) -> str:
+    """Return what makes a delivery unique: its event id, else (invoice_id, state, triggered_at).
+
+    B2Brouter's documented payload carries no ``event_id`` (only third-party code shows one), so a
+    retried delivery without it is recognised by the invoice, the state and the event's own time.
+    """
+    if event_id is not None:
+        return f"event:{event_id}"
+    return f"state:{invoice_id if invoice_id is not None else '-'}:{state}:{triggered_at}"
+
+
+def _is_stale(link: InvoiceLink, triggered_at: dt.datetime, event_id: int | None) -> bool:
     """Tell whether the link already holds a state newer than this notification's."""
     if link.state_updated_at is None:
         return False
     known = link.state_updated_at.replace(microsecond=0)  # notifications carry whole seconds
     if triggered_at != known:
         return triggered_at < known
-    return link.state_event_id is not None and event_id < link.state_event_id
+    # Within one second only event ids can order two notifications; without them, the later arrival wins.
+    return event_id is not None and link.state_event_id is not None and event_id < link.state_event_id
 
 
 def find_integration(token: str) -> B2BrouterIntegration | None:
@@ -87,22 +99,30 @@ def receive(integration: B2BrouterIntegration, *, body: bytes, header: str) -> R
         return Received(400, "not an event")
     data: dict[str, Any] = dict(event.get("data") or {})
     event_id = _integer(data.get("event_id"))
-    if event_id is None:
-        logger.warning("Rejected a B2Brouter notification for company %s: no event_id", integration.company_id)
-        return Received(400, "no event_id")
+    triggered_at = _triggered_at(dict(event))
+    if triggered_at is None:
+        if event_id is None:
+            # The documented payload always carries triggered_at: without it and without an event id a
+            # retried delivery could not be told from a new one.
+            logger.warning("Rejected a B2Brouter notification for company %s: no event_id and no triggered_at",
+                           integration.company_id)
+            return Received(400, "no triggered_at")
+        triggered_at = timezone.now().replace(microsecond=0)
     code = str(event.get("code") or "")[:100]
     invoice_id = _integer(data.get("invoice_id"))
     state = str(data.get("state") or "")[:32]
     notes = data.get("notes")
     notes = "" if notes is None else str(notes)
-    triggered_at = _triggered_at(dict(event))
+    key = dedup_key(event_id=event_id, invoice_id=invoice_id, state=state,
+                    triggered_at=int(triggered_at.timestamp()))
     received = Received(200, WebhookOutcome.IGNORED)
     with transaction.atomic():
         try:
             with transaction.atomic():
                 record = WebhookEvent.objects.create(
-                    company_id=integration.company_id, event_id=event_id, code=code, b2brouter_invoice_id=invoice_id,
-                    state=state, triggered_at=triggered_at, outcome=WebhookOutcome.IGNORED, payload=dict(event))
+                    company_id=integration.company_id, dedup_key=key, event_id=event_id, code=code,
+                    b2brouter_invoice_id=invoice_id, state=state, triggered_at=triggered_at,
+                    outcome=WebhookOutcome.IGNORED, payload=dict(event))
         except IntegrityError:
             return Received(200, "duplicate")
         link = None
@@ -132,7 +152,7 @@ def receive(integration: B2BrouterIntegration, *, body: bytes, header: str) -> R
 
 
 def _apply(link: InvoiceLink, data: dict[str, Any], *, invoice_id: int, state: str, notes: str,
-           triggered_at: dt.datetime, event_id: int) -> None:
+           triggered_at: dt.datetime, event_id: int | None) -> None:
     fields: dict[str, Any] = {}
     if "total" in data:
         # A richer notification than the documented one: take every field it carries.

@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import httpx
 import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from b2binvoice.companies.models import PaymentMethod, PaymentMethodType, Tax, TaxKind
+from b2binvoice.einvoicing import actions
 from b2binvoice.einvoicing.models import InvoiceEvent, InvoiceLink, LinkStatus
 from b2binvoice.invoices.models import InvoiceTax
+from tests.app.test_einvoicing_settings import answering, b2brouter_error
 from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
     INVALID_IBAN,
     _b2brouter_settings,
@@ -333,6 +336,79 @@ def test_downloads_are_proxied(web, company, account, integration, customer, vat
     ubl = web.get(f"/invoices/{invoice.pk}/b2brouter/download/ubl/")
     assert ubl.status_code == 200 and b"INV-0001" in ubl.content
     assert web.get(f"/invoices/{invoice.pk}/b2brouter/download/exe/").status_code == 404
+
+
+@pytest.fixture
+def pauses(monkeypatch) -> list[float]:
+    """Record the waits between download attempts instead of sleeping through them."""
+    waited: list[float] = []
+    monkeypatch.setattr(actions, "pause", waited.append)
+    return waited
+
+
+def not_yet_generated(times: int | None):
+    """Answer 404 to the first ``times`` document downloads (all of them with None), as B2Brouter does
+    while it is still rendering an invoice's documents; everything else reaches the simulator."""
+    seen = {"downloads": 0}
+
+    def answer(request: httpx.Request) -> httpx.Response | None:
+        if "/as/" not in request.url.path:
+            return None
+        seen["downloads"] += 1
+        if times is None or seen["downloads"] <= times:
+            return b2brouter_error(404, "resource_missing", "Document not found", f"req_doc_{seen['downloads']}")
+        return None
+
+    return answer
+
+
+@pytest.mark.parametrize("kind", ["pdf", "ubl"])
+def test_a_document_not_generated_yet_is_waited_for(web, company, account, integration, customer, vat, sim, settings,
+                                                    pauses, kind):
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    create(web, invoice)
+    calls = answering(settings, not_yet_generated(2))
+    response = web.get(f"/invoices/{invoice.pk}/b2brouter/download/{kind}/")
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF") if kind == "pdf" else b"INV-0001" in response.content
+    assert len([c for c in calls if "/as/" in c]) == 3
+    assert len(pauses) == 2 and pauses == sorted(pauses)  # growing waits
+    assert not InvoiceEvent.objects.filter(invoice=invoice, type="download_failed").exists()
+
+
+def test_a_document_still_missing_after_the_retries_says_it_is_being_generated(web, company, account, integration,
+                                                                               customer, vat, sim, settings, pauses):
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    create(web, invoice)
+    calls = answering(settings, not_yet_generated(None))
+    response = web.get(f"/invoices/{invoice.pk}/b2brouter/download/pdf/")
+    # A message on the invoice's page, not an error page.
+    assert response.status_code == 302 and response.url == f"/invoices/{invoice.pk}/"
+    downloads = [c for c in calls if "/as/" in c]
+    assert 2 < len(downloads) <= 6
+    assert len(pauses) == len(downloads) - 1 and sum(pauses) < 10 and max(pauses) <= 4
+    page = section(web, invoice)
+    assert "B2Brouter is still generating this document; try again in a minute." in page
+    assert "b2b-flash-warning" in page and f"req_doc_{len(downloads)}" in page
+    failed = InvoiceEvent.objects.get(invoice=invoice, type="download_failed")
+    assert failed.message == "B2Brouter is still generating this document; try again in a minute."
+
+
+def test_a_document_of_an_invoice_deleted_in_b2brouter_says_so(web, company, account, integration, customer, vat,
+                                                               sim, settings, pauses):
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    create(web, invoice)
+    link = InvoiceLink.objects.get(invoice=invoice)
+    answering(settings, lambda request: b2brouter_error(404, "resource_missing", "Invoice not found")
+              if request.url.path.startswith(f"/sim/invoices/{link.b2brouter_id}") else None)
+    response = web.get(f"/invoices/{invoice.pk}/b2brouter/download/ubl/")
+    assert response.status_code == 302
+    page = section(web, invoice)
+    assert f"B2Brouter has no invoice #{link.b2brouter_id} any more (404)" in page
+    assert "still generating" not in page
 
 
 def test_refresh_reads_the_new_state(web, company, account, integration, customer, vat, sim):

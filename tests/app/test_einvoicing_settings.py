@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
 import pytest
 from django.db import connection
 from django.test import Client as HttpClient
 
 from b2binvoice.einvoicing.models import B2BrouterIntegration
 from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
+    SimulatorTransport,
     _b2brouter_settings,
     account,
     company,
@@ -20,6 +26,38 @@ from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
 URL = "/settings/integrations/b2brouter/"
 
 pytestmark = pytest.mark.django_db
+
+
+def b2brouter_error(status: int, code: str, message: str, request_id: str = "req_mocked_0001") -> httpx.Response:
+    """Answer the way B2Brouter does when it refuses a request."""
+    body = {"error": {"code": code, "message": message, "type": "invalid_request_error"}}
+    return httpx.Response(status, content=json.dumps(body).encode(),
+                          headers={"Content-Type": "application/json", "X-B2B-API-Request-Id": request_id})
+
+
+def answering(settings: Any, answer: Callable[[httpx.Request], httpx.Response | None]) -> list[str]:
+    """Route the app's B2Brouter calls through ``answer`` first; None passes the call on to the simulator.
+
+    Returns the list of "METHOD path" the app called, in order.
+    """
+    calls: list[str] = []
+
+    def factory() -> httpx.BaseTransport:
+        simulator = SimulatorTransport()
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            calls.append(f"{request.method} {request.url.path}")
+            response = answer(request)
+            if response is not None:
+                return response
+            passed = simulator.handle_request(request)
+            passed.read()
+            return httpx.Response(passed.status_code, headers=passed.headers, content=passed.content)
+
+        return httpx.MockTransport(handler)
+
+    settings.B2BROUTER_TRANSPORT_FACTORY = factory
+    return calls
 
 
 def post_settings(web: HttpClient, *, key: str, account_id: str, environment: str = "simulator", enabled: bool = True):
@@ -53,6 +91,39 @@ def test_wrong_account_id_gets_its_own_message_and_keeps_old_credentials(web, co
     assert "account 999999 is not reachable with it (404)" in page
     integration.refresh_from_db()
     assert integration.account_id == str(data["id"]) and integration.api_key == key
+
+
+NO_ACCOUNT_GROUP_TEXT = ("This API key is valid but not yet enabled for the API in this environment (B2Brouter code "
+                         "no_account_group). Ask B2Brouter support to enable API access for your account group.")
+
+
+def test_a_key_not_yet_enabled_says_so_and_what_to_do(web, company, account, settings):
+    data, key = account
+    answering(settings, lambda request: b2brouter_error(
+        403, "no_account_group", "The API key has no account group assigned", "req_staging_403"))
+    response = post_settings(web, key="staging_key_not_enabled_1234", account_id=str(data["id"]), environment="staging")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert NO_ACCOUNT_GROUP_TEXT in page
+    assert "The previous settings were kept." in page
+    assert "not reachable" not in page
+    assert "req_staging_403" in page and "The API key has no account group assigned" in page
+    assert not B2BrouterIntegration.objects.filter(company=company).exists()
+
+
+def test_a_key_disabled_later_says_the_same_on_check_again(web, integration, settings):
+    answering(settings, lambda request: b2brouter_error(403, "no_account_group", "No account group"))
+    page = web.post(URL + "check/", follow=True).content.decode()
+    assert "Could not read the account&#x27;s settings." in page
+    assert NO_ACCOUNT_GROUP_TEXT.replace("'", "&#x27;") in page
+
+
+def test_another_403_still_points_at_the_account_id(web, company, account, integration, settings):
+    data, key = account
+    answering(settings, lambda request: b2brouter_error(403, "forbidden", "Not your account"))
+    page = post_settings(web, key="", account_id="424242").content.decode()
+    assert "account 424242 is not reachable with it (403)" in page
+    assert "no_account_group" not in page
 
 
 def test_unreachable_host_keeps_previous_credentials(web, company, account, integration, settings):

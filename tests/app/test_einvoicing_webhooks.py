@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import json
 import logging
+import re
 import time
 from typing import Any
 from unittest import mock
 
+import httpx
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -38,6 +41,7 @@ from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
     vat,
     web,
 )
+from tests.app.test_einvoicing_settings import answering, b2brouter_error
 from tests.support import inprocess_transport
 
 pytestmark = pytest.mark.django_db
@@ -76,11 +80,14 @@ def linked(web, company, account, integration, customer, vat, bank, sim) -> Invo
     return link
 
 
-def event(link_or_id: Any, *, event_id: int = 9001, state: str = "sent", notes: Any = None,
+def event(link_or_id: Any, *, event_id: int | None = 9001, state: str = "sent", notes: Any = None,
           triggered_at: int | None = None) -> dict[str, Any]:
+    """Build a notification; ``event_id=None`` leaves it out, as B2Brouter's documented payload does."""
     invoice_id = link_or_id.b2brouter_id if isinstance(link_or_id, InvoiceLink) else link_or_id
-    return {"code": "issued_invoice.state_change", "triggered_at": triggered_at or int(time.time()),
-            "data": {"invoice_id": invoice_id, "event_id": event_id, "state": state, "notes": notes}}
+    data: dict[str, Any] = {"invoice_id": invoice_id, "state": state, "notes": notes}
+    if event_id is not None:
+        data["event_id"] = event_id
+    return {"code": "issued_invoice.state_change", "triggered_at": triggered_at or int(time.time()), "data": data}
 
 
 def deliver(integration: B2BrouterIntegration, payload: Any, *, secret: str | None = None,
@@ -165,9 +172,49 @@ def test_bad_signatures_are_rejected_and_change_nothing(registered, linked, how)
     assert registered.webhook_last_received_at is None
 
 
-def test_an_event_without_event_id_is_rejected(registered, linked):
-    payload = event(linked)
-    del payload["data"]["event_id"]
+def test_a_delivery_without_event_id_is_applied_once(registered, linked):
+    now = int(time.time())
+    payload = event(linked, event_id=None, state="sent", triggered_at=now + 1)
+    first = deliver(registered, payload)
+    # A retry is the same delivery signed again, a few seconds later.
+    again = deliver(registered, payload, timestamp=now + 30)
+    assert [r.status_code for r in (first, again)] == [200, 200]
+    assert first.json()["outcome"] == "applied" and again.json()["outcome"] == "duplicate"
+    linked.refresh_from_db()
+    assert linked.state == "sent" and linked.state_event_id is None
+    assert int(linked.state_updated_at.timestamp()) == now + 1
+    [recorded] = WebhookEvent.objects.all()
+    assert recorded.event_id is None and recorded.state == "sent" and recorded.b2brouter_invoice_id == linked.b2brouter_id
+    assert history(linked).count("state_notified") == 1
+    assert refreshes_queued() == 1
+
+
+def test_deliveries_without_event_id_at_different_times_are_both_recorded(registered, linked):
+    now = int(time.time())
+    first = deliver(registered, event(linked, event_id=None, state="sent", triggered_at=now + 1))
+    second = deliver(registered, event(linked, event_id=None, state="sent", triggered_at=now + 4))
+    assert [first.json()["outcome"], second.json()["outcome"]] == ["applied", "applied"]
+    assert sorted(int(e.triggered_at.timestamp()) for e in WebhookEvent.objects.all()) == [now + 1, now + 4]
+    assert history(linked).count("state_notified") == 2
+    # Another state at the same time is another change, not a retry.
+    accepted = deliver(registered, event(linked, event_id=None, state="accepted", triggered_at=now + 4))
+    assert accepted.json()["outcome"] == "applied"
+    linked.refresh_from_db()
+    assert linked.state == "accepted" and WebhookEvent.objects.count() == 3
+
+
+def test_a_delivery_without_event_id_keeps_the_newer_state(registered, linked):
+    now = int(time.time())
+    assert deliver(registered, event(linked, event_id=None, state="accepted", triggered_at=now + 1)).status_code == 200
+    late = deliver(registered, event(linked, event_id=None, state="sent", triggered_at=now - 60))
+    assert late.json()["outcome"] == "stale"
+    linked.refresh_from_db()
+    assert linked.state == "accepted"
+
+
+def test_a_delivery_with_neither_event_id_nor_time_is_rejected(registered, linked):
+    payload = event(linked, event_id=None)
+    del payload["triggered_at"]
     assert deliver(registered, payload).status_code == 400
     linked.refresh_from_db()
     assert linked.state == "sending" and not WebhookEvent.objects.exists()
@@ -313,6 +360,147 @@ def test_registration_needs_post_and_a_member(web, integration, db):
     assert HttpClient().post(f"{SETTINGS_URL}webhook/").status_code == 302  # to the login page
     integration.refresh_from_db()
     assert not integration.webhook_registered
+
+
+# --- Set up by hand, the way B2Brouter documents it (Developers -> Webhooks) ----------------------
+
+MANUAL_STEPS = ("This B2Brouter environment does not offer webhook registration through the API: add the endpoint in "
+                "B2Brouter under Developers -&gt; Webhooks")
+A_SECRET = "whsec_pasted_" + "7f3a9c" * 6 + "Q4zT"
+
+
+def receiver_url_on(page: str) -> str:
+    """Return the receiver URL the settings page offers to copy into B2Brouter."""
+    found = re.search(r'<code class="b2b-receiver-url" id="b2b-receiver-url">([^<]+)</code>', page)
+    assert found, page[:3000]
+    return html.unescape(found[1])
+
+
+def paste_secret(web: HttpClient, secret: str) -> Any:
+    return web.post(f"{SETTINGS_URL}webhook/secret/", {"signing_secret": secret})
+
+
+def test_the_settings_page_shows_the_receiver_url_before_any_secret(web, integration):
+    page = web.get(SETTINGS_URL).content.decode()
+    assert "Developers → Webhooks" in page and "issued_invoice.state_change" in page
+    url = receiver_url_on(page)
+    integration.refresh_from_db()
+    assert url == f"http://testserver/webhooks/b2brouter/{integration.webhook_token}/"
+    assert 'data-copy-target="b2b-receiver-url"' in page and ">Copy</button>" in page
+    assert 'name="signing_secret"' in page and "Save signing secret" in page
+    assert "State updates are not received." in page
+    # The URL stays the same until a secret is pasted: it is the one the user copied.
+    assert receiver_url_on(web.get(SETTINGS_URL).content.decode()) == url
+    # Without a secret nothing could be verified: the receiver does not exist yet.
+    payload = json.dumps(event(1)).encode()
+    assert HttpClient().post(url.removeprefix("http://testserver"), data=payload, content_type="application/json",
+                             HTTP_X_B2BROUTER_SIGNATURE=signatures.sign(payload, "anything", int(time.time()))
+                             ).status_code == 404
+
+
+def test_a_pasted_secret_is_encrypted_masked_and_checks_the_deliveries(web, integration, linked, sim, account,
+                                                                       caplog):
+    caplog.set_level(logging.DEBUG)
+    url = receiver_url_on(web.get(SETTINGS_URL).content.decode())
+    response = paste_secret(web, f"  {A_SECRET}\n")  # as copied, with stray blanks around it
+    assert response.status_code == 302
+    integration.refresh_from_db()
+    assert integration.webhook_secret == A_SECRET and integration.webhook_setup == "manual"
+    assert integration.webhook_registered and integration.webhook_url == url
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT webhook_secret FROM einvoicing_b2brouterintegration WHERE id = %s", [integration.pk])
+        (stored,) = cursor.fetchone()
+    assert stored and A_SECRET not in stored and A_SECRET[-12:] not in stored
+    page = web.get(SETTINGS_URL).content.decode()
+    assert A_SECRET not in page and A_SECRET[-8:] not in page
+    assert "Stored secret: ••••" + A_SECRET[-4:] in page
+    assert f"Signing secret saved: notifications B2Brouter sends to {url} are now checked with it." in page
+    assert "Signing secret saved; no notification received yet." in page
+    assert receiver_url_on(page) == url  # pasting changes no URL
+    data, key = account
+    assert sim.api("GET", "/web_hooks", key)["web_hooks"] == []  # nothing was registered through the API
+
+    assert deliver(integration, event(linked, state="sent")).json()["outcome"] == "applied"
+    assert deliver(integration, event(linked, state="accepted"), secret="whsec_" + "0" * 40).status_code == 400
+    linked.refresh_from_db()
+    assert linked.state == "sent"
+    assert "State updates are received." in web.get(SETTINGS_URL).content.decode()
+    assert A_SECRET not in caplog.text and A_SECRET[-8:] not in caplog.text
+    assert A_SECRET not in repr(integration)
+
+
+@pytest.mark.parametrize(("typed", "reason"), [
+    ("", "Paste the signing secret B2Brouter shows for the endpoint."),
+    ("whsec_two words_abcdef", "A signing secret has no spaces or line breaks: copy it again from B2Brouter."),
+    ("abc123", "This is too short to be a signing secret: copy the whole secret from B2Brouter."),
+])
+def test_a_secret_that_cannot_be_one_is_refused_and_not_echoed(web, integration, typed, reason):
+    response = paste_secret(web, typed)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert html.escape(reason) in page
+    if typed:
+        assert typed not in page and html.escape(typed) not in page
+    integration.refresh_from_db()
+    assert integration.webhook_secret == "" and not integration.webhook_registered
+
+
+def test_pasting_a_secret_needs_post_csrf_and_a_working_integration(web, integration, company, db):
+    assert web.get(f"{SETTINGS_URL}webhook/secret/").status_code == 405
+    csrf_checked = HttpClient(enforce_csrf_checks=True)
+    csrf_checked.force_login(company.memberships.first().user)
+    assert csrf_checked.post(f"{SETTINGS_URL}webhook/secret/", {"signing_secret": A_SECRET}).status_code == 403
+    assert HttpClient().post(f"{SETTINGS_URL}webhook/secret/", {"signing_secret": A_SECRET}).status_code == 302
+    integration.refresh_from_db()
+    assert integration.webhook_secret == ""
+    B2BrouterIntegration.objects.filter(pk=integration.pk).update(verified_at=None)
+    page = web.post(f"{SETTINGS_URL}webhook/secret/", {"signing_secret": A_SECRET}, follow=True).content.decode()
+    assert "Save a working API key and account ID first." in page
+    integration.refresh_from_db()
+    assert integration.webhook_secret == ""
+
+
+@pytest.mark.parametrize("refusal", [
+    b2brouter_error(404, "resource_missing", "Not found"),
+    httpx.Response(405, headers={"Allow": "GET"}),
+    b2brouter_error(501, "not_simulated", "POST /web_hooks is not simulated"),
+], ids=["404", "405", "501 not_simulated"])
+def test_without_a_registration_api_the_page_falls_back_to_the_manual_steps(web, integration, linked, settings,
+                                                                            refusal):
+    calls = answering(settings, lambda request: refusal if request.url.path.endswith("/web_hooks") else None)
+    before = receiver_url_on(web.get(SETTINGS_URL).content.decode())
+    response = web.post(f"{SETTINGS_URL}webhook/", follow=True)
+    page = response.content.decode()
+    assert "POST /sim/web_hooks" in calls
+    assert "b2b-flash-warning" in page and MANUAL_STEPS in page
+    assert "paste the signing secret B2Brouter shows there into “Signing secret” here." in page
+    assert "B2Brouter did not register the webhook." not in page
+    integration.refresh_from_db()
+    assert not integration.webhook_registered and integration.webhook_secret == ""
+    # The manual steps are right there, with the same URL; following them works.
+    assert receiver_url_on(page) == before
+    assert paste_secret(web, A_SECRET).status_code == 302
+    integration.refresh_from_db()
+    assert deliver(integration, event(linked, state="sent")).json()["outcome"] == "applied"
+
+
+def test_the_manual_path_with_the_simulators_own_deliveries(instant_sim, web, company, account, integration, customer,
+                                                            vat, bank, sim, monkeypatch):
+    monkeypatch.setattr(sim_webhooks, "TRANSPORT", inprocess_transport())
+    url = receiver_url_on(web.get(SETTINGS_URL).content.decode())
+    # What the user does in B2Brouter's web app (here through the simulator's API): add the endpoint.
+    data, key = account
+    hook = sim.api("POST", "/web_hooks", key, {"web_hook": {"url": url, "events": ["issued_invoice.state_change"]}})
+    assert paste_secret(web, hook["web_hook"]["signing_secret"]).status_code == 302
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat], payment_method=bank)
+    assert web.post(f"/invoices/{invoice.pk}/b2brouter/create/").status_code == 302
+    run_worker()
+    link = InvoiceLink.objects.get(invoice=invoice)
+    assert link.state == "accepted"
+    log = sim.api("GET", f"/web_hooks/{hook['web_hook']['id']}", key)["web_hook"]["deliveries"]
+    assert [(d["state"], d["status_code"]) for d in log] == [("sending", 200), ("sent", 200), ("accepted", 200)]
+    assert set(WebhookEvent.objects.values_list("outcome", flat=True)) == {"applied"}
 
 
 # --- End to end: the simulator's own deliveries ------------------------------------------------

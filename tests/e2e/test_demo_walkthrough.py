@@ -489,3 +489,62 @@ def test_webhook_moves_the_state_on_without_a_click(app: Page, connected: Demo, 
     expect(webhook).to_contain_text("State updates are received.")
     expect(webhook).to_contain_text(re.compile(r"Last notification received at \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\."))
     expect(webhook.locator("code.b2b-webhook-url")).to_have_text(url)
+
+
+def test_webhook_set_up_by_hand_with_the_signing_secret(app: Page, connected: Demo, screenshot: Any) -> None:
+    """The way B2Brouter documents it: copy the receiver URL into Developers -> Webhooks, paste the secret back."""
+    demo = connected
+    app.goto(f"{demo.url}/settings/integrations/b2brouter/")
+    webhook = app.locator(".b2b-webhook")
+    expect(webhook).to_have_attribute("data-status", "not-registered")
+    expect(webhook).to_contain_text("In B2Brouter, open Developers → Webhooks and create an endpoint for the event "
+                                    "issued_invoice.state_change with this URL:")
+    receiver = webhook.locator("code.b2b-receiver-url")
+    expect(receiver).to_have_text(re.compile(rf"^{re.escape(demo.url)}/webhooks/b2brouter/[^/\s]+/$"))
+    url = receiver.inner_text()
+
+    # The copy button puts the URL on the clipboard.
+    app.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=demo.url)
+    copy = webhook.locator("button.b2b-copy")
+    copy.click()
+    expect(copy).to_have_text("Copied")
+    assert app.evaluate("() => navigator.clipboard.readText()") == url
+    screenshot("settings-webhook-manual")
+
+    # In B2Brouter's web app the user adds the endpoint and B2Brouter shows its signing secret; here the
+    # simulator's API does what its Developers -> Webhooks page does.
+    hook = demo.api("POST", "/web_hooks", {"web_hook": {"url": url, "events": ["issued_invoice.state_change"]}})
+    secret = hook["web_hook"]["signing_secret"]
+    app.get_by_label("Signing secret").fill(secret)
+    app.get_by_role("button", name="Save signing secret").click()
+    expect(app.locator(".b2b-flash-success")).to_have_text(
+        f"Signing secret saved: notifications B2Brouter sends to {url} are now checked with it.")
+    expect(webhook).to_have_attribute("data-status", "registered")
+    expect(webhook).to_have_attribute("data-setup", "manual")
+    expect(webhook).to_contain_text("Signing secret saved; no notification received yet.")
+    expect(webhook.locator(".b2b-masked-secret")).to_have_text(f"Stored secret: ••••{secret[-4:]}. Paste a new one "
+                                                               "to replace it.")
+    expect(app.get_by_label("Signing secret")).to_have_value("")  # never rendered back
+    expect(receiver).to_have_text(url)
+    assert secret not in app.content()
+    screenshot("settings-webhook-secret-saved")
+
+    # LD-0008 is created and sent; the recipient accepts it; each state is notified, signed with that secret.
+    app.goto(demo.invoice_page("LD-0008"))
+    section(app).get_by_role("button", name="Create B2Brouter invoice").click()
+    expect(section(app).locator(".b2b-flash-success")).to_contain_text("totals match and it was sent.")
+    [remote] = [r for r in demo.remote_invoices() if r["number"] == "LD-0008"]
+    for _ in range(2):
+        httpx.post(f"{demo.sim_url}/_control/invoices/{remote['id']}/advance", timeout=10).raise_for_status()
+    run_due_tasks()
+    deliveries = SimWebhookDelivery.objects.filter(event__invoice_id=remote["id"]).order_by("pk")
+    assert [(d.event.state, d.status, d.status_code) for d in deliveries] == [
+        ("sending", "delivered", 200), ("sent", "delivered", 200), ("accepted", "delivered", 200)]
+    assert list(WebhookEvent.objects.order_by("pk").values_list("state", "outcome")) == [
+        ("sending", "applied"), ("sent", "applied"), ("accepted", "applied")]
+    app.reload()
+    expect(section(app).locator("dl.b2b-facts .b2b-badge")).to_have_text("accepted")
+
+    app.goto(f"{demo.url}/settings/integrations/b2brouter/")
+    expect(webhook).to_have_attribute("data-status", "receiving")
+    expect(webhook.locator("code.b2b-webhook-url")).to_have_text(url)
