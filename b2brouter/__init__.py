@@ -21,6 +21,7 @@ from ._client import (
     REQUEST_ID_HEADER,
     B2BRouter,
 )
+from ._directory import directory_document, reachable_on_peppol
 from ._environments import (
     PRODUCTION,
     PRODUCTION_BASE_URL,
@@ -63,6 +64,8 @@ from ._types import (
     Contact,
     ContactListParams,
     ContactParams,
+    DirectoryDocument,
+    DirectoryEntry,
     DocumentType,
     Invoice,
     InvoiceLine,
@@ -111,6 +114,8 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_TIMEOUT",
+    "DirectoryDocument",
+    "DirectoryEntry",
     "DocumentNotReadyError",
     "DocumentType",
     "Environment",
@@ -153,6 +158,8 @@ __all__ = [
     "WebhookSignatureError",
     "__version__",
     "compact_tin",
+    "directory_document",
+    "reachable_on_peppol",
     "same_tin",
     "to_decimal",
     "webhooks",

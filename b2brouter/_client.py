@@ -5,6 +5,7 @@ This is the only module of the package that imports httpx.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import email.utils
 import logging
@@ -21,6 +22,7 @@ import httpx
 
 from ._accounts import AccountsService
 from ._contacts import ContactsService
+from ._directory import DirectoryService
 from ._environments import PRODUCTION_BASE_URL, Environment
 from ._exceptions import (
     APIConnectionError,
@@ -140,6 +142,87 @@ def _expired(deadline_at: float | None) -> bool:
     return deadline_at is not None and time.monotonic() >= deadline_at
 
 
+# The deadline of the call running in this thread (a monotonic time), for the network streams.
+_CALL_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("b2brouter_deadline", default=None)
+# What a socket operation gets once the deadline has passed: it then fails as a timeout unless
+# bytes are already waiting (a socket timeout of 0 would mean non-blocking, a different error).
+_PAST_DEADLINE_TIMEOUT = 0.001
+
+
+def _cut_to_deadline(timeout: float | None) -> float | None:
+    """Return ``timeout`` shortened to what is left of this thread's call deadline."""
+    deadline_at = _CALL_DEADLINE.get()
+    if deadline_at is None:
+        return timeout
+    remaining = max(deadline_at - time.monotonic(), _PAST_DEADLINE_TIMEOUT)
+    return remaining if timeout is None else min(timeout, remaining)
+
+
+class _DeadlineStream:
+    """A network stream whose every read and write waits no longer than the call's deadline.
+
+    httpx's timeouts bound each socket operation, so a server that trickles its answer (the
+    headers too) a byte at a time never trips them; this cuts each wait to the time left.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> Any:
+        return self._inner.read(max_bytes, _cut_to_deadline(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> Any:
+        return self._inner.write(buffer, _cut_to_deadline(timeout))
+
+    def close(self) -> Any:
+        return self._inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None) -> Any:
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, _cut_to_deadline(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend:
+    """A network backend (httpcore's protocol) whose connections and streams honour the deadline."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def connect_tcp(
+        self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> _DeadlineStream:
+        return _DeadlineStream(
+            self._inner.connect_tcp(host, port, _cut_to_deadline(timeout), local_address, socket_options)
+        )
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options: Any = None) -> _DeadlineStream:
+        return _DeadlineStream(self._inner.connect_unix_socket(path, _cut_to_deadline(timeout), socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _honour_deadline_on_sockets(http: httpx.Client) -> None:
+    """Wrap the network backend of httpx's own transports (not a caller's) in a _DeadlineBackend.
+
+    httpx has no public hook for this, so it reaches into its pool; should those internals
+    change, nothing is wrapped and the deadline is still checked between the chunks of a body
+    (a body trickled byte by byte is stopped; headers trickled that way no longer are).
+    """
+    transports: list[object] = [getattr(http, "_transport", None)]
+    transports += list(getattr(http, "_mounts", {}).values())
+    for transport in transports:
+        if not isinstance(transport, httpx.HTTPTransport):
+            continue
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if backend is not None and hasattr(backend, "connect_tcp") and not isinstance(backend, _DeadlineBackend):
+            setattr(pool, "_network_backend", _DeadlineBackend(backend))
+
+
 def _retry_after(headers: httpx.Headers) -> float | None:
     """Return the seconds of a Retry-After header (delta-seconds or HTTP date), or None."""
     value = headers.get("retry-after")
@@ -232,8 +315,10 @@ class B2BRouter:
                 "User-Agent": self.user_agent,
             },
         )
+        _honour_deadline_on_sockets(self._http)
         self.accounts = AccountsService(self)
         self.contacts = ContactsService(self)
+        self.directory = DirectoryService(self)
         self.invoices = InvoicesService(self)
         self.web_hooks = WebHooksService(self)
 
@@ -330,14 +415,11 @@ class B2BRouter:
         attempt = 0
         while True:
             started = time.monotonic()
-            timeouts = self._attempt_timeouts(deadline_at)
-            request.extensions["timeout"] = timeouts
+            request.extensions["timeout"] = self._attempt_timeouts(deadline_at)
+            token = _CALL_DEADLINE.set(deadline_at)
             try:
                 response = self._http.send(request, stream=True)
                 try:
-                    # The read timeout of the body is taken when its first byte is awaited:
-                    # shrink it to what is left of the deadline now that the headers are in.
-                    timeouts.update(self._attempt_timeouts(deadline_at))
                     answer = self._read_answer(response, method, path, deadline_at)
                 finally:
                     response.close()
@@ -363,6 +445,8 @@ class B2BRouter:
                     attempt += 1
                     continue
                 raise self._connection_error(exc, method, path, never_sent=never_sent) from exc
+            finally:
+                _CALL_DEADLINE.reset(token)
 
             elapsed_ms = (time.monotonic() - started) * 1000
             status = answer.status_code
