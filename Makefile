@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres bench check venv clean
+.PHONY: run test test-sqlite test-postgres test-live bench check venv clean
 
 run:
 	@PYTHON=$(PYTHON) VENV=$(VENV) PORT=$(PORT) bash scripts/run.sh
@@ -16,6 +16,11 @@ test-sqlite:
 
 test-postgres:
 	@PYTHON=$(PYTHON) VENV=$(VENV) ONLY=postgres bash scripts/test.sh
+
+# The client's contract tests against a real B2Brouter (B2BROUTER_LIVE_API_KEY, _ACCOUNT_ID,
+# optional _BASE_URL); without credentials it prints one line and succeeds.
+test-live:
+	@PYTHON=$(PYTHON) VENV=$(VENV) bash scripts/test-live.sh
 
 bench:
 	@PYTHON=$(PYTHON) VENV=$(VENV) bash scripts/bench.sh

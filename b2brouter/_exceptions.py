@@ -3,13 +3,16 @@
 Every exception the client raises on purpose derives from :class:`B2BRouterError`::
 
     B2BRouterError
-    ├── APIConnectionError            no HTTP answer: DNS, refused, reset, TLS, timeout
-    │   └── APITimeoutError           the connect, write, read or pool timeout expired
+    ├── APIConnectionError            no usable HTTP answer: DNS, refused, reset, TLS, timeout
+    │   ├── APITimeoutError           a timeout expired, or the call's total deadline passed
+    │   └── ResponseTooLargeError     the answer's body is larger than max_response_size
     ├── APIStatusError                B2Brouter answered a non-2xx status
     │   ├── InvalidRequestError       400, 422 (code, param and every message)
     │   ├── AuthenticationError       401
     │   ├── PermissionDeniedError     403
+    │   │   └── AccountNotEnabledError    403 no_account_group: the key is not enabled yet
     │   ├── NotFoundError             404
+    │   │   └── DocumentNotReadyError     a download still 404 after waiting for generation
     │   ├── ConflictError             409 (e.g. updating an invoice that was already sent)
     │   ├── RateLimitError            429 (retry_after, in seconds, from Retry-After)
     │   └── ServerError               5xx
@@ -38,13 +41,16 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "AccountNotEnabledError",
     "AuthenticationError",
     "B2BRouterError",
     "ConflictError",
+    "DocumentNotReadyError",
     "InvalidRequestError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "ServerError",
     "UnexpectedResponseError",
     "WebhookSignatureError",
@@ -88,7 +94,59 @@ class APIConnectionError(B2BRouterError):
 
 
 class APITimeoutError(APIConnectionError):
-    """A connect, write, read or pool timeout expired."""
+    """A connect, write, read or pool timeout expired, or the call's total deadline passed.
+
+    ``deadline_exceeded`` is True when the call ran out of its total deadline (the client's
+    ``deadline``), e.g. against a server that trickles its answer byte by byte.
+    """
+
+    def __init__(
+        self, message: str, *, method: str, path: str, maybe_applied: bool, deadline_exceeded: bool = False
+    ) -> None:
+        super().__init__(message, method=method, path=path, maybe_applied=maybe_applied)
+        self.deadline_exceeded = deadline_exceeded
+
+
+class ResponseTooLargeError(APIConnectionError):
+    """The answer's body is larger than the client's ``max_response_size``; it was not kept.
+
+    ``status_code`` and ``request_id`` are those of the refused answer, ``limit`` the cap in
+    bytes and ``size`` the declared Content-Length (None when the body was cut while reading).
+    ``maybe_applied`` is True when the request changes state and the status is not a 4xx: a
+    2xx or 5xx answer to a POST may mean it was applied, so reconcile before repeating it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        maybe_applied: bool,
+        status_code: int,
+        request_id: str | None,
+        limit: int,
+        size: int | None = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path, maybe_applied=maybe_applied)
+        self.status_code = status_code
+        self.request_id = request_id
+        self.limit = limit
+        self.size = size
+
+    @property
+    def status(self) -> int:
+        """The HTTP status code of the refused answer (the same as ``status_code``)."""
+        return self.status_code
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.message} (status {self.status_code}, request id: {self.request_id or 'none'}; "
+            f"{self.method} {self.path})"
+        )
+        if self.maybe_applied:
+            text += "; the request may have been applied: check before repeating it"
+        return text
 
 
 class APIStatusError(B2BRouterError):
@@ -96,8 +154,9 @@ class APIStatusError(B2BRouterError):
 
     Attributes: ``status_code`` (also as ``status``); ``code`` (e.g. ``parameter_taken``) and
     ``param`` when the body names them; ``message`` and ``messages`` (every message the body
-    holds); ``request_id`` from ``X-B2B-API-Request-Id``; ``body`` (the text) and ``json_body``
-    (the parsed JSON, or None); ``headers``; ``method`` and ``path`` of the request;
+    holds); ``request_id`` from ``X-B2B-API-Request-Id`` (``X-Request-Id`` for older API
+    versions); ``body`` (the text) and ``json_body`` (the parsed JSON, or None); ``headers``;
+    ``method`` and ``path`` of the request;
     ``retry_after`` (seconds from a ``Retry-After`` header, or None); ``maybe_applied`` (True
     for a 5xx answer to a request that changes state).
     """
@@ -167,8 +226,31 @@ class PermissionDeniedError(APIStatusError):
     """403: the key may not act on this account or resource."""
 
 
+class AccountNotEnabledError(PermissionDeniedError):
+    """403 ``no_account_group``: the API key is valid but no account group is enabled for it.
+
+    B2Brouter documents this for staging keys that support has not enabled yet (sandbox keys
+    are enabled automatically). Nothing on the caller's side fixes it: ask B2Brouter support
+    to enable API access for the key. ``code`` is ``"no_account_group"``.
+    """
+
+
 class NotFoundError(APIStatusError):
     """404: the resource does not exist (or is not visible to this key)."""
+
+
+class DocumentNotReadyError(NotFoundError):
+    """A document download still answered 404 after waiting for B2Brouter to generate it.
+
+    B2Brouter generates an invoice's documents (PDF, UBL, ...) asynchronously: right after the
+    invoice is created a download may answer 404. Raised by ``invoices.download(...,
+    wait_for_generation=N)`` once the N retries are spent (or the deadline would pass);
+    ``attempts`` counts the downloads tried. The other attributes are those of the last 404.
+    """
+
+    def __init__(self, message: str, *, attempts: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.attempts = attempts
 
 
 class ConflictError(APIStatusError):
@@ -205,8 +287,10 @@ class WebhookSignatureError(B2BRouterError):
     """A webhook's signature header is malformed, does not match, or is too old or too new."""
 
 
-def status_error_class(status_code: int) -> type[APIStatusError]:
-    """Return the exception class for an HTTP status."""
+def status_error_class(status_code: int, code: str | None = None) -> type[APIStatusError]:
+    """Return the exception class for an HTTP status (and the body's error ``code``)."""
+    if status_code == 403 and code == "no_account_group":
+        return AccountNotEnabledError
     if status_code in (400, 422):
         return InvalidRequestError
     if status_code >= 500:

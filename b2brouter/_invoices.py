@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Unpack, cast
+import logging
+import time
+from typing import Any, Literal, Unpack, cast
 
 from ._base import Service, resource_path, unwrap
+from ._exceptions import DocumentNotReadyError, NotFoundError
 from ._money import with_decimals
 from ._pagination import MAX_PAGE_SIZE, ListPage
 from ._types import (
@@ -17,6 +20,13 @@ from ._types import (
     MarkAsState,
     ResourceId,
 )
+
+
+logger = logging.getLogger("b2brouter")
+
+#: Waits between the downloads of a document B2Brouter is still generating: 1, 2, 4, 4, ... s.
+GENERATION_WAIT_INITIAL = 1.0
+GENERATION_WAIT_MAX = 4.0
 
 
 def _invoice(data: dict[str, Any]) -> Invoice:
@@ -101,10 +111,65 @@ class InvoicesService(Service):
         body = self._client.request("POST", resource_path("/invoices/{}/mark_as", invoice_id), json={"state": state})
         return _invoice(unwrap(body, "invoice"))
 
-    def download(self, invoice_id: ResourceId, document_type: DocumentType | str) -> bytes:
+    def download(
+        self,
+        invoice_id: ResourceId,
+        document_type: DocumentType | str,
+        *,
+        disposition: Literal["inline", "attachment"] | None = None,
+        filename: str | None = None,
+        wait_for_generation: int = 0,
+    ) -> bytes:
         """Download a document of an invoice (``GET /invoices/{id}/as/{document_type}``).
 
-        Types: ``pdf.invoice``, ``xml.ubl.invoice.bis3``, ``xml.facturae.3.2.2``, ``original``.
+        Types: ``pdf.invoice``, ``xml.ubl.invoice.bis3``, ``xml.facturae.3.2.2``, ``original``
+        (B2Brouter's ``/document_types`` lists them all). ``disposition`` (``inline`` or
+        ``attachment``) and ``filename`` are sent as query parameters and only shape the
+        answer's Content-Disposition header.
+
+        B2Brouter generates documents asynchronously, so right after an invoice is created its
+        download may answer 404. With ``wait_for_generation=N`` a 404 is retried up to N times,
+        waiting 1, 2, 4, 4, ... seconds (never past the client's deadline), and then
+        :class:`DocumentNotReadyError` (a :class:`NotFoundError`) is raised. With the default 0
+        a 404 raises :class:`NotFoundError` at once.
         """
+        if wait_for_generation < 0:
+            raise ValueError("wait_for_generation must be 0 or more")
         path = resource_path("/invoices/{}/as/{}", invoice_id, document_type)
-        return self._client._download(path, accept=_accept_for(str(document_type)))
+        params = {"disposition": disposition, "filename": filename}
+        accept = _accept_for(str(document_type))
+        client = self._client
+        deadline_at = client._deadline_at()
+        attempt = 0
+        while True:
+            try:
+                return client._download(path, accept=accept, params=params, deadline_at=deadline_at)
+            except NotFoundError as exc:
+                if wait_for_generation == 0:
+                    raise
+                delay = min(GENERATION_WAIT_INITIAL * 2**attempt, GENERATION_WAIT_MAX)
+                out_of_time = deadline_at is not None and time.monotonic() + delay >= deadline_at
+                if attempt >= wait_for_generation or out_of_time:
+                    raise DocumentNotReadyError(
+                        f"B2Brouter is still generating the {document_type} document of invoice "
+                        f"{invoice_id}: try again in a minute",
+                        attempts=attempt + 1,
+                        status_code=exc.status_code,
+                        code=exc.code,
+                        param=exc.param,
+                        messages=exc.messages,
+                        error_type=exc.error_type,
+                        request_id=exc.request_id,
+                        body=exc.body,
+                        json_body=exc.json_body,
+                        headers=exc.headers,
+                        method=exc.method,
+                        path=exc.path,
+                        retry_after=exc.retry_after,
+                    ) from exc
+                logger.info(
+                    "%s not generated yet; downloading again in %.0f s (retry %d of %d)",
+                    path, delay, attempt + 1, wait_for_generation,
+                )
+                client._sleep(delay)
+                attempt += 1

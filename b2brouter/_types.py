@@ -26,6 +26,8 @@ __all__ = [
     "Contact",
     "ContactListParams",
     "ContactParams",
+    "DirectoryDocument",
+    "DirectoryEntry",
     "DocumentType",
     "Invoice",
     "InvoiceLine",
@@ -58,7 +60,7 @@ DateLike: TypeAlias = dt.date | str
 InvoiceState = Literal[
     "new", "sending", "sent", "registered", "accepted", "refused", "paid", "closed", "error"
 ]
-MarkAsState = Literal["sent", "accepted", "refused", "paid", "closed", "registered"]
+MarkAsState = Literal["new", "sent", "accepted", "refused", "paid", "closed", "registered"]
 DocumentType = Literal["pdf.invoice", "xml.ubl.invoice.bis3", "xml.facturae.3.2.2", "original"]
 
 
@@ -125,6 +127,12 @@ class ContactParams(TypedDict, total=False):
     is_client: bool
     is_provider: bool
     integration_code: str
+    phone: str
+    website: str
+    pin_scheme: str  # the Peppol endpoint's scheme, e.g. "0204" Leitweg-ID
+    pin_value: str
+    transport_type_code: str  # "b2brouter", "peppol", "email", ...; see client.directory
+    document_type_code: str  # e.g. "xml.ubl.invoice.bis3", from /document_types
 
 
 class Contact(ContactParams, total=False):
@@ -144,6 +152,32 @@ class ContactListParams(TypedDict, total=False):
     integration_code: str
     offset: int
     limit: int
+
+
+# Directory ------------------------------------------------------------------------------------
+
+
+class DirectoryDocument(TypedDict, total=False):
+    """How the directory says a receiver takes one kind of document (``Invoice``, ``Order``, ...)."""
+
+    transport_type_code: str  # the transport most used to reach it, e.g. "peppol"
+    document_type_code: str  # the most appropriate document type, e.g. "xml.ubl.invoice.bis3"
+    other_document_type_codes: list[str]
+
+
+class DirectoryEntry(TypedDict, total=False):
+    """A receiver listed in B2Brouter's directory: basic details and one key per document.
+
+    Only ``Invoice`` is typed; other documents (``Order``, ``Despatch Advice``, ...) are kept
+    under their own keys: read them with :func:`b2brouter.directory_document`. The entity's
+    detail fields are not documented; those below are the likely ones (inferred).
+    """
+
+    name: str
+    country: str
+    scheme: str
+    id: str
+    Invoice: DirectoryDocument
 
 
 # Invoices -------------------------------------------------------------------------------------
@@ -240,7 +274,10 @@ class InvoiceParams(TypedDict, total=False):
     bank_account: BankAccount
     contact_iban: str
     extra_info: str
-    file_reference: str
+    file_reference: str  # BT-11 project reference, shown to the customer
+    buyer_reference: str  # BT-10, required by many public bodies
+    ponumber: str  # BT-13 purchase order reference
+    type: str  # "IssuedInvoice" (the default) or "IssuedSimplifiedInvoice"
     is_credit_note: bool
 
 
@@ -277,7 +314,11 @@ class Invoice(TypedDict, total=False):
     bank_account: BankAccount | None
     extra_info: str | None
     file_reference: str | None
+    buyer_reference: str | None
+    ponumber: str | None
+    type: str
     is_credit_note: bool
+    download_legal_url: str | None
     errors: list[str]
     refuse_reason: str | None
     created_at: str

@@ -10,6 +10,7 @@ import pytest
 import b2brouter
 from b2brouter import (
     APIStatusError,
+    AccountNotEnabledError,
     AuthenticationError,
     ConflictError,
     InvalidRequestError,
@@ -27,7 +28,8 @@ from .conftest import API_KEY, json_response
     [
         (400, InvalidRequestError, "invalid_request_params"),
         (401, AuthenticationError, "unauthorized"),
-        (403, PermissionDeniedError, "no_account_group"),
+        (403, PermissionDeniedError, "forbidden"),
+        (403, AccountNotEnabledError, "no_account_group"),
         (404, NotFoundError, "resource_missing"),
         (409, ConflictError, "conflict"),
         (422, InvalidRequestError, "parameter_blank"),

@@ -62,7 +62,13 @@ def test_exception_hierarchy():
         assert issubclass(getattr(b2brouter, name), b2brouter.APIStatusError)
     assert issubclass(b2brouter.APIStatusError, b2brouter.B2BRouterError)
     assert issubclass(b2brouter.WebhookSignatureError, b2brouter.B2BRouterError)
+    assert issubclass(b2brouter.ResponseTooLargeError, b2brouter.APIConnectionError)
+    assert issubclass(b2brouter.AccountNotEnabledError, b2brouter.PermissionDeniedError)
+    assert issubclass(b2brouter.DocumentNotReadyError, b2brouter.NotFoundError)
     # The module docstring draws the tree.
     from b2brouter import _exceptions
 
-    assert "└── WebhookSignatureError" in (_exceptions.__doc__ or "")
+    tree = _exceptions.__doc__ or ""
+    assert "└── WebhookSignatureError" in tree
+    for name in ("ResponseTooLargeError", "AccountNotEnabledError", "DocumentNotReadyError"):
+        assert name in tree
