@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_probe
 
 app_name = "einvoicing"
 urlpatterns = [
@@ -8,6 +8,7 @@ urlpatterns = [
     path("settings/integrations/b2brouter/check/", views.settings_check, name="settings_check"),
     path("settings/integrations/b2brouter/apply/", views.settings_apply, name="settings_apply"),
     path("settings/integrations/b2brouter/webhook/", views.settings_webhook, name="settings_webhook"),
+    path("settings/integrations/b2brouter/probe/", views_probe.settings_probe, name="settings_probe"),
     path("webhooks/b2brouter/<str:token>/", views.webhook, name="webhook"),
     path("invoices/<int:pk>/b2brouter/", views.invoice_page, name="invoice"),
     path("invoices/<int:pk>/b2brouter/create/", views.invoice_create, name="invoice_create"),
