@@ -355,3 +355,27 @@ def test_an_account_that_does_not_report_its_settings_is_measured_all_the_same(i
     assert re.search(r"Probe invoice 1 .* differs in IVA 21 %: ours 2\.21, B2Brouter's 2\.20; .* This points to "
                      r"rounding_method \(b2binvoice needs half_up; the account does not report it\)\.", output), output
     assert sim.invoices(data["id"], key) == []
+
+
+def test_a_second_probe_waits_for_the_running_one_and_an_interrupted_one_names_its_invoices(
+        web, integration, company, sim, account):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    data, key = account
+    running = ProbeRun.objects.create(integration=integration, environment=integration.environment,
+                                      account_id=integration.account_id, started_at=timezone.now(),
+                                      created=[{"id": 4242, "number": "B2BINVOICE-PROBE-20261130120000-1"}])
+    web.post(PROBE_URL)
+    page = web.get(SETTINGS_URL).content.decode()
+    assert "A probe of this account is already running" in page
+    assert 'data-probe="running"' in page
+    assert sim.invoices(data["id"], key) == []
+
+    # Ten minutes later it is taken as interrupted: it names what it may have left, and a new probe runs.
+    ProbeRun.objects.filter(pk=running.pk).update(started_at=timezone.now() - dt.timedelta(minutes=11))
+    page = web.get(SETTINGS_URL).content.decode()
+    assert 'data-probe="interrupted"' in page
+    assert "#4242 (B2BINVOICE-PROBE-20261130120000-1)" in page
+    assert "Verified on 6 probe invoices" in probe("--company", str(company.pk))
