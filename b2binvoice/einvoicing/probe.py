@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -57,7 +56,7 @@ STANDARD = "S"
 WITHHOLDING = "IRPF"
 # B2Brouter's tax names (taxes_attributes guide, docs/api-evidence.md): the country's VAT name where
 # B2Brouter's documentation, SDK or plugin gives one, the guide's own example "VAT" elsewhere.
-VAT_NAMES = {"ES": "IVA", "IT": "IVA", "PT": "IVA", "FR": "TVA", "BE": "TVA", "NL": "BTW"}
+VAT_NAMES = {"ES": "IVA", "IT": "IVA", "PT": "IVA", "FR": "TVA", "BE": "TVA", "NL": "BTW", "AT": "USt"}
 DEFAULT_VAT_NAME = "VAT"
 # The probe contact: a made-up tax id with a valid check digit (python-stdnum) in the account's
 # country, with its ISO 6523 scheme; Spain's where the table has no entry.
@@ -321,7 +320,8 @@ class _Probe:
                                                   "tin_scheme": scheme, "is_client": True})
         except b2brouter.InvalidRequestError as exc:
             # The made-up tax id is already a contact of the account: address the probes to that one.
-            found = self.remote.find_contact_by_tin(tin, code) if getattr(exc, "code", "") == "parameter_taken" else None
+            taken = getattr(exc, "code", "") == "parameter_taken"
+            found = self.remote.find_contact_by_tin(tin, code) if taken else None
             if found is None or found.get("id") is None:
                 raise
             self.contact_id = int(found["id"])
@@ -433,8 +433,7 @@ def latest_running(integration: B2BrouterIntegration, *, now: dt.datetime) -> Pr
                                     started_at__gte=now - RUNNING_TIMEOUT).order_by("-started_at").first())
 
 
-def run_probe(integration: B2BrouterIntegration, *, confirmed: bool = False, user: Any = None,
-              remote_factory: Callable[[B2BrouterIntegration], Remote] = Remote.for_integration) -> ProbeRun:
+def run_probe(integration: B2BrouterIntegration, *, confirmed: bool = False, user: Any = None) -> ProbeRun:
     """Create the probe invoices unsent, compare B2Brouter's totals with ours, delete them; record the run.
 
     Raise :class:`ConfirmationRequired` for a production key unless ``confirmed``, and
@@ -447,12 +446,13 @@ def run_probe(integration: B2BrouterIntegration, *, confirmed: bool = False, use
     now = timezone.now()
     running = latest_running(integration, now=now)
     if running is not None:
+        when = timezone.localtime(running.started_at).strftime("%Y-%m-%d %H:%M:%S")
         raise ProbeRefused(_("A probe of this account is already running (started at %(when)s): wait for it to "
-                             "finish.") % {"when": timezone.localtime(running.started_at).strftime("%Y-%m-%d %H:%M:%S")})
+                             "finish.") % {"when": when})
     run = ProbeRun.objects.create(
         integration=integration, environment=integration.environment, account_id=integration.account_id,
         started_at=now, user=user if getattr(user, "is_authenticated", False) else None)
-    probe = _Probe(integration, run, remote_factory(integration))
+    probe = _Probe(integration, run, Remote.for_integration(integration))
     try:
         probe.probe(now=now)
     finally:
@@ -545,7 +545,7 @@ def summary(run: ProbeRun) -> tuple[str, str]:
 def summary_lines(run: ProbeRun) -> tuple[str, list[str]]:
     """Return the run's result as a level (success, warning, error) and its sentences, one per finding."""
     when = timezone.localtime(run.finished_at or run.started_at).strftime("%Y-%m-%d %H:%M")
-    count = len(run.cases)
+    count = len([case for case in run.cases if case.get("rows")])  # the probe invoices compared
     if run.outcome == ProbeOutcome.VERIFIED:
         return "success", [_("Verified on %(count)s probe invoices at %(when)s: B2Brouter's totals match.") % {
             "count": count, "when": when}]

@@ -12,14 +12,14 @@ from b2binvoice.core.tenancy import company_required
 
 from . import actions, probe
 from .actions import Result
-from .views import _company, flash
+from .views import flash
 
 
 @company_required
 @require_http_methods(["GET", "POST"])
 def settings_probe(request: HttpRequest) -> HttpResponse:
     """Explain the probe (and ask to confirm on a production key), then run it and show its result."""
-    integration = actions.get_integration(_company(request))
+    integration = actions.get_integration(request.company)  # type: ignore[attr-defined] (set by company_required)
     settings_url = reverse("einvoicing:settings")
     if integration is None or not integration.has_credentials:
         flash(request, "settings", Result("error", _("Save a working API key and account ID first.")))

@@ -74,7 +74,8 @@ class Command(BaseCommand):
                       f"(ID {integration.account_id}, {integration.get_environment_display()}), probed at {when}.",
                       markup=False)
         if run.account_settings:
-            settings = ", ".join(f"{name} = {probe.setting_value(value)}" for name, value in run.account_settings.items())
+            settings = ", ".join(f"{name} = {probe.setting_value(value)}"
+                                 for name, value in run.account_settings.items())
             console.print(f"The account reports {settings}.", markup=False)
         if run.cases:
             table = Table(title=Text(f"Probe invoices ({run.currency or '-'})"), title_justify="left")
