@@ -455,6 +455,11 @@ def run_probe(integration: B2BrouterIntegration, *, confirmed: bool = False, use
     probe = _Probe(integration, run, Remote.for_integration(integration))
     try:
         probe.probe(now=now)
+    except BaseException as exc:
+        # Not an answer from B2Brouter (a bug, an interrupt): the run must not read as verified.
+        logger.exception("The calculation probe of %r stopped unexpectedly", integration)
+        run.error = run.error or _("The probe stopped unexpectedly (%(error)s).") % {"error": type(exc).__name__}
+        raise
     finally:
         # Whatever happened (an error answer, a lost connection, a bug), nothing is left behind
         # that can be deleted.
@@ -468,7 +473,7 @@ def run_probe(integration: B2BrouterIntegration, *, confirmed: bool = False, use
 
 
 def _outcome(run: ProbeRun) -> str:
-    if run.error or run.undeleted or not run.cases:
+    if run.error or run.undeleted or not run.cases or not all(case.get("rows") for case in run.cases):
         return ProbeOutcome.ERROR
     if all(case.get("equal") for case in run.cases):
         return ProbeOutcome.VERIFIED

@@ -379,3 +379,22 @@ def test_a_second_probe_waits_for_the_running_one_and_an_interrupted_one_names_i
     assert 'data-probe="interrupted"' in page
     assert "#4242 (B2BINVOICE-PROBE-20261130120000-1)" in page
     assert "Verified on 6 probe invoices" in probe("--company", str(company.pk))
+
+
+def test_an_unexpected_failure_still_deletes_and_never_reads_as_verified(web, integration, company, sim, account,
+                                                                          settings):
+    data, key = account
+    third = nth_invoice_create(3)
+
+    def crash(request: httpx.Request, simulator: httpx.BaseTransport) -> httpx.Response | None:
+        if third(request):
+            raise RuntimeError("the process is going down")
+        return None
+    interpose(settings, crash)
+    with pytest.raises(RuntimeError):
+        probe("--company", str(company.pk))
+    assert sim.invoices(data["id"], key) == []
+    assert probe_contacts(sim, account) == []
+    run = ProbeRun.objects.get()
+    assert run.outcome == "error" and run.error == "The probe stopped unexpectedly (RuntimeError)."
+    assert 'data-probe="error"' in web.get(SETTINGS_URL).content.decode()
