@@ -302,3 +302,69 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.dedup_key} ({self.outcome})"
+
+
+class ProbeOutcome(models.TextChoices):
+    RUNNING = "running", _("Running")
+    VERIFIED = "verified", _("Totals match")
+    MISMATCH = "mismatch", _("Totals differ")
+    ERROR = "error", _("Could not finish")
+
+
+class ProbeRun(models.Model):
+    """One run of the calculation probe (see ``probe.py``): unsent probe invoices created, compared, deleted."""
+
+    integration = models.ForeignKey(B2BrouterIntegration, on_delete=models.CASCADE, related_name="probe_runs")
+    environment = models.CharField(max_length=12, choices=Environment.choices)
+    account_id = models.CharField(max_length=64)
+    outcome = models.CharField(max_length=10, choices=ProbeOutcome.choices, default=ProbeOutcome.RUNNING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    # The three calculation settings as the account reported them when the run started.
+    account_settings = models.JSONField(default=dict, blank=True)
+    # One entry per probe invoice: position, key, number, b2brouter_id, settings, equal and
+    # rows [{"label", "ours", "theirs", "equal"}] with amounts as exact decimal strings.
+    cases = models.JSONField(default=list, blank=True)
+    # Every probe invoice B2Brouter has ({"id", "number"}), saved as they are created so that an
+    # interrupted run still names them; and those (or the contact) that could not be deleted.
+    created = models.JSONField(default=list, blank=True)
+    undeleted = models.JSONField(default=list, blank=True)
+    contact_id = models.BigIntegerField(null=True, blank=True)
+    # Our explanation of an error, B2Brouter's own words (escaped wherever shown) and its request id.
+    error = models.TextField(blank=True)
+    remote_message = models.TextField(blank=True)
+    request_id = models.CharField(max_length=128, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        verbose_name = _("B2Brouter calculation probe")
+
+    def __str__(self) -> str:
+        return f"probe {self.account_id} {self.started_at:%Y-%m-%d %H:%M} ({self.outcome})"
+
+    @property
+    def differences(self) -> list[dict[str, Any]]:
+        """Return every figure that differed, with the probe invoice and the setting it points to."""
+        from .probe import differences  # noqa: PLC0415 (probe imports this module)
+
+        return differences(self)
+
+    @property
+    def summary(self) -> str:
+        """Return the run's result as one paragraph."""
+        from .probe import summary  # noqa: PLC0415
+
+        return summary(self)[1]
+
+    @property
+    def interrupted(self) -> bool:
+        """Return whether the run never finished (the process stopped while it was creating invoices)."""
+        from django.utils import timezone  # noqa: PLC0415 (kept beside its one use)
+
+        from .probe import RUNNING_TIMEOUT  # noqa: PLC0415
+
+        return (self.outcome == ProbeOutcome.RUNNING
+                and self.started_at < timezone.now() - RUNNING_TIMEOUT)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_probe
 
 app_name = "einvoicing"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("settings/integrations/b2brouter/webhook/", views.settings_webhook, name="settings_webhook"),
     path("settings/integrations/b2brouter/webhook/secret/", views.settings_webhook_secret,
          name="settings_webhook_secret"),
+    path("settings/integrations/b2brouter/probe/", views_probe.settings_probe, name="settings_probe"),
     path("webhooks/b2brouter/<str:token>/", views.webhook, name="webhook"),
     path("invoices/<int:pk>/b2brouter/", views.invoice_page, name="invoice"),
     path("invoices/<int:pk>/b2brouter/create/", views.invoice_create, name="invoice_create"),
