@@ -112,7 +112,7 @@ class TaxForm(forms.ModelForm):
             category = default_category(self.company.country, cleaned.get("tax_type") or "", cleaned["rate"])
             if category is None:
                 self.add_error("category", ValidationError(
-                    _("A 0 %% tax needs its category chosen: Z (zero rated), E (exempt), AE (reverse charge), "
+                    _("A 0 % tax needs its category chosen: Z (zero rated), E (exempt), AE (reverse charge), "
                       "K (intra-EU), G (export), O (outside the scope) or NS (not subject)."),
                     code="category_needed"))
             else:
@@ -155,7 +155,7 @@ class PaymentMethodForm(forms.ModelForm):
     """Create or edit a payment method (model ``clean`` checks IBAN and BIC with python-stdnum)."""
 
     TYPE_HELP = _("Sent to B2Brouter as its payment code: a bank transfer (any currency) as 4 with the IBAN below, a "
-                  "direct debit as 2 with the client's IBAN, cash 1, cheque 11, promissory note 10; card, PayPal and "
+                  "direct debit as 2 with the client's IBAN, cash 1, cheque 11; card, PayPal and "
                   "other as 13 with the details below as the description.")
 
     class Meta:

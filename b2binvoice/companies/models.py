@@ -196,7 +196,7 @@ class Tax(models.Model):
                 _("Category %(category)s takes a 0 %% rate."), code="zero_rate_category", params={"category": self.category})
         elif self.rate == 0 and self.category in RATE_CATEGORIES:
             errors["category"] = ValidationError(
-                _("A 0 %% tax needs the category that says why: Z (zero rated), E (exempt), AE (reverse charge), "
+                _("A 0 % tax needs the category that says why: Z (zero rated), E (exempt), AE (reverse charge), "
                   "K (intra-EU), G (export), O (outside the scope) or NS (not subject)."), code="zero_rate_needs_category")
         elif not withholding and self.category in RATE_CATEGORIES and self.company_id:
             listed = listed_category(self.company.country, self.tax_type, self.rate)
@@ -216,7 +216,6 @@ class PaymentMethodType(models.TextChoices):
     PAYPAL = "paypal", _("PayPal")
     CASH = "cash", _("Cash")
     CHEQUE = "cheque", _("Cheque")
-    PROMISSORY_NOTE = "promissory_note", _("Promissory note")
     OTHER = "other", _("Other")
 
 

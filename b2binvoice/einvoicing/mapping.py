@@ -19,7 +19,6 @@ PAYMENT_METHOD_CODES = {
     PaymentMethodType.DIRECT_DEBIT: DIRECT_DEBIT,
     PaymentMethodType.CASH: CASH,
     PaymentMethodType.CHEQUE: CHEQUE,
-    PaymentMethodType.PROMISSORY_NOTE: PROMISSORY_NOTE,
     # Card and PayPal have no code of their own: "other", described in payment_method_text.
     PaymentMethodType.CARD: OTHER,
     PaymentMethodType.PAYPAL: OTHER,

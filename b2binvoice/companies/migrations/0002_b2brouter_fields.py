@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='paymentmethod',
             name='type',
-            field=models.CharField(choices=[('bank_transfer', 'Bank transfer'), ('direct_debit', 'Direct debit'), ('card', 'Card'), ('paypal', 'PayPal'), ('cash', 'Cash'), ('cheque', 'Cheque'), ('promissory_note', 'Promissory note'), ('other', 'Other')], default='bank_transfer', max_length=20, verbose_name='type'),
+            field=models.CharField(choices=[('bank_transfer', 'Bank transfer'), ('direct_debit', 'Direct debit'), ('card', 'Card'), ('paypal', 'PayPal'), ('cash', 'Cash'), ('cheque', 'Cheque'), ('other', 'Other')], default='bank_transfer', max_length=20, verbose_name='type'),
         ),
         migrations.AlterField(
             model_name='tax',
