@@ -20,7 +20,7 @@ class ClientForm(forms.ModelForm):
     class Meta:
         model = Client
         fields = ["name", "tin", "country", "address", "city", "postal_code", "province", "email", "language",
-                  "iban", "peppol_scheme", "peppol_id", "default_taxes", "default_payment_method"]
+                  "iban", "mandate_reference", "peppol_scheme", "peppol_id", "default_taxes", "default_payment_method"]
         widgets = {"default_taxes": forms.CheckboxSelectMultiple}
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:

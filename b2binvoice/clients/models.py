@@ -23,6 +23,9 @@ class Client(models.Model):
     language = models.CharField(_("language"), max_length=5, default="en")
     iban = models.CharField(_("IBAN"), max_length=42, blank=True,
                             help_text=_("The client's account, debited when an invoice is paid by direct debit."))
+    mandate_reference = models.CharField(
+        _("direct debit mandate reference"), max_length=35, blank=True,
+        help_text=_("The reference of the SEPA mandate the client signed, quoted on direct debit invoices."))
     peppol_scheme = models.CharField(
         _("Peppol scheme"), max_length=4, blank=True,
         help_text=_("The 4-digit scheme of the client's Peppol address (e.g. 0208 for a Belgian company number), "

@@ -17,7 +17,6 @@ from .taxtypes import (
     WITHHOLDING_TYPES,
     default_tax_type,
     listed_category,
-    normalise,
     tax_type_choices,
 )
 
@@ -197,7 +196,8 @@ class Tax(models.Model):
         elif self.rate == 0 and self.category in RATE_CATEGORIES:
             errors["category"] = ValidationError(
                 _("A 0 % tax needs the category that says why: Z (zero rated), E (exempt), AE (reverse charge), "
-                  "K (intra-EU), G (export), O (outside the scope) or NS (not subject)."), code="zero_rate_needs_category")
+                  "K (intra-EU), G (export), O (outside the scope) or NS (not subject)."),
+                code="zero_rate_needs_category")
         elif not withholding and self.category in RATE_CATEGORIES and self.company_id:
             listed = listed_category(self.company.country, self.tax_type, self.rate)
             if listed and listed != self.category:

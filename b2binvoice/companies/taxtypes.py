@@ -10,8 +10,9 @@ withholdings (IRPF, IRNR, IRPEF) are sent with a negative percent.
 Sources (see docs/api-evidence.md): the taxes_attributes guide (names, categories,
 negative withholdings), B2Brouter's PHP SDK docs/SPANISH_INVOICING.md (Spain: IVA at
 21 / 10 / 4 as S / AA / AAA) and the names B2Brouter's WooCommerce plugin sends per
-country (FR TVA, DE MwSt, NL BTW, BE TVA, AT USt, GB/IE VAT, VAT elsewhere). The
-reduced rates of countries other than Spain are the national defaults, inferred.
+country (FR TVA, DE MwSt, NL BTW, BE TVA, AT USt, GB/IE VAT, GST for Canada,
+Australia and New Zealand, VAT elsewhere). The reduced rates of countries other than
+Spain are the national defaults, inferred.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ TAX_TYPES: tuple[TaxType, ...] = (
     TaxType("MwSt", _("MwSt – VAT in Germany")),
     TaxType("USt", _("USt – VAT in Austria")),
     TaxType("BTW", _("BTW – VAT in the Netherlands")),
+    TaxType("GST", _("GST – goods and services tax (Canada, Australia, New Zealand)")),
     TaxType("IRPF", _("IRPF – Spanish income tax withholding (negative)"), withholding=True),
     TaxType("IRNR", _("IRNR – Spanish non-resident withholding (negative)"), withholding=True),
     TaxType("IRPEF", _("IRPEF – Italian income tax withholding (negative)"), withholding=True),

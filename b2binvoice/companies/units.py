@@ -1,9 +1,10 @@
 """Line units: from the free text typed on a line ("hours", "palabras") to B2Brouter's unit code.
 
 B2Brouter's invoice line ``unit`` is a code, not free text: its API reference sends
-``"unit": 1``. No public list of the codes was found; the integers follow the Facturae
-UnitOfMeasure list (1 units, 2 hours, 3 kilograms, ...), which B2Brouter's payment codes
-follow too (see docs/api-evidence.md: inferred). A unit with no mapping is not sent.
+``"unit": 1``. No public list of the codes was found; the integers follow the Facturae 3.2
+UnitOfMeasure list (1 units, 2 hours, 3 kilograms, ... 36 kilowatt hours), which B2Brouter's
+payment codes follow too (inferred, see docs/api-evidence.md). A unit with no mapping is not
+sent: there is no code for minutes, for instance.
 
 The built-in table below covers the usual spellings (English, Spanish, Catalan);
 each company extends or overrides it with its own mappings (``UnitMapping``).
@@ -14,23 +15,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .taxtypes import normalise
 
-UNITS, HOURS, KILOGRAMS, LITRES, OTHER = 1, 2, 3, 4, 5
-GRAMS, KILOMETRES, METRES = 21, 22, 25
-
-UNIT_CODES: tuple[tuple[int, Any], ...] = (
-    (UNITS, _("1 – units (pieces, words, pages)")),
-    (HOURS, _("2 – hours")),
-    (KILOGRAMS, _("3 – kilograms")),
-    (LITRES, _("4 – litres")),
-    (OTHER, _("5 – other")),
-    (GRAMS, _("21 – grams")),
-    (KILOMETRES, _("22 – kilometres")),
-    (METRES, _("25 – metres")),
+# The Facturae 3.2 UnitOfMeasure list, by code.
+UNIT_NAMES: tuple[tuple[int, Any], ...] = (
+    (1, _("units")), (2, _("hours")), (3, _("kilograms")), (4, _("litres")), (5, _("other")), (6, _("boxes")),
+    (7, _("trays")), (8, _("barrels")), (9, _("jerricans")), (10, _("bags")), (11, _("carboys")),
+    (12, _("bottles")), (13, _("canisters")), (14, _("tetra briks")), (15, _("centilitres")),
+    (16, _("centimetres")), (17, _("bins")), (18, _("dozens")), (19, _("cases")), (20, _("demijohns")),
+    (21, _("grams")), (22, _("kilometres")), (23, _("cans")), (24, _("bunches")), (25, _("metres")),
+    (26, _("millimetres")), (27, _("six-packs")), (28, _("packages")), (29, _("portions")), (30, _("rolls")),
+    (31, _("envelopes")), (32, _("tubs")), (33, _("cubic metres")), (34, _("seconds")), (35, _("watts")),
+    (36, _("kilowatt hours")),
 )
+UNITS, HOURS, KILOGRAMS, LITRES, BOXES, DOZENS = 1, 2, 3, 4, 6, 18
+GRAMS, KILOMETRES, METRES, PACKAGES, SECONDS, KILOWATT_HOURS = 21, 22, 25, 28, 34, 36
+
+UNIT_CODES: tuple[tuple[int, Any], ...] = tuple(
+    (code, format_lazy("{} – {}", code, _("units (pieces, words, pages)") if code == UNITS else name))
+    for code, name in UNIT_NAMES)
 UNIT_CODE_VALUES = frozenset(code for code, _label in UNIT_CODES)
 
 BUILT_IN: dict[str, int] = {
@@ -48,6 +54,11 @@ BUILT_IN: dict[str, int] = {
     **dict.fromkeys(("km", "kilometre", "kilometres", "kilometer", "kilometers", "kilometro", "kilometros"),
                     KILOMETRES),
     **dict.fromkeys(("m", "metre", "metres", "meter", "meters", "metro", "metros"), METRES),
+    **dict.fromkeys(("box", "boxes", "caja", "cajas", "capsa", "capses"), BOXES),
+    **dict.fromkeys(("dozen", "dozens", "docena", "docenas"), DOZENS),
+    **dict.fromkeys(("package", "packages", "pack", "packs", "paquete", "paquetes"), PACKAGES),
+    **dict.fromkeys(("s", "sec", "second", "seconds", "segundo", "segundos"), SECONDS),
+    **dict.fromkeys(("kwh", "kilowatt hour", "kilowatt hours"), KILOWATT_HOURS),
 }
 
 

@@ -78,7 +78,11 @@ def allowance_charges(invoice: Any) -> list[dict[str, Any]]:
 
 
 def payment_fields(invoice: Any) -> dict[str, Any]:
-    """Return payment_method and what the method needs (bank_account, contact_iban or payment_method_text)."""
+    """Return payment_method and what the method needs (bank_account, contact_iban or payment_method_text).
+
+    The payer's IBAN and the mandate of a direct debit go in ``contact_iban`` and
+    ``mandate_reference``: B2Brouter's guide lists code 2 but not its fields (inferred names).
+    """
     method = invoice.payment_method
     if method is None:
         return {}
@@ -94,6 +98,8 @@ def payment_fields(invoice: Any) -> dict[str, Any]:
         # The payer's account, which the supplier debits (the readiness check requires a valid one).
         if invoice.client.iban:
             fields["contact_iban"] = compact_iban(invoice.client.iban)
+        if invoice.client.mandate_reference.strip():
+            fields["mandate_reference"] = invoice.client.mandate_reference.strip()
     elif code == OTHER:
         fields["payment_method_text"] = (method.details or method.name or method.get_type_display())[:255]
     return fields

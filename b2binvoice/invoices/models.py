@@ -65,7 +65,9 @@ class InvoiceLine(models.Model):
     position = models.PositiveIntegerField(default=0)
     description = models.CharField(_("description"), max_length=500)
     quantity = models.DecimalField(_("quantity"), max_digits=18, decimal_places=4)
-    unit = models.CharField(_("unit"), max_length=20, blank=True, help_text=_("e.g. words, hours, pages; sent to B2Brouter as the code that Settings → Units gives it"))
+    unit = models.CharField(_("unit"), max_length=20, blank=True,
+                            help_text=_("e.g. words, hours, pages; sent to B2Brouter as the code that Settings → "
+                                        "Units gives it"))
     unit_price = models.DecimalField(_("unit price"), max_digits=20, decimal_places=6)
 
     class Meta:
@@ -104,8 +106,8 @@ class InvoiceTax(models.Model):
     @classmethod
     def copy_of(cls, tax: Tax, invoice: Invoice) -> "InvoiceTax":
         """Return an unsaved copy of ``tax`` for ``invoice``."""
-        return cls(invoice=invoice, tax=tax, name=tax.name, tax_type=tax.tax_type, kind=tax.kind, rate=tax.rate, amount=tax.amount,
-                   category=tax.category, exemption_reason=tax.exemption_reason)
+        return cls(invoice=invoice, tax=tax, name=tax.name, tax_type=tax.tax_type, kind=tax.kind, rate=tax.rate,
+                   amount=tax.amount, category=tax.category, exemption_reason=tax.exemption_reason)
 
 
 class AdjustmentKind(models.TextChoices):

@@ -219,7 +219,9 @@ def test_a_direct_debit_needs_the_client_s_valid_iban(web, company, account, int
         check_item(section(web, invoice), "payment")
     web.post(f"/invoices/{invoice.pk}/b2brouter/create/")
     assert sim.invoices(account[0]["id"], account[1]) == []
-    Client.objects.filter(pk=customer.pk).update(iban="ES9121000418450200051332")
+    Client.objects.filter(pk=customer.pk).update(iban="ES9121000418450200051332", mandate_reference="M-7")
+    page = web.get(f"/invoices/{invoice.pk}/").content.decode()
+    assert "Debited from IBAN" in page and "ES9121000418450200051332" in page and "M-7" in page
     web.post(f"/invoices/{invoice.pk}/b2brouter/create/")
     assert InvoiceLink.objects.get(invoice=invoice).state in ("sending", "sent")
 

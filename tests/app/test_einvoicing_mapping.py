@@ -136,21 +136,24 @@ def test_two_rates_of_one_type_and_an_exempt_tax_are_sent_with_their_categories(
         assert InvoiceLink.objects.get(invoice=invoice).state in ("sending", "sent")
 
 
+ACCOUNT = {"type": "iban", "iban": VALID_IBAN, "bic": "CAIXESBBXXX"}
+
+
 @pytest.mark.parametrize(("kind", "currency", "expected"), [
-    (PaymentMethodType.BANK_TRANSFER, "EUR", {"payment_method": 4,
-                                              "bank_account": {"type": "iban", "iban": VALID_IBAN, "bic": "CAIXESBBXXX"}}),
-    (PaymentMethodType.BANK_TRANSFER, "USD", {"payment_method": 4,
-                                              "bank_account": {"type": "iban", "iban": VALID_IBAN, "bic": "CAIXESBBXXX"}}),
+    # A euro transfer is 4 like any other (never 58, which the guide does not list).
+    (PaymentMethodType.BANK_TRANSFER, "EUR", {"payment_method": 4, "bank_account": ACCOUNT}),
+    (PaymentMethodType.BANK_TRANSFER, "USD", {"payment_method": 4, "bank_account": ACCOUNT}),
     (PaymentMethodType.CASH, "EUR", {"payment_method": 1}),
     (PaymentMethodType.CHEQUE, "EUR", {"payment_method": 11}),
     (PaymentMethodType.CARD, "EUR", {"payment_method": 13, "payment_method_text": "Visa or Mastercard"}),
     (PaymentMethodType.PAYPAL, "EUR", {"payment_method": 13, "payment_method_text": "paypal.me/lingua"}),
-    (PaymentMethodType.DIRECT_DEBIT, "EUR", {"payment_method": 2, "contact_iban": "DE89370400440532013000"}),
+    (PaymentMethodType.DIRECT_DEBIT, "EUR", {"payment_method": 2, "contact_iban": "DE89370400440532013000",
+                                             "mandate_reference": "MANDATE-0042"}),
 ])
 def test_payment_methods_are_sent_as_documented_codes(kind, currency, expected, web, company, account, integration,
                                                       customer, vat, sim, wire):
     contact_for(sim, account, customer)
-    customer.iban = "DE89370400440532013000"
+    customer.iban, customer.mandate_reference = "DE89370400440532013000", "MANDATE-0042"
     customer.save()
     details = {PaymentMethodType.CARD: "Visa or Mastercard", PaymentMethodType.PAYPAL: "paypal.me/lingua"}
     method = PaymentMethod.objects.create(company=company, name=f"Via {kind}", type=kind, details=details.get(kind, ""),
@@ -162,7 +165,7 @@ def test_payment_methods_are_sent_as_documented_codes(kind, currency, expected, 
     link = create(web, invoice)
     sent = wire.invoice()
     assert {k: sent[k] for k in sent if k in ("payment_method", "payment_method_text", "bank_account",
-                                              "contact_iban")} == expected
+                                              "contact_iban", "mandate_reference")} == expected
     assert link.status == LinkStatus.LINKED
 
 
