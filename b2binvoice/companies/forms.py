@@ -88,6 +88,10 @@ class TaxForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.company = company
         self.instance.company = company
+        choices = tax_type_choices(company.country)
+        if self.instance.tax_type and self.instance.tax_type not in dict(choices):
+            choices.append((self.instance.tax_type, self.instance.tax_type))  # shown so its error can be read
+        self.fields["tax_type"].choices = [("", "—"), *choices]
         if self.instance.pk is None:
             self.initial.setdefault("tax_type", country_vat_name(company.country))
             self.initial.setdefault("category", "")

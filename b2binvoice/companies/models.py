@@ -11,14 +11,15 @@ from django.utils.translation import gettext_lazy as _
 
 from b2binvoice.core.validators import validate_bic, validate_iban
 
-from .units import unit_code_choices, unit_key
 from .taxtypes import (
-    TAX_TYPE_NAMES,
     WITHHOLDING_TYPES,
+    country_tax_types,
     default_tax_type,
     listed_category,
     tax_type_choices,
+    tax_type_problem,
 )
+from .units import unit_code_choices, unit_key
 
 
 # The longest invoice number (``Invoice.number``); the company's numbering must fit in it.
@@ -171,13 +172,20 @@ class Tax(models.Model):
 
     def _percentage_errors(self) -> dict[str, ValidationError]:
         errors: dict[str, ValidationError] = {}
-        if not self.tax_type:
+        country = self.company.country if self.company_id else ""
+        problem = tax_type_problem(country, self.tax_type)
+        if problem == "missing":
             errors["tax_type"] = ValidationError(
                 _("Choose the B2Brouter tax type (for example IVA, IRPF or VAT)."), code="tax_type_required")
-        elif self.tax_type not in TAX_TYPE_NAMES:
+        elif problem == "unknown":
             errors["tax_type"] = ValidationError(
                 _("%(type)s is not a tax name B2Brouter documents: choose one from the list."),
                 code="tax_type_unknown", params={"type": self.tax_type})
+        elif problem == "country":
+            errors["tax_type"] = ValidationError(
+                _("B2Brouter expects the taxes of a company in %(country)s to be named %(names)s, not %(type)s."),
+                code="tax_type_country", params={"country": country, "type": self.tax_type,
+                                                 "names": ", ".join(sorted(country_tax_types(country)))})
         if self.rate is None:
             errors["rate"] = ValidationError(_("Enter the rate of a percentage tax."), code="rate_required")
             return errors

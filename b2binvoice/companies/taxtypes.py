@@ -56,6 +56,12 @@ COUNTRY_VAT_NAME = {
     "GB": "VAT", "IE": "VAT",
 }
 DEFAULT_VAT_NAME = "VAT"
+# The names a company of each country may use ("name must match one of the expected values for the
+# company's country"); a country not listed may use any documented name.
+COUNTRY_TAX_TYPES: dict[str, tuple[str, ...]] = {
+    "ES": ("IVA", "IGIC", "IPSI", "IRPF", "IRNR"), "IT": ("IVA", "IRPEF"), "PT": ("IVA",), "FR": ("TVA",),
+    "BE": ("TVA",), "NL": ("BTW",), "DE": ("MwSt", "VAT"), "AT": ("USt",), "GB": ("VAT",), "IE": ("VAT",),
+}
 # The withholding a country's invoices carry (negative percent).
 COUNTRY_WITHHOLDING_NAME = {"ES": "IRPF", "IT": "IRPEF"}
 
@@ -82,9 +88,27 @@ _LABEL_PREFIXES = (("IRPEF", "IRPEF"), ("IRPF", "IRPF"), ("IRNR", "IRNR"), ("IGI
 _VAT_WORDS = ("VAT", "TVA", "MWST", "UST", "BTW", "UMSATZSTEUER", "MEHRWERTSTEUER", "IMPUESTO", "TAX")
 
 
-def tax_type_choices() -> list[tuple[str, object]]:
-    """Return the documented tax names as form choices."""
-    return [(t.name, t.label) for t in TAX_TYPES]
+def tax_type_choices(country: str | None = None) -> list[tuple[str, object]]:
+    """Return the documented tax names as form choices (those of ``country`` when given and known)."""
+    allowed = country_tax_types(country) if country else TAX_TYPE_NAMES
+    return [(t.name, t.label) for t in TAX_TYPES if t.name in allowed]
+
+
+def country_tax_types(country: str | None) -> frozenset[str]:
+    """Return the tax names a company in ``country`` may send (all documented names for other countries)."""
+    names = COUNTRY_TAX_TYPES.get((country or "").upper())
+    return frozenset(names) if names else TAX_TYPE_NAMES
+
+
+def tax_type_problem(country: str | None, tax_type: str) -> str | None:
+    """Return why ``tax_type`` cannot be sent for a company in ``country`` ("missing", "unknown", "country"), or None."""
+    if not tax_type:
+        return "missing"
+    if tax_type not in TAX_TYPE_NAMES:
+        return "unknown"
+    if tax_type not in country_tax_types(country):
+        return "country"
+    return None
 
 
 def normalise(text: str) -> str:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from b2brouter import B2BRouterError
 
 from b2binvoice.companies.models import PaymentMethodType, TaxKind
-from b2binvoice.companies.taxtypes import TAX_TYPE_NAMES
+from b2binvoice.companies.taxtypes import country_tax_types, tax_type_problem
 from b2binvoice.core.validators import iban_is_valid
 from b2binvoice.invoices.models import InvoiceStatus
 
@@ -178,19 +178,27 @@ def check_readiness(invoice: Any, integration: B2BrouterIntegration | None, *, r
             "names": ", ".join(absolute)},
         invoice_edit_url(invoice), _("Edit invoice %(number)s") % {"number": invoice.number}))
 
-    untyped = [tax for tax in taxes if tax.kind == TaxKind.PERCENTAGE and tax.b2brouter_name not in TAX_TYPE_NAMES]
+    country = invoice.company.country
+    untyped = [tax for tax in taxes
+               if tax.kind == TaxKind.PERCENTAGE and tax_type_problem(country, tax.b2brouter_name) is not None]
     problem, fix_url, fix_label = "", "", ""
     if untyped:
         first = untyped[0]
-        problem = _("B2Brouter knows taxes by the names its guide lists (IVA, IRPF, VAT, ...), and %(names)s has "
-                    "none: open the tax, choose its B2Brouter tax type and save it.") % {
-            "names": ", ".join(tax.name for tax in untyped)}
+        names = ", ".join(tax.name for tax in untyped)
+        if tax_type_problem(country, first.b2brouter_name) == "country":
+            problem = _("B2Brouter expects the taxes of a company in %(country)s to be named %(allowed)s, and "
+                        "%(names)s is %(type)s: open the tax, choose its B2Brouter tax type and save it.") % {
+                "country": country, "allowed": ", ".join(sorted(country_tax_types(country))), "names": names,
+                "type": first.b2brouter_name}
+        else:
+            problem = _("B2Brouter knows taxes by the names its guide lists (IVA, IRPF, VAT, ...), and %(names)s "
+                        "has none: open the tax, choose its B2Brouter tax type and save it.") % {"names": names}
         if first.tax is not None:
             fix_url, fix_label = tax_edit_url(first.tax), _("Edit tax %(name)s") % {"name": first.tax.name}
         else:  # the company tax was deleted: the invoice must use another one
             fix_url, fix_label = invoice_edit_url(invoice), _("Edit invoice %(number)s") % {"number": invoice.number}
-            problem = _("%(names)s has no B2Brouter tax type and its tax no longer exists: replace it with a tax "
-                        "that has one.") % {"names": ", ".join(tax.name for tax in untyped)}
+            problem = _("%(names)s has no B2Brouter tax type B2Brouter accepts and its tax no longer exists: replace "
+                        "it with a tax that has one.") % {"names": names}
     items.append(Item("tax_type", _("Every tax has a B2Brouter tax type"), not untyped, problem, fix_url, fix_label))
 
     method = invoice.payment_method

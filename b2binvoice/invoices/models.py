@@ -14,6 +14,7 @@ from b2binvoice.companies.models import (
     TaxCategory,
     TaxKind,
 )
+from b2binvoice.companies.taxtypes import tax_type_problem
 
 
 class InvoiceStatus(models.TextChoices):
@@ -98,10 +99,15 @@ class InvoiceTax(models.Model):
 
     @property
     def b2brouter_name(self) -> str:
-        """Return the tax name sent to B2Brouter: the copy's type, else its company tax's current type."""
-        if self.tax_type:
+        """Return the tax name sent to B2Brouter: the copy's type, or its company tax's current one.
+
+        The company tax's type is used when the copy has none or one B2Brouter does not accept for
+        the company's country (data from before tax types), so correcting the tax corrects the
+        invoices that use it.
+        """
+        if self.tax is None or tax_type_problem(self.invoice.company.country, self.tax_type) is None:
             return self.tax_type
-        return self.tax.tax_type if self.tax is not None else ""
+        return self.tax.tax_type or self.tax_type
 
     @classmethod
     def copy_of(cls, tax: Tax, invoice: Invoice) -> "InvoiceTax":

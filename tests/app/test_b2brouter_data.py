@@ -47,6 +47,19 @@ def test_a_new_tax_offers_the_country_s_tax_type_and_explains_it(web, company):
     assert '<option value="MwSt" selected>' in web.get("/settings/taxes/new/").content.decode()
 
 
+def test_the_tax_types_offered_are_those_of_the_company_s_country(web, company):
+    page = web.get("/settings/taxes/new/").content.decode()
+    for name in ("IVA", "IGIC", "IPSI", "IRPF", "IRNR"):
+        assert f'<option value="{name}"' in page, name
+    assert '<option value="TVA"' not in page and '<option value="MwSt"' not in page
+    response = new_tax(web, name="TVA 20%", tax_type="TVA", rate="20", category="")
+    assert "Select a valid choice" in field_error(response, "tax_type")
+    company.country = "US"  # no table: every documented name
+    company.save()
+    page = web.get("/settings/taxes/new/").content.decode()
+    assert '<option value="VAT" selected>' in page and '<option value="GST"' in page and '<option value="IVA"' in page
+
+
 def test_two_taxes_of_one_type_each_get_the_category_of_the_country_table(web, company):
     assert new_tax(web, name="IVA 21%", tax_type="IVA", rate="21", category="").status_code == 302
     assert new_tax(web, name="IVA 10%", tax_type="IVA", rate="10", category="").status_code == 302
@@ -225,3 +238,22 @@ def test_a_direct_debit_needs_the_client_s_valid_iban(web, company, account, int
     web.post(f"/invoices/{invoice.pk}/b2brouter/create/")
     assert InvoiceLink.objects.get(invoice=invoice).state in ("sending", "sent")
 
+
+
+def test_a_tax_type_the_company_s_country_does_not_use_blocks_until_the_tax_is_corrected(web, company, account,
+                                                                                       integration, customer, bank,
+                                                                                       sim):
+    contact_for(sim, account, customer)
+    Company.objects.filter(pk=company.pk).update(country="DE")
+    # Imported from an older tool: a German company's tax labelled "IVA", which the migration typed IVA.
+    tax = Tax.objects.create(company=company, name="IVA 19%", tax_type="IVA", rate=19, category="S")
+    invoice = make_invoice(company, customer, taxes=[tax], payment_method=bank)
+    item = check_item(section(web, invoice), "tax_type")
+    assert 'class="fail"' in item
+    assert ("B2Brouter expects the taxes of a company in DE to be named MwSt, VAT, and IVA 19% is IVA: open the "
+            "tax, choose its B2Brouter tax type and save it.") in item
+    response = web.post(f"/settings/taxes/{tax.pk}/edit/", {"name": "MwSt 19%", "tax_type": "MwSt",
+                                                            "kind": "percentage", "rate": "19", "category": "",
+                                                            "is_active": "on"})
+    assert response.status_code == 302
+    assert 'class="ok"' in check_item(section(web, invoice), "tax_type")
