@@ -30,7 +30,7 @@ PAYMENT_METHOD_CODES = {
 # the Peppol EAS codes of the national VAT numbers (inferred: B2Brouter publishes no table).
 TIN_SCHEMES = {
     "ES": "9920", "AT": "9914", "BE": "9925", "BG": "9926", "CH": "9927", "CY": "9928", "CZ": "9929", "DE": "9930",
-    "EE": "9931", "GB": "9932", "GR": "9933", "EL": "9933", "HR": "9934", "IE": "9935", "LT": "9937",
+    "EE": "9931", "GB": "9932", "GR": "9933", "HR": "9934", "IE": "9935", "LT": "9937",
     "LU": "9938", "LV": "9939", "MT": "9943", "NL": "9944", "PL": "9945", "PT": "9946", "RO": "9947",
     "SI": "9949", "SK": "9950", "SE": "9955", "FR": "9957", "HU": "9910", "IT": "0211",
 }
