@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from b2binvoice.companies.models import Company, PaymentMethod, Tax
-from b2binvoice.core.validators import validate_tin
+from b2binvoice.core.validators import compact_iban, validate_iban, validate_tin
 
 from .models import Client
 
@@ -20,7 +20,7 @@ class ClientForm(forms.ModelForm):
     class Meta:
         model = Client
         fields = ["name", "tin", "country", "address", "city", "postal_code", "province", "email", "language",
-                  "default_taxes", "default_payment_method"]
+                  "iban", "mandate_reference", "peppol_scheme", "peppol_id", "default_taxes", "default_payment_method"]
         widgets = {"default_taxes": forms.CheckboxSelectMultiple}
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
@@ -36,8 +36,26 @@ class ClientForm(forms.ModelForm):
             raise ValidationError(_("Enter the two-letter ISO country code, e.g. DE."), code="invalid_country")
         return country
 
+    def clean_iban(self) -> str:
+        iban = compact_iban(self.cleaned_data.get("iban") or "")
+        if iban:
+            validate_iban(iban)
+        return iban
+
+    def clean_peppol_scheme(self) -> str:
+        scheme = (self.cleaned_data.get("peppol_scheme") or "").strip()
+        if scheme and not (len(scheme) == 4 and scheme.isdigit()):
+            raise ValidationError(_("Enter the 4-digit scheme of the Peppol address, e.g. 0208 or 9925."),
+                                  code="invalid_peppol_scheme")
+        return scheme
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        scheme, peppol_id = cleaned.get("peppol_scheme"), (cleaned.get("peppol_id") or "").strip()
+        cleaned["peppol_id"] = peppol_id
+        if bool(scheme) != bool(peppol_id) and "peppol_scheme" not in self.errors:
+            self.add_error("peppol_id" if scheme else "peppol_scheme", ValidationError(
+                _("A Peppol address has both a scheme and an ID: enter both, or neither."), code="peppol_incomplete"))
         tin = cleaned.get("tin")
         if tin and "country" in cleaned:
             try:

@@ -21,6 +21,17 @@ class Client(models.Model):
     province = models.CharField(_("province"), max_length=100, blank=True)
     email = models.EmailField(_("email"), blank=True)
     language = models.CharField(_("language"), max_length=5, default="en")
+    iban = models.CharField(_("IBAN"), max_length=42, blank=True,
+                            help_text=_("The client's account, debited when an invoice is paid by direct debit."))
+    mandate_reference = models.CharField(
+        _("direct debit mandate reference"), max_length=35, blank=True,
+        help_text=_("The reference of the SEPA mandate the client signed, quoted on direct debit invoices."))
+    peppol_scheme = models.CharField(
+        _("Peppol scheme"), max_length=4, blank=True,
+        help_text=_("The 4-digit scheme of the client's Peppol address (e.g. 0208 for a Belgian company number), "
+                    "when the client receives invoices through Peppol."))
+    peppol_id = models.CharField(_("Peppol ID"), max_length=60, blank=True,
+                                 help_text=_("The identifier of the client's Peppol address, without the scheme."))
     default_taxes = models.ManyToManyField(Tax, blank=True, related_name="+", verbose_name=_("default taxes"))
     default_payment_method = models.ForeignKey(
         PaymentMethod, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Company, Membership, PaymentMethod, Tax
+from .models import Company, Membership, PaymentMethod, Tax, UnitMapping
 
 
 class MembershipInline(admin.TabularInline):
@@ -23,11 +23,17 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Tax)
 class TaxAdmin(admin.ModelAdmin):
-    list_display = ["name", "company", "kind", "rate", "amount", "category", "is_active"]
-    list_filter = ["company", "kind", "category"]
+    list_display = ["name", "company", "tax_type", "kind", "rate", "amount", "category", "is_active"]
+    list_filter = ["company", "tax_type", "kind", "category"]
 
 
 @admin.register(PaymentMethod)
 class PaymentMethodAdmin(admin.ModelAdmin):
     list_display = ["name", "company", "type", "iban", "bic", "is_active"]
     list_filter = ["company", "type"]
+
+
+@admin.register(UnitMapping)
+class UnitMappingAdmin(admin.ModelAdmin):
+    list_display = ["label", "company", "code"]
+    list_filter = ["company"]

@@ -11,7 +11,17 @@ from django.utils.translation import gettext_lazy as _
 from b2binvoice.core.money import currency_codes
 from b2binvoice.core.validators import compact_iban, validate_tin
 
-from .models import INVOICE_NUMBER_MAX_LENGTH, Company, PaymentMethod, Tax
+from .models import (
+    INVOICE_NUMBER_MAX_LENGTH,
+    Company,
+    PaymentMethod,
+    Tax,
+    TaxCategory,
+    TaxKind,
+    UnitMapping,
+)
+from .taxtypes import country_vat_name, default_category, tax_type_choices
+from .units import unit_code_choices, unit_key
 
 
 def currency_choices() -> list[tuple[str, str]]:
@@ -56,16 +66,38 @@ class CompanyForm(forms.ModelForm):
 
 
 class TaxForm(forms.ModelForm):
-    """Create or edit a tax of the current company (model ``clean`` checks rate, amount and reason)."""
+    """Create or edit a tax of the current company (model ``clean`` checks type, rate, category and reason)."""
+
+    tax_type = forms.ChoiceField(
+        label=_("B2Brouter tax type"), required=False, choices=[("", "—")] + tax_type_choices(),
+        help_text=_("The name B2Brouter knows this tax by (its taxes guide lists them per country): IVA for Spanish "
+                    "VAT, IRPF for the Spanish withholding, VAT, TVA, MwSt, BTW, USt elsewhere. Several taxes may "
+                    "share a type (IVA 21% and IVA 10%); your name above stays on the invoice."))
+    category = forms.ChoiceField(
+        label=_("category"), required=False,
+        choices=[("", _("Automatic – from B2Brouter's table for your country"))] + list(TaxCategory.choices),
+        help_text=_("S for the standard rate, AA and AAA for the reduced rates B2Brouter's table lists for your "
+                    "country; for a 0 % tax choose why: Z zero rated, E exempt, AE reverse charge (its reason goes "
+                    "in the exemption reason). A withholding (IRPF) is S with a negative rate."))
 
     class Meta:
         model = Tax
-        fields = ["name", "kind", "rate", "amount", "category", "exemption_reason", "is_active"]
+        fields = ["name", "tax_type", "kind", "rate", "amount", "category", "exemption_reason", "is_active"]
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.company = company
         self.instance.company = company
+        choices = tax_type_choices(company.country)
+        if self.instance.tax_type and self.instance.tax_type not in dict(choices):
+            choices.append((self.instance.tax_type, self.instance.tax_type))  # shown so its error can be read
+        self.fields["tax_type"].choices = [("", "—"), *choices]
+        if self.instance.pk is None:
+            self.initial.setdefault("tax_type", country_vat_name(company.country))
+            self.initial.setdefault("category", "")
+        self.fields["exemption_reason"].help_text = _(
+            "Required for E (exempt), AE (reverse charge) and NS (not subject): the legal mention printed on the "
+            "invoice, sent to B2Brouter as the tax comment.")
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -75,9 +107,60 @@ class TaxForm(forms.ModelForm):
                                   code="duplicate_name", params={"name": name})
         return name
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("kind") != TaxKind.PERCENTAGE:
+            cleaned["category"] = cleaned.get("category") or TaxCategory.STANDARD
+            return cleaned
+        if not cleaned.get("category") and "rate" in cleaned and cleaned.get("rate") is not None:
+            category = default_category(self.company.country, cleaned.get("tax_type") or "", cleaned["rate"])
+            if category is None:
+                self.add_error("category", ValidationError(
+                    _("A 0 % tax needs its category chosen: Z (zero rated), E (exempt), AE (reverse charge), "
+                      "K (intra-EU), G (export), O (outside the scope) or NS (not subject)."),
+                    code="category_needed"))
+            else:
+                cleaned["category"] = category
+        elif not cleaned.get("category"):
+            cleaned["category"] = TaxCategory.STANDARD
+        return cleaned
+
+
+class UnitMappingForm(forms.ModelForm):
+    """Add or edit one of the company's unit mappings."""
+
+    code = forms.TypedChoiceField(
+        label=_("B2Brouter unit code"), required=False, coerce=int, empty_value=None,
+        choices=[("", _("— do not send a unit —"))] + unit_code_choices(),
+        help_text=_("The code sent as the line's unit. Leave empty to send no unit for lines with this unit."))
+
+    class Meta:
+        model = UnitMapping
+        fields = ["label", "code"]
+
+    def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.company = company
+        self.instance.company = company
+
+    def clean_label(self) -> str:
+        label = " ".join((self.cleaned_data.get("label") or "").split())
+        key = unit_key(label)
+        if not key:
+            raise ValidationError(_("Enter the unit as it is written on your invoice lines."), code="label_empty")
+        taken = UnitMapping.objects.filter(company=self.company, key=key).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise ValidationError(_("There is already a mapping for “%(label)s”: edit that one."),
+                                  code="duplicate_unit", params={"label": taken.first().label})
+        return label
+
 
 class PaymentMethodForm(forms.ModelForm):
     """Create or edit a payment method (model ``clean`` checks IBAN and BIC with python-stdnum)."""
+
+    TYPE_HELP = _("Sent to B2Brouter as its payment code: a bank transfer (any currency) as 4 with the IBAN below, a "
+                  "direct debit as 2 with the client's IBAN, cash 1, cheque 11; card, PayPal and "
+                  "other as 13 with the details below as the description.")
 
     class Meta:
         model = PaymentMethod
@@ -87,6 +170,7 @@ class PaymentMethodForm(forms.ModelForm):
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.instance.company = company
+        self.fields["type"].help_text = self.TYPE_HELP
 
     def clean_iban(self) -> str:
         return compact_iban(self.cleaned_data.get("iban") or "")

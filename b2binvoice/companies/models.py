@@ -11,6 +11,16 @@ from django.utils.translation import gettext_lazy as _
 
 from b2binvoice.core.validators import validate_bic, validate_iban
 
+from .taxtypes import (
+    WITHHOLDING_TYPES,
+    country_tax_types,
+    default_tax_type,
+    listed_category,
+    tax_type_choices,
+    tax_type_problem,
+)
+from .units import unit_code_choices, unit_key
+
 
 # The longest invoice number (``Invoice.number``); the company's numbering must fit in it.
 INVOICE_NUMBER_MAX_LENGTH = 40
@@ -93,6 +103,10 @@ class TaxCategory(models.TextChoices):
 
 
 ZERO_RATE_CATEGORIES = frozenset({"Z", "E", "AE", "K", "G", "O", "NS"})
+# Categories whose reason B2Brouter wants in ``comment`` (taxes_attributes guide: exempt, not subject,
+# reverse charge); the reason is also the legal mention printed on the invoice.
+REASON_CATEGORIES = frozenset({"E", "AE", "NS"})
+RATE_CATEGORIES = frozenset({"S", "AA", "AAA", "H"})
 
 
 class TaxKind(models.TextChoices):
@@ -101,10 +115,20 @@ class TaxKind(models.TextChoices):
 
 
 class Tax(models.Model):
-    """A tax the company applies to invoices: a percentage (VAT, IRPF) or a fixed amount (stamp duty)."""
+    """A tax the company applies to invoices: a percentage (VAT, IRPF) or a fixed amount (stamp duty).
+
+    ``name`` is the company's own label, shown on invoices; ``tax_type`` is the name
+    B2Brouter knows the tax by (IVA, IRPF, VAT, ...), so IVA 21 % and IVA 10 % are two
+    taxes of the same type. A withholding (IRPF) has a negative rate, which the
+    invoice arithmetic subtracts.
+    """
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="taxes")
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, help_text=_("Your label, printed on invoices (e.g. IVA 21%)."))
+    tax_type = models.CharField(
+        _("B2Brouter tax type"), max_length=8, blank=True, choices=tax_type_choices(),
+        help_text=_("The tax name B2Brouter expects for your country; several taxes may share one "
+                    "(IVA 21% and IVA 10% are both IVA)."))
     kind = models.CharField(_("kind"), max_length=10, choices=TaxKind.choices, default=TaxKind.PERCENTAGE)
     rate = models.DecimalField(_("rate (%)"), max_digits=7, decimal_places=4, null=True, blank=True,
                                help_text=_("Negative for withholdings such as IRPF."))
@@ -123,23 +147,74 @@ class Tax(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        # A percentage tax created without a type (fixtures, imports, the admin) gets the one its
+        # label and the company's country suggest, as the data migration did for existing taxes.
+        if not self.tax_type and self.kind == TaxKind.PERCENTAGE and self.company_id:
+            self.tax_type = default_tax_type(self.company.country, self.name, self.rate)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
     def clean(self) -> None:
         # Codes are specific ("rate_required", not "required"): a ModelForm replaces the message of
         # an error whose code matches one of the field's own messages with the generic one.
         errors: dict[str, ValidationError] = {}
         if self.kind == TaxKind.PERCENTAGE:
-            if self.rate is None:
-                errors["rate"] = ValidationError(_("Enter the rate of a percentage tax."), code="rate_required")
-            elif self.category in ZERO_RATE_CATEGORIES and self.rate != Decimal(0):
-                errors["rate"] = ValidationError(
-                    _("Category %(category)s takes a 0 %% rate."), code="zero_rate_category", params={"category": self.category})
+            errors.update(self._percentage_errors())
         elif self.amount is None:
             errors["amount"] = ValidationError(_("Enter the amount of an absolute tax."), code="amount_required")
-        if self.category in {"E"} and not self.exemption_reason.strip():
+        if self.category in REASON_CATEGORIES and not self.exemption_reason.strip():
             errors["exemption_reason"] = ValidationError(
-                _("An exempt tax needs the exemption reason printed on the invoice."), code="reason_required")
+                _("Category %(category)s needs the reason printed on the invoice (e.g. the article of the law "
+                  "that exempts it); it is sent to B2Brouter as the tax comment."),
+                code="reason_required", params={"category": self.category})
         if errors:
             raise ValidationError(errors)
+
+    def _percentage_errors(self) -> dict[str, ValidationError]:
+        errors: dict[str, ValidationError] = {}
+        country = self.company.country if self.company_id else ""
+        problem = tax_type_problem(country, self.tax_type)
+        if problem == "missing":
+            errors["tax_type"] = ValidationError(
+                _("Choose the B2Brouter tax type (for example IVA, IRPF or VAT)."), code="tax_type_required")
+        elif problem == "unknown":
+            errors["tax_type"] = ValidationError(
+                _("%(type)s is not a tax name B2Brouter documents: choose one from the list."),
+                code="tax_type_unknown", params={"type": self.tax_type})
+        elif problem == "country":
+            errors["tax_type"] = ValidationError(
+                _("B2Brouter expects the taxes of a company in %(country)s to be named %(names)s, not %(type)s."),
+                code="tax_type_country", params={"country": country, "type": self.tax_type,
+                                                 "names": ", ".join(sorted(country_tax_types(country)))})
+        if self.rate is None:
+            errors["rate"] = ValidationError(_("Enter the rate of a percentage tax."), code="rate_required")
+            return errors
+        withholding = self.tax_type in WITHHOLDING_TYPES
+        if withholding and self.rate >= 0:
+            errors["rate"] = ValidationError(
+                _("%(type)s is a withholding: enter its rate as a negative number (e.g. -15)."),
+                code="withholding_not_negative", params={"type": self.tax_type})
+        elif not withholding and self.rate < 0 and self.tax_type:
+            errors["rate"] = ValidationError(
+                _("Only withholdings (IRPF, IRNR, IRPEF) have a negative rate: choose the withholding type or enter "
+                  "a positive rate."), code="negative_rate")
+        elif self.category in ZERO_RATE_CATEGORIES and self.rate != Decimal(0):
+            errors["rate"] = ValidationError(
+                _("Category %(category)s takes a 0 %% rate."), code="zero_rate_category", params={"category": self.category})
+        elif self.rate == 0 and self.category in RATE_CATEGORIES:
+            errors["category"] = ValidationError(
+                _("A 0 % tax needs the category that says why: Z (zero rated), E (exempt), AE (reverse charge), "
+                  "K (intra-EU), G (export), O (outside the scope) or NS (not subject)."),
+                code="zero_rate_needs_category")
+        elif not withholding and self.category in RATE_CATEGORIES and self.company_id:
+            listed = listed_category(self.company.country, self.tax_type, self.rate)
+            if listed and listed != self.category:
+                errors["category"] = ValidationError(
+                    _("B2Brouter's table for %(country)s gives %(type)s at %(rate)s %% the category %(listed)s: "
+                      "choose %(listed)s."), code="category_mismatch",
+                    params={"country": self.company.country, "type": self.tax_type,
+                            "rate": format(self.rate.normalize(), "f"), "listed": listed})
+        return errors
 
 
 class PaymentMethodType(models.TextChoices):
@@ -148,6 +223,7 @@ class PaymentMethodType(models.TextChoices):
     CARD = "card", _("Card")
     PAYPAL = "paypal", _("PayPal")
     CASH = "cash", _("Cash")
+    CHEQUE = "cheque", _("Cheque")
     OTHER = "other", _("Other")
 
 
@@ -158,7 +234,9 @@ class PaymentMethod(models.Model):
     name = models.CharField(_("name"), max_length=100)
     type = models.CharField(_("type"), max_length=20, choices=PaymentMethodType.choices, default=PaymentMethodType.BANK_TRANSFER)
     details = models.TextField(_("details"), blank=True, help_text=_("Printed on the invoice."))
-    iban = models.CharField(_("IBAN"), max_length=42, blank=True)
+    iban = models.CharField(_("IBAN"), max_length=42, blank=True,
+                            help_text=_("The account to pay into (a bank transfer). A direct debit takes the payer's "
+                                        "IBAN from the client."))
     bic = models.CharField(_("BIC"), max_length=11, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -186,3 +264,32 @@ class PaymentMethod(models.Model):
                 errors["bic"] = exc
         if errors:
             raise ValidationError(errors)
+
+
+class UnitMapping(models.Model):
+    """A company's own translation of a line unit ("folios", "jornadas") into B2Brouter's unit code.
+
+    It adds to, or overrides, the built-in table of :mod:`b2binvoice.companies.units`;
+    an empty code means "do not send a unit for this one".
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="unit_mappings")
+    label = models.CharField(_("unit as written on lines"), max_length=20,
+                             help_text=_("Matched ignoring case and accents: “Horas” also matches “horas”."))
+    key = models.CharField(max_length=20, editable=False)
+    code = models.PositiveSmallIntegerField(_("B2Brouter unit code"), null=True, blank=True,
+                                            choices=unit_code_choices(),
+                                            help_text=_("Leave empty to send no unit for this one."))
+
+    class Meta:
+        verbose_name = _("unit mapping")
+        verbose_name_plural = _("unit mappings")
+        ordering = ["key"]
+        constraints = [models.UniqueConstraint(fields=["company", "key"], name="unique_unit_mapping_per_company")]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.key = unit_key(self.label)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]

@@ -13,9 +13,10 @@ from django.views.decorators.http import require_POST
 
 from b2binvoice.core.tenancy import company_required
 
-from .forms import CompanyForm, PaymentMethodForm, SwitchCompanyForm, TaxForm
+from .forms import CompanyForm, PaymentMethodForm, SwitchCompanyForm, TaxForm, UnitMappingForm
 from .middleware import SESSION_KEY
-from .models import PaymentMethod, Tax
+from .models import PaymentMethod, Tax, UnitMapping
+from .units import BUILT_IN, unit_code_label
 
 
 @company_required
@@ -46,6 +47,39 @@ def tax_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         messages.success(request, _("Tax “%(name)s” saved.") % {"name": saved.name})
         return HttpResponseRedirect(reverse("companies:taxes"))
     return render(request, "companies/tax_form.html", {"form": form, "tax": tax})
+
+
+@company_required
+def unit_list(request: HttpRequest) -> HttpResponse:
+    """List the company's unit mappings beside the built-in ones."""
+    mappings = list(UnitMapping.objects.filter(company=request.company).order_by("key"))
+    overridden = {m.key for m in mappings}
+    built_in = [(label, unit_code_label(code)) for label, code in sorted(BUILT_IN.items()) if label not in overridden]
+    return render(request, "companies/unit_list.html", {
+        "mappings": [(m, unit_code_label(m.code)) for m in mappings], "built_in": built_in})
+
+
+@company_required
+def unit_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Add a unit mapping, or edit one of the company's."""
+    mapping = get_object_or_404(UnitMapping, company=request.company, pk=pk) if pk is not None else None
+    initial = {"label": request.GET.get("label", "")[:20]} if mapping is None else None
+    form = UnitMappingForm(request.POST or None, instance=mapping, company=request.company, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        messages.success(request, _("Unit “%(label)s” saved.") % {"label": saved.label})
+        return HttpResponseRedirect(reverse("companies:units"))
+    return render(request, "companies/unit_form.html", {"form": form, "mapping": mapping})
+
+
+@company_required
+@require_POST
+def unit_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete one of the company's unit mappings (the built-in table applies again)."""
+    mapping = get_object_or_404(UnitMapping, company=request.company, pk=pk)
+    mapping.delete()
+    messages.success(request, _("Unit “%(label)s” deleted.") % {"label": mapping.label})
+    return HttpResponseRedirect(reverse("companies:units"))
 
 
 @company_required

@@ -17,7 +17,16 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from b2binvoice.clients.models import Client
-from b2binvoice.companies.models import Company, Membership, PaymentMethod, PaymentMethodType, Tax, TaxKind
+from b2binvoice.companies.models import (
+    Company,
+    Membership,
+    PaymentMethod,
+    PaymentMethodType,
+    Tax,
+    TaxKind,
+    UnitMapping,
+)
+from b2binvoice.companies.units import UNITS
 from b2binvoice.invoices.models import Invoice, InvoiceAdjustment, InvoiceLine, InvoiceStatus, InvoiceTax
 
 DEMO_COMPANY = {
@@ -32,19 +41,26 @@ OTHER_COMPANY = {
 }
 
 IVA = "IVA 21%"
+IVA_REDUCED = "IVA 10%"
 IVA_EXEMPT = "IVA 0% exempt"
 IRPF = "IRPF -15%"
 STAMP = "Stamp duty 1.50 EUR"
 BANK = "Bank transfer (CaixaBank)"
 LEGACY_BANK = "Legacy bank transfer"
 
+# Each label is the company's own; ``tax_type`` is the name B2Brouter's taxes guide gives it in Spain,
+# with the category of its country table (IVA 21 % standard S, 10 % reduced AA).
 TAXES = [
-    {"name": IVA, "kind": TaxKind.PERCENTAGE, "rate": Decimal("21"), "category": "S"},
-    {"name": IVA_EXEMPT, "kind": TaxKind.PERCENTAGE, "rate": Decimal("0"), "category": "E",
+    {"name": IVA, "tax_type": "IVA", "kind": TaxKind.PERCENTAGE, "rate": Decimal("21"), "category": "S"},
+    {"name": IVA_REDUCED, "tax_type": "IVA", "kind": TaxKind.PERCENTAGE, "rate": Decimal("10"), "category": "AA"},
+    {"name": IVA_EXEMPT, "tax_type": "IVA", "kind": TaxKind.PERCENTAGE, "rate": Decimal("0"), "category": "E",
      "exemption_reason": "Exento de IVA (art. 20 Ley 37/1992 del IVA)"},
-    {"name": IRPF, "kind": TaxKind.PERCENTAGE, "rate": Decimal("-15"), "category": "S"},
+    {"name": IRPF, "tax_type": "IRPF", "kind": TaxKind.PERCENTAGE, "rate": Decimal("-15"), "category": "S"},
     {"name": STAMP, "kind": TaxKind.ABSOLUTE, "amount": Decimal("1.50"), "category": "S"},
 ]
+# Units the built-in table does not know: "characters" are counted like words (code 1, units).
+# "minutes" stays unmapped, so LD-0007's line is sent without a unit.
+UNIT_MAPPINGS = [("characters", UNITS)]
 
 NORDLICHT = "Nordlicht Übersetzungen GmbH"
 LUMIERE = "Traductions Lumière SARL"
@@ -187,6 +203,10 @@ def _seed_lingua(report: SeedReport) -> Company:
     for data in TAXES:
         values = dict(data)
         taxes[data["name"]], _ = _get_or_create(Tax, report, "tax", company, values.pop("name"), **values)
+    for label, code in UNIT_MAPPINGS:
+        if not UnitMapping.objects.filter(company=company, label=label).exists():
+            UnitMapping.objects.create(company=company, label=label, code=code)
+            report.add(f"unit mapping {label}")
     methods = {}
     methods[BANK], _ = _get_or_create(
         PaymentMethod, report, "payment method", company, BANK, type=PaymentMethodType.BANK_TRANSFER,
@@ -213,8 +233,8 @@ def _seed_lingua(report: SeedReport) -> Company:
 def _seed_other(report: SeedReport) -> Company:
     owner = _user("other", "other", report)
     company = _company(OTHER_COMPANY, owner, report)
-    vat, _ = _get_or_create(Tax, report, "tax", company, "VAT 20%", kind=TaxKind.PERCENTAGE, rate=Decimal("20"),
-                            category="S")
+    vat, _ = _get_or_create(Tax, report, "tax", company, "VAT 20%", tax_type="VAT", kind=TaxKind.PERCENTAGE,
+                            rate=Decimal("20"), category="S")
     method, _ = _get_or_create(PaymentMethod, report, "payment method", company, "Bank transfer (Barclays)",
                                type=PaymentMethodType.BANK_TRANSFER, iban="GB82WEST12345698765432")
     client, created = _get_or_create(Client, report, "client", company, "Northern Words Ltd", tin="GB980780684",

@@ -519,8 +519,6 @@ def _after_link(*, invoice: Any, link: InvoiceLink, integration: B2BrouterIntegr
 def _same_invoice(candidate: dict[str, Any], *, invoice: Any, contact_id: int | None, total: Decimal) -> bool:
     if str(candidate.get("number") or "") != invoice.number:
         return False
-    if str(candidate.get("file_reference") or "") == str(invoice.pk):
-        return True  # our own id, written by our create
     candidate_contact = candidate.get("contact_id") or (candidate.get("contact") or {}).get("id")
     return (contact_id is None or candidate_contact is None or int(candidate_contact) == int(contact_id)) \
         and to_decimal(candidate.get("total")) == total

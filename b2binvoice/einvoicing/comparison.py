@@ -57,12 +57,14 @@ def _shown(value: Decimal | None, currency: str) -> Decimal | None:
     return rounded if rounded == value else value
 
 
-def _key(category: Any, percent: Any) -> tuple[str, Decimal]:
-    return (str(category or ""), (to_decimal(percent) or Decimal(0)).normalize())
+def _percent(value: Any) -> Decimal:
+    return (to_decimal(value) or Decimal(0)).normalize()
 
 
 def _label(name: str, category: str, percent: Decimal) -> str:
-    return f"{name} ({category} {format(percent, 'f')} %)"
+    if category:
+        return f"{name} ({category} {format(percent, 'f')} %)"
+    return f"{name} ({format(percent, 'f')} %)"
 
 
 def compare(invoice: Any, remote: dict[str, Any]) -> Comparison:
@@ -84,21 +86,26 @@ def compare(invoice: Any, remote: dict[str, Any]) -> Comparison:
         Row(_("Taxes"), ours.tax_total, _shown(theirs_tax_total, currency)),
         Row(_("Total"), ours.total, _shown(to_decimal(remote.get("total")), currency)),
     ]
-    # Group both sides by (category, percent): B2Brouter groups its taxes the same way.
-    our_groups: dict[tuple[str, Decimal], tuple[str, Decimal]] = {}
-    for tax in ours.taxes:
-        key = _key(tax.category, tax.rate)
-        name, amount = our_groups.get(key, (tax.name, Decimal(0)))
-        our_groups[key] = (name, amount + tax.amount)
-    their_groups: dict[tuple[str, Decimal], tuple[str, Decimal]] = {}
+    # B2Brouter groups taxes by (name, category, percent), name being the tax type we sent. Its
+    # answer documents name, percent, base and amount only: when a group comes without its
+    # category, both sides are grouped by (name, percent) instead.
+    with_category = bool(theirs_taxes) and all(t.get("category") for t in theirs_taxes)
+    names = [copy.b2brouter_name or copy.name for copy in invoice.taxes.all()]
+    our_groups: dict[tuple[str, str, Decimal], Decimal] = {}
+    for name, tax in zip(names, ours.taxes, strict=True):
+        key = (name.casefold(), tax.category if with_category else "", _percent(tax.rate))
+        our_groups[key] = our_groups.get(key, Decimal(0)) + tax.amount
+    their_groups: dict[tuple[str, str, Decimal], Decimal] = {}
     for tax in theirs_taxes:
-        key = _key(tax.get("category"), tax.get("percent"))
-        name, amount = their_groups.get(key, (str(tax.get("name") or ""), Decimal(0)))
-        their_groups[key] = (name, amount + (to_decimal(tax.get("amount")) or Decimal(0)))
+        key = (str(tax.get("name") or "").casefold(), str(tax.get("category") or "") if with_category else "",
+               _percent(tax.get("percent")))
+        their_groups[key] = their_groups.get(key, Decimal(0)) + (to_decimal(tax.get("amount")) or Decimal(0))
+    shown_names = {name.casefold(): name for name in names}
+    shown_names.update({str(t.get("name") or "").casefold(): str(t.get("name") or "") for t in theirs_taxes})
     for key in sorted(set(our_groups) | set(their_groups)):
-        name = (our_groups.get(key) or their_groups[key])[0]
-        result.tax_rows.append(Row(_label(name, *key), our_groups[key][1] if key in our_groups else None,
-                                   _shown(their_groups[key][1], currency) if key in their_groups else None))
+        result.tax_rows.append(Row(_label(shown_names.get(key[0], key[0]), key[1], key[2]),
+                                   our_groups.get(key),
+                                   _shown(their_groups[key], currency) if key in their_groups else None))
     return result
 
 

@@ -6,17 +6,33 @@ from decimal import Decimal
 from typing import Any
 
 from b2binvoice.companies.models import PaymentMethodType, TaxKind
+from b2binvoice.companies.units import resolve_unit, unit_key
 from b2binvoice.core.money import round_money
 from b2binvoice.core.validators import compact_iban, compact_tin
 
-# B2Brouter payment_method codes (shared/b2brouter-api.md section 3).
-CASH, DIRECT_DEBIT, CREDIT_TRANSFER, OTHER, CARD, SEPA_CREDIT_TRANSFER = 1, 2, 4, 13, 19, 58
+# B2Brouter payment_method codes: the payment_method_guide's "Payment Codes Table" (BT-81). Codes
+# outside the table (19, 58, 59 of older examples) are never sent.
+CASH, DIRECT_DEBIT, HOLD, TRANSFER, AWARDING, PROMISSORY_NOTE, CHEQUE, REPOSITION, OTHER, COMPENSATION = (
+    1, 2, 3, 4, 7, 10, 11, 12, 13, 14)
 PAYMENT_METHOD_CODES = {
+    PaymentMethodType.BANK_TRANSFER: TRANSFER,
     PaymentMethodType.DIRECT_DEBIT: DIRECT_DEBIT,
-    PaymentMethodType.CARD: CARD,
     PaymentMethodType.CASH: CASH,
+    PaymentMethodType.CHEQUE: CHEQUE,
+    # Card and PayPal have no code of their own: "other", described in payment_method_text.
+    PaymentMethodType.CARD: OTHER,
     PaymentMethodType.PAYPAL: OTHER,
     PaymentMethodType.OTHER: OTHER,
+}
+
+# ISO 6523 ICD of the VAT number of each country, sent as the contact's ``tin_scheme`` (a zero-padded
+# 4-character string since API 2026-03-02). Spain's 9920 is B2Brouter's own example; the others are
+# the Peppol EAS codes of the national VAT numbers (inferred: B2Brouter publishes no table).
+TIN_SCHEMES = {
+    "ES": "9920", "AT": "9914", "BE": "9925", "BG": "9926", "CH": "9927", "CY": "9928", "CZ": "9929", "DE": "9930",
+    "EE": "9931", "GB": "9932", "GR": "9933", "HR": "9934", "IE": "9935", "LT": "9937",
+    "LU": "9938", "LV": "9939", "MT": "9943", "NL": "9944", "PL": "9945", "PT": "9946", "RO": "9947",
+    "SI": "9949", "SK": "9950", "SE": "9955", "FR": "9957", "HU": "9910", "IT": "0211",
 }
 
 
@@ -26,16 +42,22 @@ def plain_decimal(value: Decimal) -> Decimal:
 
 
 def line_taxes(invoice: Any) -> list[dict[str, Any]]:
-    """Return the invoice's percentage taxes as B2Brouter line taxes."""
+    """Return the invoice's percentage taxes as B2Brouter line taxes (its documented name, never our label)."""
     taxes = []
     for tax in invoice.taxes.all():
         if tax.kind != TaxKind.PERCENTAGE:
             continue  # the readiness check blocks absolute taxes before anything is sent
-        entry: dict[str, Any] = {"name": tax.name, "category": tax.category, "percent": plain_decimal(tax.rate)}
+        entry: dict[str, Any] = {"name": tax.b2brouter_name, "category": tax.category,
+                                 "percent": plain_decimal(tax.rate)}
         if tax.exemption_reason:
             entry["comment"] = tax.exemption_reason
         taxes.append(entry)
     return taxes
+
+
+def unit_mappings(company: Any) -> dict[str, int | None]:
+    """Return the company's own unit mappings, keyed by the comparable form of the unit."""
+    return {unit_key(m.label): m.code for m in company.unit_mappings.all()}
 
 
 def allowance_charges(invoice: Any) -> list[dict[str, Any]]:
@@ -56,26 +78,47 @@ def allowance_charges(invoice: Any) -> list[dict[str, Any]]:
 
 
 def payment_fields(invoice: Any) -> dict[str, Any]:
-    """Return payment_method, payment_method_text and bank_account for the invoice's payment method."""
+    """Return payment_method and what the method needs (bank_account, contact_iban or payment_method_text).
+
+    The payer's IBAN and the mandate of a direct debit go in ``contact_iban`` and
+    ``mandate_reference``: B2Brouter's guide lists code 2 but not its fields (inferred names).
+    """
     method = invoice.payment_method
     if method is None:
         return {}
-    if method.type == PaymentMethodType.BANK_TRANSFER:
-        # A SEPA credit transfer is a euro transfer; any other currency is a plain credit transfer.
-        code = SEPA_CREDIT_TRANSFER if invoice.currency == "EUR" else CREDIT_TRANSFER
+    code = PAYMENT_METHOD_CODES.get(method.type, OTHER)
+    fields: dict[str, Any] = {"payment_method": code}
+    if code == TRANSFER:
+        # A transfer in any currency, euro included, is code 4 with the account to pay into.
         account: dict[str, Any] = {"type": "iban", "iban": compact_iban(method.iban)}
         if method.bic:
             account["bic"] = method.bic.strip().upper()
-        return {"payment_method": code, "bank_account": account}
-    fields: dict[str, Any] = {"payment_method": PAYMENT_METHOD_CODES.get(method.type, OTHER)}
-    if fields["payment_method"] == OTHER:
+        fields["bank_account"] = account
+    elif code == DIRECT_DEBIT:
+        # The payer's account, which the supplier debits (the readiness check requires a valid one).
+        if invoice.client.iban:
+            fields["contact_iban"] = compact_iban(invoice.client.iban)
+        if invoice.client.mandate_reference.strip():
+            fields["mandate_reference"] = invoice.client.mandate_reference.strip()
+    elif code == OTHER:
         fields["payment_method_text"] = (method.details or method.name or method.get_type_display())[:255]
+    return fields
+
+
+def references(invoice: Any) -> dict[str, str]:
+    """Return the references the customer sees: buyer reference (BT-10), project (BT-11), order (BT-13)."""
+    fields = {}
+    for field, value in (("buyer_reference", invoice.buyer_reference), ("file_reference", invoice.project_reference),
+                         ("ponumber", invoice.purchase_order)):
+        if value.strip():
+            fields[field] = value.strip()
     return fields
 
 
 def invoice_payload(invoice: Any, *, contact_id: int) -> dict[str, Any]:
     """Return the B2Brouter invoice for ``invoice`` addressed to ``contact_id``."""
     taxes = line_taxes(invoice)
+    units = unit_mappings(invoice.company)
     lines = []
     for line in invoice.lines.all():
         entry: dict[str, Any] = {
@@ -84,17 +127,18 @@ def invoice_payload(invoice: Any, *, contact_id: int) -> dict[str, Any]:
             "price": plain_decimal(line.unit_price),
             "taxes_attributes": [dict(tax) for tax in taxes],
         }
-        if line.unit:
-            entry["unit"] = line.unit
+        code = resolve_unit(line.unit, units)
+        if code is not None:
+            entry["unit"] = code
         lines.append(entry)
     payload: dict[str, Any] = {
         "number": invoice.number,
         "date": invoice.issue_date.isoformat(),
         "currency": invoice.currency,
         "contact_id": contact_id,
-        "file_reference": str(invoice.pk),
         "invoice_lines_attributes": lines,
     }
+    payload.update(references(invoice))
     if invoice.due_date:
         payload["due_date"] = invoice.due_date.isoformat()
     adjustments = allowance_charges(invoice)
@@ -108,16 +152,30 @@ def invoice_payload(invoice: Any, *, contact_id: int) -> dict[str, Any]:
 
 def contact_payload(client: Any) -> dict[str, Any]:
     """Return the B2Brouter contact for a local client."""
+    country = (client.country or "").upper()
     payload: dict[str, Any] = {
         "name": client.name,
-        "country": (client.country or "").lower(),
+        "country": country.lower(),
         "is_client": True,
         "integration_code": str(client.pk),
     }
-    for field, value in (("tin_value", compact_tin(client.tin)), ("email", client.email),
-                         ("address", client.address), ("city", client.city),
+    tin = compact_tin(client.tin)
+    if tin:
+        if country in TIN_SCHEMES:
+            payload["tin_scheme"] = TIN_SCHEMES[country]
+            # These schemes identify VAT numbers, which carry their country prefix (B2Brouter's own
+            # example sends "ESD29766391" with 9920); a Spanish client's "B58378431" gets "ES".
+            if not tin[:2].isalpha():
+                tin = ("EL" if country == "GR" else country) + tin
+        payload["tin_value"] = tin
+    for field, value in (("email", client.email), ("address", client.address), ("city", client.city),
                          ("postalcode", client.postal_code), ("province", client.province),
                          ("language", client.language)):
         if value:
             payload[field] = value
+    if client.peppol_scheme and client.peppol_id:
+        # The transports guide: to send through Peppol, set the transport to peppol and give the
+        # Peppol address; otherwise B2Brouter picks the transport and document type itself.
+        payload.update({"transport_type_code": "peppol", "pin_scheme": client.peppol_scheme,
+                        "pin_value": client.peppol_id.strip()})
     return payload

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from b2brouter import B2BRouterError
 
 from b2binvoice.companies.models import PaymentMethodType, TaxKind
+from b2binvoice.companies.taxtypes import country_tax_types, tax_type_problem
 from b2binvoice.core.validators import iban_is_valid
 from b2binvoice.invoices.models import InvoiceStatus
 
@@ -53,6 +54,11 @@ def payment_method_url(method: Any) -> str:
         except NoReverseMatch:
             continue
     return url_or("companies:payment_methods", fallback="/settings/")
+
+
+def tax_edit_url(tax: Any) -> str:
+    """Return the edit page of a company tax."""
+    return url_or("companies:tax_edit", tax.pk, fallback="/settings/taxes/")
 
 
 def settings_url() -> str:
@@ -172,9 +178,32 @@ def check_readiness(invoice: Any, integration: B2BrouterIntegration | None, *, r
             "names": ", ".join(absolute)},
         invoice_edit_url(invoice), _("Edit invoice %(number)s") % {"number": invoice.number}))
 
+    country = invoice.company.country
+    untyped = [tax for tax in taxes
+               if tax.kind == TaxKind.PERCENTAGE and tax_type_problem(country, tax.b2brouter_name) is not None]
+    problem, fix_url, fix_label = "", "", ""
+    if untyped:
+        first = untyped[0]
+        names = ", ".join(tax.name for tax in untyped)
+        if tax_type_problem(country, first.b2brouter_name) == "country":
+            problem = _("B2Brouter expects the taxes of a company in %(country)s to be named %(allowed)s, and "
+                        "%(names)s is %(type)s: open the tax, choose its B2Brouter tax type and save it.") % {
+                "country": country, "allowed": ", ".join(sorted(country_tax_types(country))), "names": names,
+                "type": first.b2brouter_name}
+        else:
+            problem = _("B2Brouter knows taxes by the names its guide lists (IVA, IRPF, VAT, ...), and %(names)s "
+                        "has none: open the tax, choose its B2Brouter tax type and save it.") % {"names": names}
+        if first.tax is not None:
+            fix_url, fix_label = tax_edit_url(first.tax), _("Edit tax %(name)s") % {"name": first.tax.name}
+        else:  # the company tax was deleted: the invoice must use another one
+            fix_url, fix_label = invoice_edit_url(invoice), _("Edit invoice %(number)s") % {"number": invoice.number}
+            problem = _("%(names)s has no B2Brouter tax type B2Brouter accepts and its tax no longer exists: replace "
+                        "it with a tax that has one.") % {"names": names}
+    items.append(Item("tax_type", _("Every tax has a B2Brouter tax type"), not untyped, problem, fix_url, fix_label))
+
     method = invoice.payment_method
     payment_ok, problem, fix_url, fix_label = True, "", "", ""
-    if method is not None and method.type in (PaymentMethodType.BANK_TRANSFER, PaymentMethodType.DIRECT_DEBIT):
+    if method is not None and method.type == PaymentMethodType.BANK_TRANSFER:
         fix_url, fix_label = payment_method_url(method), _("Edit payment method %(name)s") % {"name": method.name}
         if not method.iban:
             payment_ok = False
@@ -183,6 +212,17 @@ def check_readiness(invoice: Any, integration: B2BrouterIntegration | None, *, r
             payment_ok = False
             problem = _("The IBAN of payment method %(name)s is invalid (%(iban)s): correct it.") % {
                 "name": method.name, "iban": method.iban}
+    elif method is not None and method.type == PaymentMethodType.DIRECT_DEBIT:
+        # A direct debit is collected from the payer's account: B2Brouter needs the client's IBAN.
+        fix_url, fix_label = client_edit_url(client), _("Edit client %(client)s") % {"client": client.name}
+        if not client.iban:
+            payment_ok = False
+            problem = _("Invoice %(number)s is paid by direct debit, but client %(client)s has no IBAN to debit: "
+                        "add the client's IBAN.") % {"number": invoice.number, "client": client.name}
+        elif not iban_is_valid(client.iban):
+            payment_ok = False
+            problem = _("The IBAN of client %(client)s is invalid (%(iban)s): correct it before collecting by "
+                        "direct debit.") % {"client": client.name, "iban": client.iban}
     items.append(Item("payment", _("Valid payment details"), payment_ok, problem, fix_url, fix_label))
 
     has_lines = invoice.lines.exists()

@@ -32,7 +32,8 @@ class InvoiceForm(forms.ModelForm):
 
     class Meta:
         model = Invoice
-        fields = ["number", "client", "issue_date", "due_date", "currency", "payment_method", "status", "note"]
+        fields = ["number", "client", "issue_date", "due_date", "currency", "payment_method", "status",
+                  "buyer_reference", "purchase_order", "project_reference", "note"]
         widgets = {"issue_date": DATE_WIDGET, "due_date": DATE_WIDGET, "note": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:

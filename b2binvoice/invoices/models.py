@@ -14,6 +14,7 @@ from b2binvoice.companies.models import (
     TaxCategory,
     TaxKind,
 )
+from b2binvoice.companies.taxtypes import tax_type_problem
 
 
 class InvoiceStatus(models.TextChoices):
@@ -35,6 +36,15 @@ class Invoice(models.Model):
     payment_method = models.ForeignKey(PaymentMethod, null=True, blank=True, on_delete=models.PROTECT,
                                        related_name="invoices", verbose_name=_("payment method"))
     note = models.TextField(_("note"), blank=True)
+    # References the customer sees in the e-invoice (EN 16931 business terms).
+    buyer_reference = models.CharField(
+        _("buyer reference"), max_length=100, blank=True,
+        help_text=_("The reference your customer asked you to quote (BT-10); public bodies require it "
+                    "(e.g. their order or cost-centre code)."))
+    purchase_order = models.CharField(_("purchase order"), max_length=100, blank=True,
+                                      help_text=_("The customer's purchase order number (BT-13)."))
+    project_reference = models.CharField(_("project reference"), max_length=100, blank=True,
+                                         help_text=_("The project this invoice is for (BT-11)."))
     status = models.CharField(_("status"), max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -56,7 +66,9 @@ class InvoiceLine(models.Model):
     position = models.PositiveIntegerField(default=0)
     description = models.CharField(_("description"), max_length=500)
     quantity = models.DecimalField(_("quantity"), max_digits=18, decimal_places=4)
-    unit = models.CharField(_("unit"), max_length=20, blank=True, help_text=_("e.g. words, hours, pages"))
+    unit = models.CharField(_("unit"), max_length=20, blank=True,
+                            help_text=_("e.g. words, hours, pages; sent to B2Brouter as the code that Settings → "
+                                        "Units gives it"))
     unit_price = models.DecimalField(_("unit price"), max_digits=20, decimal_places=6)
 
     class Meta:
@@ -72,6 +84,7 @@ class InvoiceTax(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="taxes")
     tax = models.ForeignKey(Tax, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     name = models.CharField(_("name"), max_length=100)
+    tax_type = models.CharField(_("B2Brouter tax type"), max_length=8, blank=True)
     kind = models.CharField(_("kind"), max_length=10, choices=TaxKind.choices, default=TaxKind.PERCENTAGE)
     rate = models.DecimalField(_("rate (%)"), max_digits=7, decimal_places=4, null=True, blank=True)
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, null=True, blank=True)
@@ -84,11 +97,23 @@ class InvoiceTax(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def b2brouter_name(self) -> str:
+        """Return the tax name sent to B2Brouter: the copy's type, or its company tax's current one.
+
+        The company tax's type is used when the copy has none or one B2Brouter does not accept for
+        the company's country (data from before tax types), so correcting the tax corrects the
+        invoices that use it.
+        """
+        if self.tax is None or tax_type_problem(self.invoice.company.country, self.tax_type) is None:
+            return self.tax_type
+        return self.tax.tax_type or self.tax_type
+
     @classmethod
     def copy_of(cls, tax: Tax, invoice: Invoice) -> "InvoiceTax":
         """Return an unsaved copy of ``tax`` for ``invoice``."""
-        return cls(invoice=invoice, tax=tax, name=tax.name, kind=tax.kind, rate=tax.rate, amount=tax.amount,
-                   category=tax.category, exemption_reason=tax.exemption_reason)
+        return cls(invoice=invoice, tax=tax, name=tax.name, tax_type=tax.tax_type, kind=tax.kind, rate=tax.rate,
+                   amount=tax.amount, category=tax.category, exemption_reason=tax.exemption_reason)
 
 
 class AdjustmentKind(models.TextChoices):

@@ -45,7 +45,7 @@ def remote_copy(sim, account, contact, *, currency="EUR"):
     return sim.api("POST", f"/accounts/{data['id']}/invoices", key, {"invoice": {
         "number": "INV-0001", "date": "2026-11-02", "currency": currency, "contact_id": contact["id"],
         "invoice_lines_attributes": [{"description": "Translation", "quantity": "1234", "price": "0.085",
-                                      "taxes_attributes": [{"name": "IVA 21%", "category": "S", "percent": "21"}]}]}}
+                                      "taxes_attributes": [{"name": "IVA", "category": "S", "percent": "21"}]}]}}
                    )["invoice"]
 
 
@@ -226,7 +226,7 @@ def test_crashed_attempt_is_reconciled_by_check(web, company, account, integrati
         "number": invoice.number, "date": "2026-11-02", "currency": "EUR", "contact_id": contact["id"],
         "file_reference": str(invoice.pk),
         "invoice_lines_attributes": [{"description": "Translation 1", "quantity": "1234", "price": "0.085",
-                                      "taxes_attributes": [{"name": "IVA 21%", "category": "S", "percent": "21"}]}]},
+                                      "taxes_attributes": [{"name": "IVA", "category": "S", "percent": "21"}]}]},
         "send_after_import": False})["invoice"]
     InvoiceLink.objects.create(invoice=invoice, account_id=str(data["id"]), number=invoice.number,
                                contact_id=contact["id"], attempt_started_at=timezone.now() - dt.timedelta(hours=1))
@@ -254,7 +254,7 @@ def test_number_taken_by_another_invoice_is_reported(web, company, account, inte
     sim.api("POST", f"/accounts/{data['id']}/invoices", key, {"invoice": {
         "number": "INV-0001", "date": "2026-10-01", "currency": "EUR", "contact_id": contact["id"],
         "invoice_lines_attributes": [{"description": "Something else", "quantity": "1", "price": "10",
-                                      "taxes_attributes": [{"name": "IVA 21%", "category": "S", "percent": "21"}]}]}})
+                                      "taxes_attributes": [{"name": "IVA", "category": "S", "percent": "21"}]}]}})
     invoice = make_invoice(company, customer, taxes=[vat])
     create(web, invoice)
     page = section(web, invoice)

@@ -79,7 +79,7 @@ def test_percentage_tax_without_rate_is_refused(demo_web):
 def test_exempt_tax_without_reason_is_refused(demo_web):
     response = demo_web.post("/settings/taxes/new/", {"name": "Exento", "kind": "percentage", "rate": "0",
                                                      "category": "E", "exemption_reason": ""})
-    assert "needs the exemption reason" in field_error(response, "exemption_reason")
+    assert "Category E needs the reason printed on the invoice" in field_error(response, "exemption_reason")
 
 
 def test_absolute_tax_needs_an_amount_and_names_are_unique(demo_web, lingua):
@@ -88,8 +88,8 @@ def test_absolute_tax_needs_an_amount_and_names_are_unique(demo_web, lingua):
     response = demo_web.post("/settings/taxes/new/", {"name": "iva 21%", "kind": "percentage", "rate": "21",
                                                      "category": "S"})
     assert "already a tax called" in field_error(response, "name")
-    response = demo_web.post("/settings/taxes/new/", {"name": "IGIC 7%", "kind": "percentage", "rate": "7",
-                                                     "category": "S", "is_active": "on"})
+    response = demo_web.post("/settings/taxes/new/", {"name": "IGIC 7%", "tax_type": "IGIC", "kind": "percentage",
+                                                     "rate": "7", "category": "S", "is_active": "on"})
     assert response.status_code == 302
     assert Tax.objects.get(company=lingua, name="IGIC 7%").rate == 7
 

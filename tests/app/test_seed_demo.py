@@ -13,7 +13,7 @@ from django.core.management import call_command
 from stdnum.eu import vat
 
 from b2binvoice.clients.models import Client
-from b2binvoice.companies.models import Company, Membership, PaymentMethod, Tax
+from b2binvoice.companies.models import Company, Membership, PaymentMethod, Tax, UnitMapping
 from b2binvoice.core.validators import iban_is_valid
 from b2binvoice.invoices.calculations import calculate_invoice
 from b2binvoice.invoices.models import Invoice, InvoiceAdjustment, InvoiceLine, InvoiceTax
@@ -21,7 +21,7 @@ from b2binvoice.invoices.models import Invoice, InvoiceAdjustment, InvoiceLine, 
 pytestmark = pytest.mark.django_db
 
 MODELS = [get_user_model(), Company, Membership, Client, Tax, PaymentMethod, Invoice, InvoiceLine, InvoiceTax,
-          InvoiceAdjustment]
+          InvoiceAdjustment, UnitMapping]
 
 
 def counts() -> dict[str, int]:
@@ -71,6 +71,28 @@ def test_demo_data_matches_the_simulator_seed_and_is_valid(seeded, lingua):
     assert (line.description, line.quantity, line.unit, line.unit_price) == \
         ("Translation DE>EN, technical manual (12,000 words)", Decimal("12000"), "words", Decimal("0.085"))
     assert [t.name for t in ld1.taxes.all()] == ["IVA 21%"]
+
+
+def test_demo_taxes_carry_their_b2brouter_type_and_category(seeded, lingua, other_company, demo_web):
+    taxes = {t.name: (t.tax_type, t.category, t.rate) for t in Tax.objects.filter(company=lingua)}
+    assert taxes == {
+        "IVA 21%": ("IVA", "S", Decimal("21")), "IVA 10%": ("IVA", "AA", Decimal("10")),
+        "IVA 0% exempt": ("IVA", "E", Decimal("0")), "IRPF -15%": ("IRPF", "S", Decimal("-15")),
+        "Stamp duty 1.50 EUR": ("", "S", None)}
+    assert Tax.objects.get(company=lingua, name="IVA 0% exempt").exemption_reason.startswith("Exento de IVA")
+    assert Tax.objects.get(company=other_company).tax_type == "VAT"
+    # The copies on the invoices carry the type too.
+    ld4 = Invoice.objects.get(company=lingua, number="LD-0004")
+    assert [(t.name, t.tax_type) for t in ld4.taxes.all()] == [("IVA 21%", "IVA"), ("IRPF -15%", "IRPF")]
+    page = demo_web.get("/settings/taxes/").content.decode()
+    assert page.count("<td>IVA</td>") == 3 and "<td>IRPF</td>" in page
+
+
+def test_demo_units_extend_the_built_in_table(seeded, lingua, demo_web):
+    assert [(m.label, m.code) for m in UnitMapping.objects.filter(company=lingua)] == [("characters", 1)]
+    page = demo_web.get("/settings/units/").content.decode()
+    assert "characters" in page and "<td>words</td><td>1 – units (pieces, words, pages)</td>" in page
+    assert "<td>hours</td><td>2 – hours</td>" in page
 
 
 EXPECTED_TOTALS = {
