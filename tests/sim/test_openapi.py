@@ -53,7 +53,7 @@ def test_responses_conform(spec: dict[str, Any], sim: Sim, account: Account) -> 
         "number": "O-1", "contact_id": cid, "due_date": "2030-01-01",
         "invoice_lines_attributes": [line(allowance_charges_attributes=[{"allowance_charge_indicator": "charge", "amount": "3"}])],
         "allowance_charges_attributes": [{"allowance_charge_indicator": "allowance", "percentage": "2"}],
-        "payment_method": 58, "bank_account": {"type": "iban", "iban": "ES9121000418450200051332"}}}
+        "payment_method": 4, "bank_account": {"type": "iban", "iban": "ES9121000418450200051332"}}}
     invoice = account.call("POST", f"accounts/{aid}/invoices", body)
     conform(spec, "/accounts/{account_id}/invoices", "POST", invoice)
     conform(spec, "/accounts/{account_id}/invoices", "POST", account.call("POST", f"accounts/{aid}/invoices", body))  # 422
