@@ -592,7 +592,18 @@ def set_state(invoice: SimInvoice, state: str, notes: str | None = None) -> SimE
 def _record_event(invoice: SimInvoice, state: str, notes: str | None, *, deliver: bool | None = None) -> SimEvent:
     from .webhooks import queue_deliveries
 
-    event = SimEvent.objects.create(invoice=invoice, state=state, notes=notes)
+    triggered_at = int(timezone.now().timestamp())
+    previous = (
+        SimEvent.objects.filter(invoice=invoice, state=state, triggered_at__gte=triggered_at)
+        .order_by("-triggered_at")
+        .values_list("triggered_at", flat=True)
+        .first()
+    )
+    if previous is not None:
+        # The same state again within a second (fail, resend, fail): a later second, so that a
+        # receiver de-duplicating on (invoice_id, state, triggered_at) keeps both events.
+        triggered_at = previous + 1
+    event = SimEvent.objects.create(invoice=invoice, state=state, notes=notes, triggered_at=triggered_at)
     # The creation (state new) is not a state change; every later state is, a return to new too.
     if deliver if deliver is not None else state != "new":
         queue_deliveries(event)
@@ -704,7 +715,7 @@ def _ransack(query: str | None, fields: set[str]) -> list[tuple[str, str]]:
         return []
     conditions = []
     for part in re.split(r"\s+AND\s+", query.strip(), flags=re.IGNORECASE):
-        match = re.fullmatch(r"\s*([a-z_]+)\s*=\s*(\S(?:.*\S)?)\s*", part)
+        match = re.fullmatch(r"\s*([a-z_]+)\s*=\s*([^=]*[^=\s])\s*", part)
         if match is None:
             raise InvalidQuery(f"Query {query!r} cannot be read: write field=value, joined with AND", param="query")
         field, value = match.group(1), match.group(2).strip("'\"")

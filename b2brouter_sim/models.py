@@ -145,6 +145,9 @@ class SimEvent(models.Model):
     invoice = models.ForeignKey(SimInvoice, on_delete=models.CASCADE, related_name="events")
     state = models.CharField(max_length=20)
     notes = models.CharField(max_length=500, blank=True, null=True)
+    # The webhook's `triggered_at` (unix seconds): never shared by two events of one invoice with
+    # one state, so (invoice_id, state, triggered_at) identifies an event without `event_id`.
+    triggered_at = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -82,7 +82,7 @@ def queue_deliveries(event: SimEvent) -> None:
         # `event_id` is not in B2Brouter's webhook reference: receivers must cope without it.
         del data["event_id"]
     payload = json.dumps(
-        {"code": STATE_CHANGE, "triggered_at": int(event.created_at.timestamp()), "data": data},
+        {"code": STATE_CHANGE, "triggered_at": event.triggered_at, "data": data},
         separators=(",", ":"),
     )
     for hook in hooks:
