@@ -275,7 +275,13 @@ def create_contact(account: SimAccount, data: dict[str, Any]) -> SimContact:
 def _codes_from_directory(contact: SimContact) -> None:
     if contact.transport_type_code or not contact.tin_value:
         return
-    entry = find_participant(contact.country, contact.tin_scheme, contact.tin_value)
+    if contact.tin_scheme:
+        entry = find_participant(contact.country, contact.tin_scheme, contact.tin_value)
+    else:
+        # Without a scheme the country and the TIN decide (the first listing wins).
+        entry = SimDirectoryEntry.objects.filter(
+            country=contact.country.lower(), identifier_key=v.normalise_tin(contact.tin_value)
+        ).first()
     if entry is not None:
         contact.transport_type_code = entry.transport_type_code
         contact.document_type_code = contact.document_type_code or entry.document_type_code
