@@ -396,7 +396,7 @@ def _check_invoice(account: SimAccount, data: dict[str, Any], *, exclude_pk: int
         raise ValidationFailed(
             f"Type is not included in the list ({', '.join(INVOICE_TYPES)})", code="parameter_inclusion", param="type"
         )
-    lines = v.parse_lines(data.get("invoice_lines_attributes"), account.country)
+    lines = v.parse_lines(data.get("invoice_lines_attributes"))
     adjustments = v.parse_allowance_charges(data.get("allowance_charges_attributes"), "allowance_charges_attributes")
     currency = v.currency(data.get("currency") or account.currency)
     date = v.date(data.get("date"), "date") or timezone.localdate()

@@ -133,6 +133,8 @@ def invoice(obj: SimInvoice) -> dict[str, Any]:
         "bank_account": req.get("bank_account"),
         "extra_info": req.get("extra_info"),
         "file_reference": req.get("file_reference"),
+        "buyer_reference": req.get("buyer_reference"),
+        "ponumber": req.get("ponumber"),
         "subtotal": totals["subtotal"],
         "taxes": _tax_groups(totals["taxes"], minimal=obj.account.minimal_answers),
         "total": totals["total"],

@@ -21,23 +21,10 @@ TAX_KEYS = {"name", "category", "percent", "comment"}
 CATEGORIES = {"S", "AA", "AAA", "H", "Z", "E", "AE", "K", "G", "O", "NS"}
 ZERO_RATE = {"Z", "E", "AE", "K", "G", "O", "NS"}
 
-# Tax names B2Brouter configures for a company of each country (taxes_attributes guide: "Tax
-# names must match the expected values ... Do not invent new names"). The guide's country
-# table is completed with the names B2Brouter's WooCommerce plugin sends per country; see
-# docs/simulator.md, "Strictness". A country without a row accepts any name of the table.
-TAX_NAMES_BY_COUNTRY: dict[str, frozenset[str]] = {
-    "es": frozenset({"IVA", "IGIC", "IPSI", "IRPF", "IRNR"}),
-    "it": frozenset({"IVA", "IRPEF"}),
-    "pt": frozenset({"IVA"}),
-    "fr": frozenset({"TVA"}),
-    "de": frozenset({"VAT", "MwSt"}),
-    "nl": frozenset({"BTW"}),
-    "be": frozenset({"TVA"}),
-    "at": frozenset({"USt"}),
-    "ie": frozenset({"VAT"}),
-    "gb": frozenset({"VAT"}),
-}
-ALL_TAX_NAMES: frozenset[str] = frozenset().union(*TAX_NAMES_BY_COUNTRY.values())
+# Tax names B2Brouter documents (taxes_attributes guide: "Tax names must match the expected
+# values ... Do not invent new names"), with the names its WooCommerce plugin sends per country.
+# Exact spelling. The guide's per-country table could not be read, so the set is not per country.
+TAX_NAMES = frozenset({"IVA", "IGIC", "IPSI", "IRPF", "IRNR", "IRPEF", "VAT", "TVA", "BTW", "MwSt", "USt", "GST"})
 # Withholdings reduce the total: the guide gives them negative percents.
 WITHHOLDING_NAMES = frozenset({"IRPF", "IRNR", "IRPEF"})
 
@@ -50,12 +37,8 @@ UNIT_CODES = range(1, 37)
 PAYMENT_METHODS = {1, 2, 3, 4, 7, 10, 11, 12, 13, 14}
 TRANSFER = 4
 DIRECT_DEBIT = 2
+OTHER = 13
 ROUNDING_METHODS = {"half_up", "bankers", "truncate"}
-
-
-def tax_names_for(country: str) -> frozenset[str]:
-    """Return the tax names an account of `country` may use (the whole table when it has no row)."""
-    return TAX_NAMES_BY_COUNTRY.get((country or "").lower(), ALL_TAX_NAMES)
 
 
 def normalise_tin(value: str) -> str:
@@ -155,7 +138,7 @@ def _label(param: str) -> str:
     return leaf.replace("_", " ").capitalize()
 
 
-def parse_taxes(raw: Any, param: str, country: str = "") -> list[Tax]:
+def parse_taxes(raw: Any, param: str) -> list[Tax]:
     """Check a line's taxes_attributes: documented keys and names, zero rates, negative withholdings."""
     if raw in (None, ""):
         return []
@@ -182,11 +165,9 @@ def parse_taxes(raw: Any, param: str, country: str = "") -> list[Tax]:
         name = item.get("name")
         if name in (None, ""):
             raise ValidationFailed("Name can't be blank", code="parameter_blank", param=f"{p}.name")
-        allowed = tax_names_for(country)
-        if not isinstance(name, str) or name not in allowed:
-            where = f"an account in {country.upper()}" if country.lower() in TAX_NAMES_BY_COUNTRY else "this account"
+        if not isinstance(name, str) or name not in TAX_NAMES:
             raise ValidationFailed(
-                f"Name {name!r} is not a tax name B2Brouter knows for {where} ({', '.join(sorted(allowed))})",
+                f"Name {name!r} is not a tax name B2Brouter knows ({', '.join(sorted(TAX_NAMES))})",
                 code="parameter_inclusion",
                 param=f"{p}.name",
             )
@@ -255,7 +236,7 @@ def check_unit(value: Any, param: str) -> None:
         )
 
 
-def parse_lines(raw: Any, country: str = "") -> list[Line]:
+def parse_lines(raw: Any) -> list[Line]:
     """Check invoice_lines_attributes: at least one line, numbers, units, positive base quantity, taxes."""
     param = "invoice_lines_attributes"
     if not raw:
@@ -276,7 +257,7 @@ def parse_lines(raw: Any, country: str = "") -> list[Line]:
                 quantity=decimal(item.get("quantity"), f"{p}.quantity"),
                 price=decimal(item.get("price"), f"{p}.price"),
                 base_quantity=base_quantity,
-                taxes=parse_taxes(item.get("taxes_attributes"), f"{p}.taxes_attributes", country),
+                taxes=parse_taxes(item.get("taxes_attributes"), f"{p}.taxes_attributes"),
                 allowance_charges=parse_allowance_charges(
                     item.get("allowance_charges_attributes"), f"{p}.allowance_charges_attributes"
                 ),
@@ -291,7 +272,7 @@ def _iban_or_fail(value: Any, param: str) -> None:
 
 
 def check_payment(data: dict[str, Any]) -> None:
-    """Check the payment method; a transfer needs a valid IBAN in bank_account."""
+    """Check the payment method: a transfer needs bank_account.iban, a direct debit contact_iban, other a text."""
     method = data.get("payment_method")
     if method in (None, ""):
         return
@@ -308,7 +289,13 @@ def check_payment(data: dict[str, Any]) -> None:
     if code == TRANSFER:
         account = data.get("bank_account")
         _iban_or_fail(account.get("iban") if isinstance(account, dict) else None, "bank_account.iban")
-    if code == DIRECT_DEBIT and data.get("contact_iban") not in (None, ""):
-        # The guide names no required field for a direct debit; the payer's IBAN, when given
-        # (`contact_iban`, as the contract has it), must at least be an IBAN.
-        _iban_or_fail(data["contact_iban"], "contact_iban")
+    if code == DIRECT_DEBIT:
+        # The payer's IBAN. The guide's table names no field; `contact_iban` is the contract's.
+        _iban_or_fail(data.get("contact_iban"), "contact_iban")
+    if code == OTHER and not str(data.get("payment_method_text") or "").strip():
+        # The guide: "use payment_method_text for custom descriptions".
+        raise ValidationFailed(
+            "Payment method text can't be blank for payment method 13 (other)",
+            code="parameter_blank",
+            param="payment_method_text",
+        )

@@ -301,7 +301,7 @@ def download(request: HttpRequest, account: SimAccount, invoice_id: int, documen
 
 def directory_lookup(request: HttpRequest, account: SimAccount, country: str, scheme: str, identifier: str) -> HttpResponse:
     """Answer how a listed participant receives documents; 404 when it is not listed."""
-    return ok(serializers.directory_entry(backend.lookup_participant(country, scheme, identifier)))
+    return ok({"directory_entry": serializers.directory_entry(backend.lookup_participant(country, scheme, identifier))})
 
 
 # --- webhooks -------------------------------------------------------------------------------
@@ -393,7 +393,7 @@ def control_directory_put(request: HttpRequest, country: str, scheme: str, ident
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object")
     entry = backend.register_participant(country, scheme, identifier, data)
-    return ok(serializers.directory_entry(entry))
+    return ok({"directory_entry": serializers.directory_entry(entry)})
 
 
 def control_directory_delete(request: HttpRequest, country: str, scheme: str, identifier: str) -> HttpResponse:
@@ -401,7 +401,7 @@ def control_directory_delete(request: HttpRequest, country: str, scheme: str, id
     entry = backend.lookup_participant(country, scheme, identifier)
     data = serializers.deleted(serializers.directory_entry(entry))
     entry.delete()
-    return ok(data)
+    return ok({"directory_entry": data})
 
 
 def control_get_faults(request: HttpRequest, account_id: int) -> HttpResponse:

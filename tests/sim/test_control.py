@@ -78,8 +78,9 @@ def test_demo_seed_is_idempotent_and_matches_the_app_demo(sim: Sim) -> None:
     assert [(t["name"], t["category"], t["percent"]) for t in invoice["taxes"]] == [("IVA", "S", "21")]
     # The directory lists two of the demo clients: one on Peppol, one by email.
     peppol = sim.call("GET", "directory/de/9930/DE136695976", first_key).json()
-    assert peppol["Invoice"]["transport_type_code"] == "peppol"
-    assert sim.call("GET", "directory/fr/9957/FR40303265045", first_key).json()["Invoice"]["transport_type_code"] == "email"
+    assert peppol["directory_entry"]["Invoice"]["transport_type_code"] == "peppol"
+    email = sim.call("GET", "directory/fr/9957/FR40303265045", first_key).json()["directory_entry"]
+    assert email["Invoice"]["transport_type_code"] == "email"
     assert sim.call("GET", "directory/nl/9944/NL004495445B01", first_key).status_code == 404
     by_name = {c["name"]: c for c in contacts["contacts"]}
     assert by_name["Nordlicht Übersetzungen GmbH"]["transport_type_code"] == "peppol"

@@ -24,14 +24,14 @@ def test_a_listed_participant_answers_how_it_receives_invoices(sim: Sim, account
     assert listed.status_code == 200, listed.content
     response = account.call("GET", "directory/de/9930/DE136695976")
     assert response.status_code == 200
-    assert response.json() == {
+    assert response.json() == {"directory_entry": {
         "name": "Nordlicht Übersetzungen GmbH", "country": "de", "scheme": "9930", "id": "DE136695976",
         "Invoice": {"transport_type_code": "peppol", "document_type_code": "xml.ubl.invoice.bis3",
                     "other_document_type_codes": []},
-    }
+    }}
     assert response["X-B2B-API-Request-Id"]
     # Country in either case, the scheme unpadded, the TIN in another spelling: the same participant.
-    assert account.call("GET", "directory/DE/9930/de 136.695.976").json()["id"] == "DE136695976"
+    assert account.call("GET", "directory/DE/9930/de 136.695.976").json()["directory_entry"]["id"] == "DE136695976"
     # Another scheme or country is another participant.
     assert account.call("GET", "directory/de/0204/DE136695976").status_code == 404
     assert account.call("GET", "directory/at/9930/DE136695976").status_code == 404
@@ -40,7 +40,7 @@ def test_a_listed_participant_answers_how_it_receives_invoices(sim: Sim, account
 def test_a_participant_reached_by_email_is_listed_but_not_on_peppol(sim: Sim, account: Account) -> None:
     list_participant(sim, "fr", "9957", "FR40303265045", name="Lumière", transport_type_code="email",
                      document_type_code="pdf.invoice", other_document_type_codes=["xml.ubl.invoice.bis3"])
-    body = account.call("GET", "directory/fr/9957/FR40303265045").json()
+    body = account.call("GET", "directory/fr/9957/FR40303265045").json()["directory_entry"]
     assert body["Invoice"] == {"transport_type_code": "email", "document_type_code": "pdf.invoice",
                                "other_document_type_codes": ["xml.ubl.invoice.bis3"]}
 
@@ -49,9 +49,9 @@ def test_a_participant_can_be_unlisted_and_relisted(sim: Sim, account: Account) 
     list_participant(sim, "nl", "9944", "NL004495445B01")
     assert account.call("GET", "directory/nl/9944/NL004495445B01").status_code == 200
     list_participant(sim, "nl", "9944", "NL004495445B01", transport_type_code="email")  # relisting replaces
-    assert account.call("GET", "directory/nl/9944/NL004495445B01").json()["Invoice"]["transport_type_code"] == "email"
+    assert account.call("GET", "directory/nl/9944/NL004495445B01").json()["directory_entry"]["Invoice"]["transport_type_code"] == "email"
     removed = sim.client.delete("/sim/_control/directory/nl/9944/NL004495445B01")
-    assert removed.status_code == 200 and removed.json()["deleted"] is True
+    assert removed.status_code == 200 and removed.json()["directory_entry"]["deleted"] is True
     assert account.call("GET", "directory/nl/9944/NL004495445B01").status_code == 404
     assert sim.client.delete("/sim/_control/directory/nl/9944/NL004495445B01").status_code == 404
 
