@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import xml.etree.ElementTree as ET
 from io import StringIO
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from tests.sim.conftest import Account, Sim, line
+from tests.sim.test_documents import NS
 from tests.sim.test_states import run_worker, sent_invoice
 from tests.sim.test_webhooks import Recorder, recorder, register  # noqa: F401 - recorder is a fixture
 
@@ -164,3 +166,15 @@ def test_a_download_right_after_creation_is_404_until_the_document_is_generated(
 def test_without_a_delay_documents_are_ready_at_once(account: Account) -> None:
     invoice = account.invoice()
     assert account.call("GET", f"invoices/{invoice['id']}/as/pdf.invoice").status_code == 200
+
+
+def test_documents_and_pages_work_under_minimal_answers(minimal: Account) -> None:
+    invoice = minimal.invoice()
+    ubl = minimal.call("GET", f"invoices/{invoice['id']}/as/xml.ubl.invoice.bis3")
+    assert ubl.status_code == 200
+    root = ET.fromstring(ubl.content)
+    assert root.findtext("cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:ID", namespaces=NS) == "S"
+    assert minimal.call("GET", f"invoices/{invoice['id']}/as/pdf.invoice").content.startswith(b"%PDF")
+    page = minimal.sim.client.get(f"/sim/app/invoices/{invoice['id']}")
+    assert page.status_code == 200
+    assert "IVA 21% on 100.00" in page.content.decode()
