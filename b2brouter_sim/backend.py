@@ -17,18 +17,26 @@ from .exceptions import (
     BadRequest,
     Conflict,
     InvalidApiVersion,
+    InvalidQuery,
     MissingApiVersion,
     NotFound,
     Unauthorized,
     ValidationFailed,
 )
-from .models import SimAccount, SimContact, SimEvent, SimInvoice, hash_api_key
+from .models import SimAccount, SimContact, SimDirectoryEntry, SimEvent, SimInvoice, hash_api_key
 
 SUPPORTED_VERSIONS = ("2025-10-13", "2026-03-02", "2026-04-20")
 EDITABLE_STATES = {"new", "error"}
 SENDABLE_STATES = {"new", "error"}
-MARKABLE_STATES = {"sent", "accepted", "refused", "paid", "closed", "registered"}
-ALL_STATES = ["new", "sending", "sent", "error", "registered", "accepted", "refused", "paid", "closed"]
+# mark_as reference: the states an issued (or issued simplified) invoice may be marked as.
+MARKABLE_STATES = {
+    "IssuedInvoice": {"new", "sent", "accepted", "registered", "refused", "paid", "closed"},
+    "IssuedSimplifiedInvoice": {"new", "sent", "paid", "downloaded", "accepted", "refused", "registered", "closed"},
+}
+INVOICE_TYPES = tuple(MARKABLE_STATES)
+# Types a list's `type` filter knows: our two, credit notes, and received invoices (none here).
+LIST_TYPES = {"IssuedInvoice", "Invoice", "IssuedSimplifiedInvoice", "IssuedCreditNote", "ReceivedInvoice"}
+ALL_STATES = ["new", "sending", "sent", "error", "registered", "accepted", "refused", "paid", "closed", "downloaded"]
 # Invoice list state flags; `allegedly_paid` is the list's name for the `paid` state.
 STATE_FLAGS = {s: s for s in ALL_STATES} | {"allegedly_paid": "paid"}
 
@@ -48,8 +56,14 @@ FAIL_ERROR = "Simulated delivery failure: the recipient's access point rejected 
 
 CONTACT_TEXT_FIELDS = [
     "name", "email", "tin_value", "tin_scheme", "cin_value", "cin_scheme", "country", "address", "city",
-    "postalcode", "province", "language", "currency", "integration_code", "scenario",
+    "postalcode", "province", "phone", "website", "transport_type_code", "document_type_code", "language",
+    "currency", "integration_code", "scenario",
 ]
+# Account fields PUT /accounts/{id} may change (besides the calculation settings).
+ACCOUNT_TEXT_FIELDS = ["email", "phone", "website", "address", "city", "postalcode", "province"]
+# Account `query` (Ransack `field=value [AND ...]`): the fields it may compare.
+ACCOUNT_QUERY_FIELDS = {"name", "tin_value", "tin_scheme", "country", "currency", "email"}
+INVOICE_QUERY_FIELDS = {"tin_value", "number", "state", "currency", "contact_id"}
 CONTACT_BOOL_FIELDS = ["is_client", "is_provider"]
 
 
@@ -71,23 +85,72 @@ def create_account(
     rounding_method: str = "half_up",
     round_before_sum: bool = True,
     apply_taxes_per_line: bool = False,
+    minimal_answers: bool = False,
+    document_delay_seconds: int = 0,
     api_key: str | None = None,
+    **details: str,
 ) -> tuple[SimAccount, str]:
-    """Create an account and return it with its API key (shown only this once)."""
+    """Create an account and return it with its API key (shown only this once).
+
+    `details` are the account's text fields (phone, address, city, postalcode, province, ...).
+    """
     key = api_key or new_api_key()
-    account = SimAccount.objects.create(
+    account = SimAccount(
         name=name,
         tin_value=tin_value,
         tin_scheme="9920" if country.lower() == "es" else "",
-        country=country.lower(),
+        country=v.country(country),
         currency=v.currency(currency),
         email=email,
         rounding_method=v.rounding_method(rounding_method),
         round_before_sum=round_before_sum,
         apply_taxes_per_line=apply_taxes_per_line,
+        minimal_answers=minimal_answers,
+        document_delay_seconds=document_delay_seconds,
         api_key_hash=hash_api_key(key),
     )
+    for field, value in details.items():
+        if field not in ACCOUNT_TEXT_FIELDS:
+            raise TypeError(f"create_account() got an unexpected keyword argument {field!r}")
+        setattr(account, field, value)
+    account.save()
     return account, key
+
+
+def set_options(account: SimAccount, data: dict[str, Any]) -> SimAccount:
+    """Change the account's simulator options (minimal_answers, document_delay_seconds)."""
+    unknown = sorted(set(data) - {"minimal_answers", "document_delay_seconds"})
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown option {unknown[0]!r}; options are minimal_answers and document_delay_seconds", param=unknown[0]
+        )
+    if "minimal_answers" in data:
+        account.minimal_answers = v.boolean(data["minimal_answers"], "minimal_answers")
+    if "document_delay_seconds" in data:
+        account.document_delay_seconds = v.seconds(data["document_delay_seconds"], "document_delay_seconds")
+    account.save()
+    return account
+
+
+def options_of(account: SimAccount) -> dict[str, Any]:
+    """Return the account's simulator options as the control surface shows them."""
+    return {"minimal_answers": account.minimal_answers, "document_delay_seconds": account.document_delay_seconds}
+
+
+def list_accounts(caller: SimAccount, params: dict[str, str]) -> QuerySet[SimAccount]:
+    """Return the accounts the key sees (its own), filtered by a Ransack-style `query`."""
+    qs = SimAccount.objects.filter(pk=caller.pk)
+    for field, value in _ransack(params.get("query"), ACCOUNT_QUERY_FIELDS):
+        if field == "tin_value":
+            # Compared like contacts' TINs: the country prefix and separators do not matter.
+            qs = qs.filter(pk__in=[a.pk for a in qs if v.normalise_tin(a.tin_value) == v.normalise_tin(value)])
+        elif field in {"country", "currency", "email"}:
+            qs = qs.filter(**{f"{field}__iexact": value})
+        elif field == "tin_scheme":
+            qs = qs.filter(tin_scheme=value.zfill(4))
+        else:
+            qs = qs.filter(**{field: value})
+    return qs
 
 
 def check_version(version: str | None) -> None:
@@ -118,15 +181,18 @@ def get_account(caller: SimAccount, account_id: Any) -> SimAccount:
 
 
 def update_account(account: SimAccount, data: dict[str, Any]) -> SimAccount:
-    """Update name, email and the three calculation settings; tin_value cannot change."""
+    """Update name, contact and address fields and the calculation settings; tin_value cannot change."""
     if "tin_value" in data and v.normalise_tin(str(data["tin_value"] or "")) != v.normalise_tin(account.tin_value):
         raise ValidationFailed("Tin value cannot be changed", code="parameter_cannot_change", param="tin_value")
     if "name" in data:
         if not str(data["name"] or "").strip():
             raise ValidationFailed("Name can't be blank", code="parameter_blank", param="name")
         account.name = str(data["name"])
-    if "email" in data:
-        account.email = str(data["email"] or "")
+    for field in ACCOUNT_TEXT_FIELDS:
+        if field in data:
+            setattr(account, field, str(data[field] or ""))
+    if "country" in data:
+        account.country = v.country(data["country"])
     if "rounding_method" in data:
         account.rounding_method = v.rounding_method(data["rounding_method"])
     for flag in ("round_before_sum", "apply_taxes_per_line"):
@@ -148,7 +214,7 @@ def settings_of(account: SimAccount) -> Settings:
 
 def get_contact(account: SimAccount, contact_id: Any) -> SimContact:
     """Return a contact of the account, or raise NotFound."""
-    contact = SimContact.objects.filter(account=account, pk=_int_or_none(contact_id)).first()
+    contact = SimContact.objects.filter(account=account, pk=int_or_none(contact_id)).first()
     if contact is None:
         raise NotFound("Contact not found")
     return contact
@@ -195,10 +261,30 @@ def _save_contact(contact: SimContact, prefix: str = "") -> SimContact:
 
 
 def create_contact(account: SimAccount, data: dict[str, Any]) -> SimContact:
-    """Create a contact; its normalised TIN must be unique in the account."""
+    """Create a contact; its normalised TIN must be unique in the account.
+
+    Without transport_type_code / document_type_code, the directory's codes are used when the
+    contact is listed there (as B2Brouter assigns them at contact creation).
+    """
     contact = SimContact(account=account)
     _apply_contact_fields(contact, data)
+    _codes_from_directory(contact)
     return _save_contact(contact)
+
+
+def _codes_from_directory(contact: SimContact) -> None:
+    if contact.transport_type_code or not contact.tin_value:
+        return
+    if contact.tin_scheme:
+        entry = find_participant(contact.country, contact.tin_scheme, contact.tin_value)
+    else:
+        # Without a scheme the country and the TIN decide (the first listing wins).
+        entry = SimDirectoryEntry.objects.filter(
+            country=contact.country.lower(), identifier_key=v.normalise_tin(contact.tin_value)
+        ).first()
+    if entry is not None:
+        contact.transport_type_code = entry.transport_type_code
+        contact.document_type_code = contact.document_type_code or entry.document_type_code
 
 
 def update_contact(contact: SimContact, data: dict[str, Any]) -> SimContact:
@@ -237,15 +323,31 @@ def list_contacts(account: SimAccount, params: dict[str, str]) -> QuerySet[SimCo
 
 def get_invoice(account: SimAccount, invoice_id: Any) -> SimInvoice:
     """Return an invoice of the account, or raise NotFound("Invoice not found")."""
-    invoice = SimInvoice.objects.filter(account=account, pk=_int_or_none(invoice_id)).select_related("contact").first()
+    invoice = SimInvoice.objects.filter(account=account, pk=int_or_none(invoice_id)).select_related("contact", "account").first()
     if invoice is None:
         raise NotFound("Invoice not found")
     return invoice
 
 
-def _resolve_contact(account: SimAccount, data: dict[str, Any]) -> SimContact:
+def _resolve_contact(account: SimAccount, data: dict[str, Any], invoice_type: str) -> SimContact:
+    if invoice_type == "IssuedSimplifiedInvoice":
+        # Simplified invoices ignore contact_id and take the inline contact, which needs no TIN.
+        inline = data.get("contact")
+        if not isinstance(inline, dict) or not str(inline.get("name") or "").strip():
+            raise ValidationFailed(
+                "Contact name can't be blank: a simplified invoice takes an inline contact",
+                code="parameter_blank",
+                param="contact.name",
+            )
+        key = v.normalise_tin(str(inline.get("tin_value") or ""))
+        existing = SimContact.objects.filter(account=account, tin_key=key).first() if key else None
+        if existing is not None:
+            return existing
+        contact = SimContact(account=account, is_client=True)
+        _apply_contact_fields(contact, inline, prefix="contact.")
+        return _save_contact(contact, prefix="contact.")
     if data.get("contact_id") not in (None, ""):
-        contact = SimContact.objects.filter(account=account, pk=_int_or_none(data["contact_id"])).first()
+        contact = SimContact.objects.filter(account=account, pk=int_or_none(data["contact_id"])).first()
         if contact is None:
             raise ValidationFailed(
                 "Contact not found in this account", code="parameter_inclusion", param="contact_id"
@@ -267,16 +369,33 @@ def _resolve_contact(account: SimAccount, data: dict[str, Any]) -> SimContact:
     return _save_contact(contact, prefix="contact.")
 
 
+def next_number(account: SimAccount) -> str:
+    """Return the next free automatic number of the account: "1", "2", ... skipping taken ones."""
+    taken = set(SimInvoice.objects.filter(account=account).values_list("number", flat=True))
+    n = len(taken) + 1
+    while str(n) in taken:
+        n += 1
+    return str(n)
+
+
 def _check_invoice(account: SimAccount, data: dict[str, Any], *, exclude_pk: int | None = None) -> dict[str, Any]:
-    """Validate a full invoice request and return the parsed values the model needs."""
+    """Validate a full invoice request and return the parsed values the model needs.
+
+    Without a `number`, B2Brouter numbers the invoice itself (automatic numbering): the
+    caller assigns one after the checks pass (see next_number).
+    """
     number = str(data.get("number") or "").strip()
-    if not number:
-        raise ValidationFailed("Number can't be blank", code="parameter_blank", param="number")
-    taken = SimInvoice.objects.filter(account=account, number=number)
-    if exclude_pk is not None:
-        taken = taken.exclude(pk=exclude_pk)
-    if taken.exists():
-        raise ValidationFailed("Number has already been taken", code="parameter_taken", param="number")
+    if number:
+        taken = SimInvoice.objects.filter(account=account, number=number)
+        if exclude_pk is not None:
+            taken = taken.exclude(pk=exclude_pk)
+        if taken.exists():
+            raise ValidationFailed("Number has already been taken", code="parameter_taken", param="number")
+    invoice_type = str(data.get("type") or "IssuedInvoice")
+    if invoice_type not in INVOICE_TYPES:
+        raise ValidationFailed(
+            f"Type is not included in the list ({', '.join(INVOICE_TYPES)})", code="parameter_inclusion", param="type"
+        )
     lines = v.parse_lines(data.get("invoice_lines_attributes"))
     adjustments = v.parse_allowance_charges(data.get("allowance_charges_attributes"), "allowance_charges_attributes")
     currency = v.currency(data.get("currency") or account.currency)
@@ -286,10 +405,11 @@ def _check_invoice(account: SimAccount, data: dict[str, Any], *, exclude_pk: int
         raise ValidationFailed("Due date must be on or after the invoice date", param="due_date")
     v.check_payment(data)
     is_credit_note = v.boolean(data.get("is_credit_note", False), "is_credit_note")
-    contact = _resolve_contact(account, data)
+    contact = _resolve_contact(account, data, invoice_type)
     totals = compute_totals(lines, adjustments, settings_of(account), currency)
     return {
         "number": number,
+        "type": invoice_type,
         "date": date,
         "due_date": due_date,
         "currency": currency,
@@ -319,14 +439,21 @@ def totals_json(totals: Any, currency: str) -> dict[str, Any]:
     }
 
 
+def _documents_ready_at(account: SimAccount, now: dt.datetime) -> dt.datetime:
+    return now + dt.timedelta(seconds=account.document_delay_seconds)
+
+
 def create_invoice(account: SimAccount, data: dict[str, Any], *, send_after_import: bool = False) -> SimInvoice:
     """Validate and store a new invoice in state `new`; send it too when asked."""
     checked = _check_invoice(account, data)
+    if not checked["number"]:
+        checked["number"] = next_number(account)
     now = timezone.now()
     try:
         with transaction.atomic():
             invoice = SimInvoice.objects.create(
-                account=account, request=data, state="new", created_at=now, updated_at=now, state_updated_at=now, **checked
+                account=account, request=data, state="new", created_at=now, updated_at=now, state_updated_at=now,
+                documents_ready_at=_documents_ready_at(account, now), **checked
             )
     except IntegrityError:
         # Two concurrent creates with one number: the unique constraint decides.
@@ -347,10 +474,14 @@ def update_invoice(invoice: SimInvoice, data: dict[str, Any]) -> SimInvoice:
     elif "contact" in data:
         merged.pop("contact_id", None)
     checked = _check_invoice(invoice.account, merged, exclude_pk=invoice.pk)
+    # An automatically numbered invoice keeps the number it was given.
+    checked["number"] = checked["number"] or invoice.number
     for name, value in checked.items():
         setattr(invoice, name, value)
     invoice.request = merged
     invoice.updated_at = timezone.now()
+    # The documents are generated again from the new content.
+    invoice.documents_ready_at = _documents_ready_at(invoice.account, invoice.updated_at)
     invoice.save()
     return invoice
 
@@ -364,7 +495,7 @@ def delete_invoice(invoice: SimInvoice) -> None:
 
 def list_invoices(account: SimAccount, params: dict[str, str]) -> QuerySet[SimInvoice]:
     """Return the account's invoices filtered like B2Brouter's list (contract section 2)."""
-    qs = SimInvoice.objects.filter(account=account).select_related("contact")
+    qs = SimInvoice.objects.filter(account=account).select_related("contact", "account")
     if params.get("number"):
         qs = qs.filter(number=params["number"])
     for name, lookup in (("date_from", "date__gte"), ("date_to", "date__lte"),
@@ -373,9 +504,13 @@ def list_invoices(account: SimAccount, params: dict[str, str]) -> QuerySet[SimIn
             qs = qs.filter(**{lookup: _query_date(params[name], name)})
     if params.get("type"):
         wanted = params["type"]
-        if wanted in {"IssuedCreditNote"}:
+        if wanted not in LIST_TYPES:
+            raise InvalidQuery(f"Type {wanted!r} is not an invoice type ({', '.join(sorted(LIST_TYPES))})", param="type")
+        if wanted == "IssuedCreditNote":
             qs = qs.filter(is_credit_note=True)
-        elif wanted not in {"IssuedInvoice", "Invoice"}:
+        elif wanted == "IssuedSimplifiedInvoice":
+            qs = qs.filter(type="IssuedSimplifiedInvoice")
+        elif wanted == "ReceivedInvoice":
             qs = qs.none()
     included = [state for flag, state in STATE_FLAGS.items() if params.get(flag) not in (None, "") and _flag(params[flag], flag)]
     excluded = [state for flag, state in STATE_FLAGS.items() if params.get(flag) not in (None, "") and not _flag(params[flag], flag)]
@@ -383,12 +518,17 @@ def list_invoices(account: SimAccount, params: dict[str, str]) -> QuerySet[SimIn
         qs = qs.filter(state__in=included)
     if excluded:
         qs = qs.exclude(state__in=excluded)
-    if params.get("query"):
-        match = re.fullmatch(r"\s*tin_value\s*=\s*(\S+)\s*", params["query"])
-        if match:
-            qs = qs.filter(contact__tin_key=v.normalise_tin(match.group(1)))
+    for field, value in _ransack(params.get("query"), INVOICE_QUERY_FIELDS):
+        if field == "tin_value":
+            qs = qs.filter(contact__tin_key=v.normalise_tin(value))
+        elif field == "state":
+            qs = qs.filter(state=STATE_FLAGS.get(value, value))
+        elif field == "currency":
+            qs = qs.filter(currency__iexact=value)
+        elif field == "contact_id":
+            qs = qs.filter(contact_id=int_or_none(value))
         else:
-            qs = qs.filter(Q(number__icontains=params["query"]) | Q(contact__name__icontains=params["query"]))
+            qs = qs.filter(number=value)
     if params.get("updated_at_from"):
         qs = qs.filter(updated_at__gte=_query_datetime(params["updated_at_from"], "updated_at_from"))
     return qs.order_by("id")
@@ -400,6 +540,9 @@ def validate_invoice(invoice: SimInvoice) -> list[str]:
     contact = invoice.contact
     if not contact.country:
         problems.append("Contact country can't be blank")
+    if invoice.type == "IssuedSimplifiedInvoice":
+        # A simplified invoice does not identify its customer.
+        return problems
     if not contact.tin_value and not contact.cin_value:
         problems.append("Contact tin_value or cin_value can't be blank")
     if not contact.email and not contact.tin_value:
@@ -449,14 +592,26 @@ def set_state(invoice: SimInvoice, state: str, notes: str | None = None) -> SimE
     invoice.updated_at = now
     invoice.state_updated_at = now
     invoice.save()
-    return _record_event(invoice, state, notes)
+    return _record_event(invoice, state, notes, deliver=True)
 
 
-def _record_event(invoice: SimInvoice, state: str, notes: str | None) -> SimEvent:
+def _record_event(invoice: SimInvoice, state: str, notes: str | None, *, deliver: bool | None = None) -> SimEvent:
     from .webhooks import queue_deliveries
 
-    event = SimEvent.objects.create(invoice=invoice, state=state, notes=notes)
-    if state != "new":
+    triggered_at = int(timezone.now().timestamp())
+    previous = (
+        SimEvent.objects.filter(invoice=invoice, state=state, triggered_at__gte=triggered_at)
+        .order_by("-triggered_at")
+        .values_list("triggered_at", flat=True)
+        .first()
+    )
+    if previous is not None:
+        # The same state again within a second (fail, resend, fail): a later second, so that a
+        # receiver de-duplicating on (invoice_id, state, triggered_at) keeps both events.
+        triggered_at = previous + 1
+    event = SimEvent.objects.create(invoice=invoice, state=state, notes=notes, triggered_at=triggered_at)
+    # The creation (state new) is not a state change; every later state is, a return to new too.
+    if deliver if deliver is not None else state != "new":
         queue_deliveries(event)
     return event
 
@@ -488,10 +643,11 @@ def schedule_next(invoice: SimInvoice) -> None:
 
 
 def mark_as(invoice: SimInvoice, state: Any, reason: str | None = None) -> SimInvoice:
-    """Set the state by hand (sent, accepted, refused, paid, closed, registered)."""
-    if state not in MARKABLE_STATES:
+    """Set the state by hand (new, sent, accepted, registered, refused, paid, closed)."""
+    allowed = MARKABLE_STATES.get(invoice.type, MARKABLE_STATES["IssuedInvoice"])
+    if state not in allowed:
         raise ValidationFailed(
-            f"State is not included in the list ({', '.join(sorted(MARKABLE_STATES))})",
+            f"State is not included in the list ({', '.join(sorted(allowed))})",
             code="parameter_inclusion",
             param="state",
         )
@@ -503,10 +659,81 @@ def mark_as(invoice: SimInvoice, state: Any, reason: str | None = None) -> SimIn
     return invoice
 
 
+# --- directory ------------------------------------------------------------------------------
+
+
+def find_participant(country: str, scheme: str, identifier: str) -> SimDirectoryEntry | None:
+    """Return the directory entry of (country, scheme, identifier), or None when not listed."""
+    key = v.normalise_tin(identifier)
+    if not key:
+        return None
+    return SimDirectoryEntry.objects.filter(
+        country=(country or "").lower(), scheme=(scheme or "").zfill(4), identifier_key=key
+    ).first()
+
+
+def lookup_participant(country: str, scheme: str, identifier: str) -> SimDirectoryEntry:
+    """Return a listed participant or raise NotFound (the directory cannot be enumerated)."""
+    entry = find_participant(country, scheme, identifier)
+    if entry is None:
+        raise NotFound("Entity not found in the directory")
+    return entry
+
+
+def register_participant(country: str, scheme: str, identifier: str, data: dict[str, Any]) -> SimDirectoryEntry:
+    """Create or replace a directory entry (control surface)."""
+    country = v.country(country)
+    if not re.fullmatch(r"\d{1,4}", scheme or ""):
+        raise ValidationFailed("Scheme must be an ISO 6523 ICD / EAS code such as 9920", code="parameter_inclusion",
+                               param="scheme")
+    key = v.normalise_tin(identifier)
+    if not key:
+        raise ValidationFailed("Id can't be blank", code="parameter_blank", param="id")
+    others = data.get("other_document_type_codes", [])
+    if not isinstance(others, list) or not all(isinstance(o, str) for o in others):
+        raise ValidationFailed("other_document_type_codes must be a list of codes", param="other_document_type_codes")
+    entry, _ = SimDirectoryEntry.objects.update_or_create(
+        country=country,
+        scheme=scheme.zfill(4),
+        identifier_key=key,
+        defaults={
+            "identifier": identifier,
+            "name": str(data.get("name") or ""),
+            "transport_type_code": str(data.get("transport_type_code") or "peppol"),
+            "document_type_code": str(data.get("document_type_code") or "xml.ubl.invoice.bis3"),
+            "other_document_type_codes": others,
+        },
+    )
+    return entry
+
+
+def unregister_participant(country: str, scheme: str, identifier: str) -> None:
+    """Remove a directory entry (control surface); 404 when it is not listed."""
+    lookup_participant(country, scheme, identifier).delete()
+
+
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _int_or_none(value: Any) -> int | None:
+def _ransack(query: str | None, fields: set[str]) -> list[tuple[str, str]]:
+    """Parse a Ransack-style `query` (`field=value [AND field=value ...]`) or raise InvalidQuery."""
+    if query is None or not query.strip():
+        return []
+    conditions = []
+    for part in re.split(r"\s+AND\s+", query.strip(), flags=re.IGNORECASE):
+        match = re.fullmatch(r"\s*([a-z_]+)\s*=\s*([^=]*[^=\s])\s*", part)
+        if match is None:
+            raise InvalidQuery(f"Query {query!r} cannot be read: write field=value, joined with AND", param="query")
+        field, value = match.group(1), match.group(2).strip("'\"")
+        if field not in fields:
+            raise InvalidQuery(f"Query field {field!r} is not supported here ({', '.join(sorted(fields))})", param="query")
+        conditions.append((field, value))
+    return conditions
+
+
+
+def int_or_none(value: Any) -> int | None:
+    """Return value as an int, or None when it is not one (an id that cannot exist)."""
     try:
         return int(value)
     except (TypeError, ValueError):

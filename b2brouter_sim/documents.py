@@ -143,7 +143,8 @@ def ubl(invoice: SimInvoice) -> bytes:
     tax_total = _el(root, CAC, "TaxTotal")
     tax_sum = sum((Decimal(t["amount"]) for t in data["taxes"]), Decimal("0"))
     _el(tax_total, CBC, "TaxAmount", money(tax_sum, cur), currencyID=cur)
-    for group in data["taxes"]:
+    # The stored groups, not the answer's: under minimal_answers the answer has no category.
+    for group in invoice.totals["taxes"]:
         sub = _el(tax_total, CAC, "TaxSubtotal")
         _el(sub, CBC, "TaxableAmount", group["base"], currencyID=cur)
         _el(sub, CBC, "TaxAmount", group["amount"], currencyID=cur)

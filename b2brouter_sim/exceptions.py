@@ -2,6 +2,7 @@
 
     SimError                     -> {"error": {"code", "message", "type", "param"?}}
      ├── BadRequest              400 invalid_request_params
+     ├── InvalidQuery            400 invalid_query (a list's `query` or `type` it cannot read)
      ├── MissingApiVersion       400 missing_api_version
      ├── InvalidApiVersion       400 invalid_api_version
      ├── Unauthorized            401 unauthorized
@@ -10,7 +11,8 @@
      ├── Conflict                409 conflict
      ├── ValidationFailed        422 (code chosen by the raiser: parameter_blank, parameter_taken, ...)
      ├── RateLimited             429 rate_limited (+ Retry-After)
-     └── InjectedServerError     500 internal_error
+     ├── InjectedServerError     500 internal_error
+     └── NotSimulated            501 not_simulated (a B2Brouter route the simulator lacks)
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ class SimError(Exception):
 class BadRequest(SimError):
     status = 400
     code = "invalid_request_params"
+
+
+class InvalidQuery(SimError):
+    status = 400
+    code = "invalid_query"
 
 
 class MissingApiVersion(SimError):
@@ -101,3 +108,8 @@ class RateLimited(SimError):
 class InjectedServerError(SimError):
     status = 500
     code = "internal_error"
+
+
+class NotSimulated(SimError):
+    status = 501
+    code = "not_simulated"

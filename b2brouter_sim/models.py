@@ -25,11 +25,21 @@ class SimAccount(models.Model):
     country = models.CharField(max_length=2, default="es")
     currency = models.CharField(max_length=3, default="EUR")
     email = models.CharField(max_length=200, blank=True, default="")
+    phone = models.CharField(max_length=40, blank=True, default="")
+    website = models.CharField(max_length=200, blank=True, default="")
+    address = models.CharField(max_length=300, blank=True, default="")
+    city = models.CharField(max_length=100, blank=True, default="")
+    postalcode = models.CharField(max_length=20, blank=True, default="")
+    province = models.CharField(max_length=100, blank=True, default="")
     rounding_method = models.CharField(max_length=10, choices=ROUNDING_METHODS, default="half_up")
     round_before_sum = models.BooleanField(default=True)
     apply_taxes_per_line = models.BooleanField(default=False)
     transactions_count = models.PositiveIntegerField(default=0)
     transactions_limit = models.PositiveIntegerField(default=1000)
+    # Simulator options (docs/simulator.md, "Account options"): answers without the fields the
+    # docs do not promise, and documents that take a while to be generated after a change.
+    minimal_answers = models.BooleanField(default=False)
+    document_delay_seconds = models.PositiveIntegerField(default=0)
     # Only the digest is kept, so the key never sits in the database in clear text.
     api_key_hash = models.CharField(max_length=64, unique=True)
     faults = models.JSONField(default=dict, blank=True)
@@ -64,6 +74,10 @@ class SimContact(models.Model):
     city = models.CharField(max_length=100, blank=True, default="")
     postalcode = models.CharField(max_length=20, blank=True, default="")
     province = models.CharField(max_length=100, blank=True, default="")
+    phone = models.CharField(max_length=40, blank=True, default="")
+    website = models.CharField(max_length=200, blank=True, default="")
+    transport_type_code = models.CharField(max_length=40, blank=True, default="")
+    document_type_code = models.CharField(max_length=60, blank=True, default="")
     language = models.CharField(max_length=5, blank=True, default="")
     currency = models.CharField(max_length=3, blank=True, default="")
     is_client = models.BooleanField(default=True)
@@ -94,6 +108,8 @@ class SimInvoice(models.Model):
     account = models.ForeignKey(SimAccount, on_delete=models.CASCADE, related_name="invoices")
     contact = models.ForeignKey(SimContact, on_delete=models.PROTECT, related_name="invoices")
     number = models.CharField(max_length=100)
+    # IssuedInvoice or IssuedSimplifiedInvoice (the request's `type`).
+    type = models.CharField(max_length=40, default="IssuedInvoice")
     date = models.DateField()
     due_date = models.DateField(null=True, blank=True)
     currency = models.CharField(max_length=3)
@@ -110,6 +126,8 @@ class SimInvoice(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField()
     state_updated_at = models.DateTimeField()
+    # Documents are generated asynchronously: downloads answer 404 until this moment.
+    documents_ready_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -127,6 +145,9 @@ class SimEvent(models.Model):
     invoice = models.ForeignKey(SimInvoice, on_delete=models.CASCADE, related_name="events")
     state = models.CharField(max_length=20)
     notes = models.CharField(max_length=500, blank=True, null=True)
+    # The webhook's `triggered_at` (unix seconds): never shared by two events of one invoice with
+    # one state, so (invoice_id, state, triggered_at) identifies an event without `event_id`.
+    triggered_at = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -141,6 +162,9 @@ class SimWebhook(models.Model):
     events = models.JSONField(default=list)
     enabled = models.BooleanField(default=True)
     signing_secret = models.CharField(max_length=100)
+    description = models.CharField(max_length=200, blank=True, default="")
+    # False until the web app has shown the secret once (POST /web_hooks shows it in its 201).
+    secret_shown = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -169,3 +193,30 @@ class SimWebhookDelivery(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+
+class SimDirectoryEntry(models.Model):
+    """A participant of the simulated B2Brouter directory: who can receive what, and how."""
+
+    country = models.CharField(max_length=2)
+    scheme = models.CharField(max_length=4)
+    # The identifier as registered, and its comparable form (see validation.normalise_tin).
+    identifier = models.CharField(max_length=60)
+    identifier_key = models.CharField(max_length=60)
+    name = models.CharField(max_length=200, blank=True, default="")
+    transport_type_code = models.CharField(max_length=40, default="peppol")
+    document_type_code = models.CharField(max_length=60, default="xml.ubl.invoice.bis3")
+    other_document_type_codes = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["country", "scheme", "identifier_key"], name="b2brouter_sim_directory_unique_participant"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country}/{self.scheme}/{self.identifier}"

@@ -1,4 +1,8 @@
-"""Read-only HTML pages under /sim/app/: the simulator's stand-in for B2Brouter's web app."""
+"""HTML pages under /sim/app/: the simulator's stand-in for B2Brouter's web app.
+
+Like the rest of /sim/app/ they need no login (they stand in for a logged-in B2Brouter user),
+so each page is scoped to one account and never shows a secret it did not just create.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,15 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
-from django.shortcuts import get_object_or_404, render
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseNotFound
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
 from . import documents, serializers
-from .models import SimAccount, SimInvoice
+from .exceptions import SimError
+from .models import SimAccount, SimInvoice, SimWebhook
+from .webhooks import EVENTS, create_webhook
 
 REQUEST_ID_HEADER = "X-B2B-API-Request-Id"
 
@@ -71,6 +79,65 @@ def invoice_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
+
+
+@page
+def webhooks(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Developers -> Webhooks: add an endpoint, see its secret once, list endpoints and deliveries."""
+    account = get_object_or_404(SimAccount, pk=account_id)
+    form = {"url": "", "description": "", "events": [EVENTS[0][0]]}
+    error = None
+    if request.method == "POST":
+        form = {
+            "url": request.POST.get("url", "").strip(),
+            "description": request.POST.get("description", "").strip(),
+            "events": request.POST.getlist("events"),
+        }
+        known = {code for code, _ in EVENTS} | {"*"}
+        try:
+            if not form["events"] or not set(form["events"]) <= known:
+                raise SimError("Choose at least one event")
+            with transaction.atomic():
+                hook = create_webhook(account, form, secret_shown=False)
+        except SimError as exc:
+            error = exc.message
+        else:
+            # Post/redirect/get: the next page shows the secret, once.
+            return redirect(f"{reverse('b2brouter_sim:app-webhooks', args=[account.pk])}?created={hook.pk}", permanent=False)
+    elif request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    created = None
+    if request.GET.get("created", "").isdigit():
+        with transaction.atomic():
+            created = (
+                SimWebhook.objects.select_for_update()
+                .filter(account=account, pk=int(request.GET["created"]), secret_shown=False)
+                .first()
+            )
+            if created is not None:
+                created.secret_shown = True
+                created.save(update_fields=["secret_shown"])
+    hooks = account.webhooks.prefetch_related("deliveries__event").order_by("id")
+    endpoints = [
+        {"hook": hook, "deliveries": [serializers.delivery(d) for d in list(hook.deliveries.all())[-20:]]}
+        for hook in hooks
+    ]
+    return render(
+        request,
+        "b2brouter_sim/webhooks.html",
+        {"account": account, "created": created, "endpoints": endpoints, "events": EVENTS, "form": form, "error": error},
+        status=422 if error else 200,
+    )
+
+
+@page
+def webhook_delete(request: HttpRequest, account_id: int, hook_id: int) -> HttpResponse:
+    """Delete one of the account's endpoints (POST from the Webhooks page)."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    hook = get_object_or_404(SimWebhook, account_id=account_id, pk=hook_id)
+    hook.delete()
+    return redirect("b2brouter_sim:app-webhooks", account_id)
 
 
 @page

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .models import SimAccount, SimContact, SimInvoice, SimWebhook, SimWebhookDelivery
+from .models import SimAccount, SimContact, SimDirectoryEntry, SimInvoice, SimWebhook, SimWebhookDelivery
 
 
 def timestamp(value: dt.datetime | None) -> str | None:
@@ -29,6 +29,12 @@ def account(obj: SimAccount) -> dict[str, Any]:
         "country": obj.country,
         "currency": obj.currency,
         "email": obj.email,
+        "phone": obj.phone,
+        "website": obj.website,
+        "address": obj.address,
+        "city": obj.city,
+        "postalcode": obj.postalcode,
+        "province": obj.province,
         "rounding_method": obj.rounding_method,
         "round_before_sum": obj.round_before_sum,
         "apply_taxes_per_line": obj.apply_taxes_per_line,
@@ -54,6 +60,10 @@ def contact(obj: SimContact) -> dict[str, Any]:
         "city": obj.city,
         "postalcode": obj.postalcode,
         "province": obj.province,
+        "phone": obj.phone,
+        "website": obj.website,
+        "transport_type_code": obj.transport_type_code,
+        "document_type_code": obj.document_type_code,
         "language": obj.language,
         "currency": obj.currency,
         "is_client": obj.is_client,
@@ -70,7 +80,11 @@ def _text(value: Any) -> str | None:
 
 
 def invoice(obj: SimInvoice) -> dict[str, Any]:
-    """Serialise an invoice: request fields, computed totals, state and timestamps."""
+    """Serialise an invoice: request fields, computed totals, state and timestamps.
+
+    Under the account's `minimal_answers` option the tax groups leave out `category`, which
+    B2Brouter's documentation does not promise in an answer.
+    """
     req = obj.request
     totals = obj.totals
     line_amounts = totals.get("line_amounts", [])
@@ -100,7 +114,7 @@ def invoice(obj: SimInvoice) -> dict[str, Any]:
         adjustments.append(entry)
     return {
         "id": obj.pk,
-        "type": "IssuedInvoice",
+        "type": obj.type,
         "account_id": obj.account_id,
         "number": obj.number,
         "series_code": req.get("series_code"),
@@ -119,14 +133,42 @@ def invoice(obj: SimInvoice) -> dict[str, Any]:
         "bank_account": req.get("bank_account"),
         "extra_info": req.get("extra_info"),
         "file_reference": req.get("file_reference"),
+        "buyer_reference": req.get("buyer_reference"),
+        "ponumber": req.get("ponumber"),
         "subtotal": totals["subtotal"],
-        "taxes": totals["taxes"],
+        "taxes": _tax_groups(totals["taxes"], minimal=obj.account.minimal_answers),
         "total": totals["total"],
         "errors": list(obj.errors or []),
         "refuse_reason": obj.refuse_reason or None,
         "created_at": timestamp(obj.created_at),
         "updated_at": timestamp(obj.updated_at),
         "state_updated_at": timestamp(obj.state_updated_at),
+    }
+
+
+def _tax_groups(groups: list[dict[str, Any]], *, minimal: bool) -> list[dict[str, Any]]:
+    if not minimal:
+        return groups
+    return [{key: value for key, value in group.items() if key != "category"} for group in groups]
+
+
+def deleted(data: dict[str, Any]) -> dict[str, Any]:
+    """Mark a serialised record as deleted, as a DELETE answers it."""
+    return data | {"deleted": True}
+
+
+def directory_entry(obj: SimDirectoryEntry) -> dict[str, Any]:
+    """Serialise a directory participant: its details and, per document, how it receives it."""
+    return {
+        "name": obj.name,
+        "country": obj.country,
+        "scheme": obj.scheme,
+        "id": obj.identifier,
+        "Invoice": {
+            "transport_type_code": obj.transport_type_code,
+            "document_type_code": obj.document_type_code,
+            "other_document_type_codes": list(obj.other_document_type_codes or []),
+        },
     }
 
 
@@ -145,6 +187,7 @@ def webhook(obj: SimWebhook, *, with_secret: bool = False, with_deliveries: bool
     data: dict[str, Any] = {
         "id": obj.pk,
         "url": obj.url,
+        "description": obj.description,
         "events": obj.events,
         "enabled": obj.enabled,
         "created_at": timestamp(obj.created_at),

@@ -20,8 +20,24 @@ from .exceptions import BadRequest, ValidationFailed
 TAX_KEYS = {"name", "category", "percent", "comment"}
 CATEGORIES = {"S", "AA", "AAA", "H", "Z", "E", "AE", "K", "G", "O", "NS"}
 ZERO_RATE = {"Z", "E", "AE", "K", "G", "O", "NS"}
-TRANSFER_METHODS = {4, 58}
-PAYMENT_METHODS = {1, 2, 3, 4, 11, 13, 14, 19, 58, 59}
+
+# Tax names B2Brouter documents (taxes_attributes guide: "Tax names must match the expected
+# values ... Do not invent new names"), with the names its WooCommerce plugin sends per country.
+# Exact spelling. The guide's per-country table could not be read, so the set is not per country.
+TAX_NAMES = frozenset({"IVA", "IGIC", "IPSI", "IRPF", "IRNR", "IRPEF", "VAT", "TVA", "BTW", "MwSt", "USt", "GST"})
+# Withholdings reduce the total: the guide gives them negative percents.
+WITHHOLDING_NAMES = frozenset({"IRPF", "IRNR", "IRPEF"})
+
+# Line units: B2Brouter documents no list; its only example sends an integer ("unit": 1), which
+# reads as the Facturae UnitOfMeasure codes 01 (units) to 36 (kilowatt-hour). Free text is refused.
+UNIT_CODES = range(1, 37)
+
+# payment_method_guide, table "Payment Codes" (BT-81): 1 cash, 2 direct debit, 3 hold,
+# 4 transfer, 7 awarding, 10 promissory note, 11 cheque, 12 reposition, 13 other, 14 compensation.
+PAYMENT_METHODS = {1, 2, 3, 4, 7, 10, 11, 12, 13, 14}
+TRANSFER = 4
+DIRECT_DEBIT = 2
+OTHER = 13
 ROUNDING_METHODS = {"half_up", "bankers", "truncate"}
 
 
@@ -72,6 +88,24 @@ def currency(value: Any, param: str = "currency") -> str:
     return code
 
 
+def country(value: Any, param: str = "country") -> str:
+    """Check a two-letter country code (either case) and return it lower case."""
+    code = str(value or "").strip().lower()
+    if not re.fullmatch(r"[a-z]{2}", code):
+        raise ValidationFailed(f"Country {value!r} is not an ISO 3166 alpha-2 code", code="parameter_inclusion", param=param)
+    return code
+
+
+def seconds(value: Any, param: str) -> int:
+    """Parse a whole number of seconds between 0 and 3600."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
+        raise ValidationFailed(f"{_label(param)} must be a whole number of seconds", param=param)
+    number = int(value)
+    if number > 3600:
+        raise ValidationFailed(f"{_label(param)} must be at most 3600", param=param)
+    return number
+
+
 def boolean(value: Any, param: str) -> bool:
     """Parse a JSON boolean (or "true"/"false", 0/1), or raise ValidationFailed."""
     if isinstance(value, bool):
@@ -105,7 +139,7 @@ def _label(param: str) -> str:
 
 
 def parse_taxes(raw: Any, param: str) -> list[Tax]:
-    """Check a line's taxes_attributes: only name/category/percent/comment, zero rates, E comments."""
+    """Check a line's taxes_attributes: documented keys and names, zero rates, negative withholdings."""
     if raw in (None, ""):
         return []
     if not isinstance(raw, list):
@@ -128,18 +162,25 @@ def parse_taxes(raw: Any, param: str) -> list[Tax]:
                 code="parameter_inclusion",
                 param=f"{p}.category",
             )
+        name = item.get("name")
+        if name in (None, ""):
+            raise ValidationFailed("Name can't be blank", code="parameter_blank", param=f"{p}.name")
+        if not isinstance(name, str) or name not in TAX_NAMES:
+            raise ValidationFailed(
+                f"Name {name!r} is not a tax name B2Brouter knows ({', '.join(sorted(TAX_NAMES))})",
+                code="parameter_inclusion",
+                param=f"{p}.name",
+            )
         percent = decimal(item.get("percent"), f"{p}.percent")
         if category in ZERO_RATE and percent != 0:
             raise ValidationFailed(
                 f"Percent must be 0 for category {category}", code="parameter_inclusion", param=f"{p}.percent"
             )
-        if category == "E" and not str(item.get("comment") or "").strip():
+        if name in WITHHOLDING_NAMES and percent > 0:
             raise ValidationFailed(
-                "Comment can't be blank for an exempt (E) tax: give the exemption reason",
-                code="parameter_blank",
-                param=f"{p}.comment",
+                f"Percent must be negative for the withholding {name}", code="parameter_inclusion", param=f"{p}.percent"
             )
-        name = str(item.get("name") or "IVA")
+        # An exemption reason in `comment` is recommended for E, Z and AE but not required (guide).
         taxes.append(Tax(name=name, category=category, percent=percent))
     return taxes
 
@@ -180,8 +221,23 @@ def parse_allowance_charges(raw: Any, param: str) -> list[AllowanceCharge]:
     return result
 
 
+def check_unit(value: Any, param: str) -> None:
+    """Accept a line unit only as a documented integer code (1 to 36), never free text."""
+    if value in (None, ""):
+        return
+    code = value if isinstance(value, int) and not isinstance(value, bool) else None
+    if isinstance(value, str) and value.strip().isdigit():
+        code = int(value.strip())
+    if code not in UNIT_CODES:
+        raise ValidationFailed(
+            f"Unit {value!r} is not included in the list: send a unit code (1 units, 2 hours, 3 kilograms, ...)",
+            code="parameter_inclusion",
+            param=param,
+        )
+
+
 def parse_lines(raw: Any) -> list[Line]:
-    """Check invoice_lines_attributes: at least one line, numbers, positive base quantity, taxes."""
+    """Check invoice_lines_attributes: at least one line, numbers, units, positive base quantity, taxes."""
     param = "invoice_lines_attributes"
     if not raw:
         raise ValidationFailed("Invoice lines can't be blank", code="parameter_blank", param=param)
@@ -195,6 +251,7 @@ def parse_lines(raw: Any) -> list[Line]:
         base_quantity = decimal(item.get("base_quantity"), f"{p}.base_quantity", required=False, default=Decimal(1))
         if base_quantity <= 0:
             raise ValidationFailed("Base quantity must be greater than 0", param=f"{p}.base_quantity")
+        check_unit(item.get("unit"), f"{p}.unit")
         lines.append(
             Line(
                 quantity=decimal(item.get("quantity"), f"{p}.quantity"),
@@ -209,8 +266,13 @@ def parse_lines(raw: Any) -> list[Line]:
     return lines
 
 
+def _iban_or_fail(value: Any, param: str) -> None:
+    if not value or not stdnum_iban.is_valid(str(value)):
+        raise ValidationFailed("Validation failed: Iban is invalid", param=param)
+
+
 def check_payment(data: dict[str, Any]) -> None:
-    """Check the payment method and, for transfers, the IBAN in bank_account."""
+    """Check the payment method: a transfer needs bank_account.iban, a direct debit contact_iban, other a text."""
     method = data.get("payment_method")
     if method in (None, ""):
         return
@@ -218,12 +280,22 @@ def check_payment(data: dict[str, Any]) -> None:
         code = int(method)
     except (TypeError, ValueError):
         code = -1
-    if code not in PAYMENT_METHODS:
+    if isinstance(method, bool) or code not in PAYMENT_METHODS:
         raise ValidationFailed(
-            "Payment method is not included in the list", code="parameter_inclusion", param="payment_method"
+            f"Payment method is not included in the list ({', '.join(str(c) for c in sorted(PAYMENT_METHODS))})",
+            code="parameter_inclusion",
+            param="payment_method",
         )
-    if code in TRANSFER_METHODS:
+    if code == TRANSFER:
         account = data.get("bank_account")
-        iban = account.get("iban") if isinstance(account, dict) else None
-        if not iban or not stdnum_iban.is_valid(str(iban)):
-            raise ValidationFailed("Validation failed: Iban is invalid", param="bank_account.iban")
+        _iban_or_fail(account.get("iban") if isinstance(account, dict) else None, "bank_account.iban")
+    if code == DIRECT_DEBIT:
+        # The payer's IBAN. The guide's table names no field; `contact_iban` is the contract's.
+        _iban_or_fail(data.get("contact_iban"), "contact_iban")
+    if code == OTHER and not str(data.get("payment_method_text") or "").strip():
+        # The guide: "use payment_method_text for custom descriptions".
+        raise ValidationFailed(
+            "Payment method text can't be blank for payment method 13 (other)",
+            code="parameter_blank",
+            param="payment_method_text",
+        )

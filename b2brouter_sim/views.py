@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,11 +18,13 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt
 
 from . import backend, documents, faults, serializers
 from . import validation as v
-from .exceptions import BadRequest, InjectedServerError, MethodNotAllowed, NotFound, SimError
+from .exceptions import BadRequest, InjectedServerError, MethodNotAllowed, NotFound, NotSimulated, SimError
 from .models import SimAccount, SimInvoice, SimWebhook
 from .webhooks import create_webhook
 
@@ -73,12 +76,35 @@ def _withhold(response: HttpResponse, decision: faults.Decision) -> HttpResponse
     return response
 
 
-def _drop(response: HttpResponse) -> HttpResponse:
+def _client_socket(environ: dict[str, Any]) -> socket.socket | None:
+    """Return the request's client socket where the server exposes it, else None (in-process)."""
+    sock = environ.get("gunicorn.socket")
+    if isinstance(sock, socket.socket):
+        return sock
+    # Django's development server (wsgiref) reads wsgi.input from the socket's file object:
+    # LimitedStream -> BufferedReader -> SocketIO -> socket. There is no public way to reach it.
+    reader = getattr(getattr(environ.get("wsgi.input"), "_read", None), "__self__", None)
+    sock = getattr(getattr(reader, "raw", None), "_sock", None)
+    return sock if isinstance(sock, socket.socket) else None
+
+
+def _drop(response: HttpResponse, environ: dict[str, Any]) -> HttpResponse:
     content = response.content
     half = content[: max(1, len(content) // 2)]
+    sock = _client_socket(environ)
 
     def chunks() -> Iterator[bytes]:
         yield half
+        # The half is on the wire (the server writes and flushes each chunk). Close the socket
+        # before the server sees the error: a WSGI server keeps a kept-alive connection open
+        # after an error in the body and waits for the next request, while the client waits
+        # for the rest of the promised body until its read timeout (80 s for B2Brouter's PHP
+        # SDK). A closed socket ends both at once: the client sees a short body.
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         raise SimulatedConnectionDrop("Simulated connection drop after the first bytes of the answer")
 
     streaming = StreamingHttpResponse(chunks(), status=response.status_code)
@@ -126,7 +152,7 @@ def endpoint(kind: str = "api", **handlers: Handler) -> Callable[..., HttpRespon
         response[REQUEST_ID_HEADER] = request_id
         if decision.no_answer and response.status_code < 400:
             if decision.mode == "drop":
-                return _drop(response)
+                return _drop(response, request.environ)
             return _withhold(response, decision)
         return response
 
@@ -137,8 +163,8 @@ def endpoint(kind: str = "api", **handlers: Handler) -> Callable[..., HttpRespon
 
 
 def list_accounts(request: HttpRequest, account: SimAccount) -> HttpResponse:
-    """List the accounts the key can see: its own."""
-    return listing(request, "accounts", SimAccount.objects.filter(pk=account.pk), serializers.account)
+    """List the accounts the key can see (its own), filtered by `query`."""
+    return listing(request, "accounts", backend.list_accounts(account, request.GET.dict()), serializers.account)
 
 
 def get_account(request: HttpRequest, account: SimAccount, account_id: int) -> HttpResponse:
@@ -177,7 +203,7 @@ def update_contact(request: HttpRequest, account: SimAccount, contact_id: int) -
 
 def delete_contact(request: HttpRequest, account: SimAccount, contact_id: int) -> HttpResponse:
     contact = backend.get_contact(account, contact_id)
-    data = serializers.contact(contact)
+    data = serializers.deleted(serializers.contact(contact))
     backend.delete_contact(contact)
     return ok({"contact": data})
 
@@ -216,7 +242,7 @@ def update_invoice(request: HttpRequest, account: SimAccount, invoice_id: int) -
 
 def delete_invoice(request: HttpRequest, account: SimAccount, invoice_id: int) -> HttpResponse:
     invoice = backend.get_invoice(account, invoice_id)
-    data = serializers.invoice(invoice)
+    data = serializers.deleted(serializers.invoice(invoice))
     backend.delete_invoice(invoice)
     return ok({"invoice": data})
 
@@ -245,12 +271,37 @@ def mark_as(request: HttpRequest, account: SimAccount, invoice_id: int) -> HttpR
     return ok({"invoice": serializers.invoice(_fresh(invoice))})
 
 
+DISPOSITIONS = ("inline", "attachment")
+
+
 def download(request: HttpRequest, account: SimAccount, invoice_id: int, document_type: str) -> HttpResponse:
+    """Serve a document; `disposition` (inline/attachment) and `filename` shape Content-Disposition."""
     invoice = backend.get_invoice(account, invoice_id)
+    disposition = request.GET.get("disposition") or "inline"
+    if disposition not in DISPOSITIONS:
+        raise BadRequest("disposition must be inline or attachment", param="disposition")
+    if invoice.documents_ready_at is not None and timezone.now() < invoice.documents_ready_at:
+        # Documents are generated asynchronously: until then B2Brouter answers the download's
+        # documented 404. The header tells a reader of the simulator's answer why.
+        response = NotFound("Invoice not found").to_response()
+        response[FAULT_HEADER] = "document-pending"
+        return response
     content, content_type, filename = documents.render(invoice, document_type)
+    wanted = request.GET.get("filename", "").strip()
+    if wanted:
+        # Only a file name, never a path; control characters would break the header.
+        filename = "".join(ch for ch in wanted.replace("\\", "/").rsplit("/", 1)[-1] if ch.isprintable()) or filename
     response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition_header(disposition == "attachment", filename)
     return response
+
+
+# --- directory ------------------------------------------------------------------------------
+
+
+def directory_lookup(request: HttpRequest, account: SimAccount, country: str, scheme: str, identifier: str) -> HttpResponse:
+    """Answer how a listed participant receives documents; 404 when it is not listed."""
+    return ok({"directory_entry": serializers.directory_entry(backend.lookup_participant(country, scheme, identifier))})
 
 
 # --- webhooks -------------------------------------------------------------------------------
@@ -266,7 +317,7 @@ def create_webhook_view(request: HttpRequest, account: SimAccount) -> HttpRespon
 
 
 def _webhook(account: SimAccount, hook_id: int) -> SimWebhook:
-    hook = SimWebhook.objects.filter(account=account, pk=hook_id).first()
+    hook = SimWebhook.objects.filter(account=account, pk=backend.int_or_none(hook_id)).first()
     if hook is None:
         raise NotFound("Web hook not found")
     return hook
@@ -278,7 +329,7 @@ def get_webhook(request: HttpRequest, account: SimAccount, hook_id: int) -> Http
 
 def delete_webhook(request: HttpRequest, account: SimAccount, hook_id: int) -> HttpResponse:
     hook = _webhook(account, hook_id)
-    data = serializers.webhook(hook)
+    data = serializers.deleted(serializers.webhook(hook))
     hook.delete()
     return ok({"web_hook": data})
 
@@ -293,24 +344,64 @@ def control_create_account(request: HttpRequest) -> HttpResponse:
         raise BadRequest("The body must be a JSON object")
     data = body["account"] if isinstance(body.get("account"), dict) else body
     account, key = backend.create_account(**account_options(data))
-    return ok({"account": serializers.account(account), "api_key": key}, status=201)
+    return ok(
+        {"account": serializers.account(account), "api_key": key, "options": backend.options_of(account)}, status=201
+    )
+
+
+ACCOUNT_TEXT_OPTIONS = ("name", "tin_value", "country", "currency", "email", "rounding_method",
+                        "phone", "website", "address", "city", "postalcode", "province")
 
 
 def account_options(data: dict[str, Any]) -> dict[str, Any]:
     """Pick and check the options of a new account from a JSON object."""
     options: dict[str, Any] = {}
-    for name in ("name", "tin_value", "country", "currency", "email", "rounding_method"):
+    for name in ACCOUNT_TEXT_OPTIONS:
         if data.get(name) not in (None, ""):
             options[name] = str(data[name])
-    for flag in ("round_before_sum", "apply_taxes_per_line"):
+    for flag in ("round_before_sum", "apply_taxes_per_line", "minimal_answers"):
         if data.get(flag) not in (None, ""):
             options[flag] = v.boolean(data[flag], flag)
+    if data.get("document_delay_seconds") not in (None, ""):
+        options["document_delay_seconds"] = v.seconds(data["document_delay_seconds"], "document_delay_seconds")
     return options
 
 
 def _control_account(request: HttpRequest, account_id: int) -> SimAccount:
     account = backend.authenticate(request.headers.get("X-B2B-API-Key"))
     return backend.get_account(account, account_id)
+
+
+def control_get_options(request: HttpRequest, account_id: int) -> HttpResponse:
+    return ok({"options": backend.options_of(_control_account(request, account_id))})
+
+
+def control_set_options(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Change an account's simulator options (minimal_answers, document_delay_seconds)."""
+    account = _control_account(request, account_id)
+    body = body_of(request)
+    data = body["options"] if isinstance(body, dict) and isinstance(body.get("options"), dict) else body
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON object of options")
+    return ok({"options": backend.options_of(backend.set_options(account, data))})
+
+
+def control_directory_put(request: HttpRequest, country: str, scheme: str, identifier: str) -> HttpResponse:
+    """List (or relist) a participant in the simulated directory."""
+    body = body_of(request)
+    data = body["participant"] if isinstance(body, dict) and isinstance(body.get("participant"), dict) else body
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON object")
+    entry = backend.register_participant(country, scheme, identifier, data)
+    return ok({"directory_entry": serializers.directory_entry(entry)})
+
+
+def control_directory_delete(request: HttpRequest, country: str, scheme: str, identifier: str) -> HttpResponse:
+    """Remove a participant from the simulated directory."""
+    entry = backend.lookup_participant(country, scheme, identifier)
+    data = serializers.deleted(serializers.directory_entry(entry))
+    entry.delete()
+    return ok({"directory_entry": data})
 
 
 def control_get_faults(request: HttpRequest, account_id: int) -> HttpResponse:
@@ -339,5 +430,7 @@ def openapi(request: HttpRequest) -> HttpResponse:
     return HttpResponse(OPENAPI_PATH.read_bytes(), content_type="application/yaml; charset=utf-8")
 
 
-def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
-    raise NotFound(f"No simulated endpoint at {request.path}")
+def not_simulated(request: HttpRequest, path: str = "") -> HttpResponse:
+    raise NotSimulated(
+        f"{request.method} {request.path} is not simulated: the simulator implements the routes in /sim/openapi.yaml"
+    )

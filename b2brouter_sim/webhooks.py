@@ -23,6 +23,8 @@ from .exceptions import ValidationFailed
 from .models import SimAccount, SimEvent, SimWebhook, SimWebhookDelivery
 
 STATE_CHANGE = "issued_invoice.state_change"
+# The events an endpoint can subscribe to (the web app's choices; "*" is every event).
+EVENTS = [(STATE_CHANGE, "Issued invoice: state change")]
 MAX_ATTEMPTS = 6
 # Tests (or a demo) may set a transport here, e.g. httpx.MockTransport or a WSGITransport.
 TRANSPORT: httpx.BaseTransport | None = None
@@ -42,8 +44,12 @@ def backoff(attempts: int) -> float:
     return min(base * 2 ** (attempts - 1), 300.0)
 
 
-def create_webhook(account: SimAccount, data: dict[str, Any]) -> SimWebhook:
-    """Register an endpoint; its signing secret is returned by the caller only this once."""
+def create_webhook(account: SimAccount, data: dict[str, Any], *, secret_shown: bool = True) -> SimWebhook:
+    """Register an endpoint; its signing secret is returned by the caller only this once.
+
+    `secret_shown` is False for an endpoint made in the web app, whose page shows the secret
+    on the next visit only (the API shows it in the 201 answer).
+    """
     url = str(data.get("url") or "").strip()
     if not url:
         raise ValidationFailed("Url can't be blank", code="parameter_blank", param="url")
@@ -56,8 +62,10 @@ def create_webhook(account: SimAccount, data: dict[str, Any]) -> SimWebhook:
         account=account,
         url=url,
         events=events,
+        description=str(data.get("description") or "")[:200],
         enabled=v.boolean(data.get("enabled", True), "enabled"),
         signing_secret="whsec_" + secrets.token_hex(24),
+        secret_shown=secret_shown,
     )
 
 
@@ -65,15 +73,16 @@ def queue_deliveries(event: SimEvent) -> None:
     """Create a delivery of a state-change event for each subscribed endpoint and enqueue it."""
     from .tasks import deliver_webhook, enqueue_later
 
-    hooks = [h for h in SimWebhook.objects.filter(account_id=event.invoice.account_id) if h.wants(STATE_CHANGE)]
+    account = event.invoice.account
+    hooks = [h for h in SimWebhook.objects.filter(account=account) if h.wants(STATE_CHANGE)]
     if not hooks:
         return
+    data: dict[str, Any] = {"invoice_id": event.invoice_id, "event_id": event.pk, "state": event.state, "notes": event.notes}
+    if account.minimal_answers:
+        # `event_id` is not in B2Brouter's webhook reference: receivers must cope without it.
+        del data["event_id"]
     payload = json.dumps(
-        {
-            "code": STATE_CHANGE,
-            "triggered_at": int(event.created_at.timestamp()),
-            "data": {"invoice_id": event.invoice_id, "event_id": event.pk, "state": event.state, "notes": event.notes},
-        },
+        {"code": STATE_CHANGE, "triggered_at": event.triggered_at, "data": data},
         separators=(",", ":"),
     )
     for hook in hooks:

@@ -222,3 +222,49 @@ def test_document_allowance_lowers_the_tax_base_even_without_apply_taxes(sim: Si
     result = totals(account, [line("1", "100")], allowance_charges_attributes=doc)
     assert (result["subtotal"], result["taxes"][0]["base"], result["taxes"][0]["amount"], result["total"]) == (
         "80.00", "80.00", "16.80", "96.80")
+
+
+# --- exact tax bases under a document allowance (truncate lost a cent) -----------------------
+
+
+@pytest.mark.parametrize("per_line,tax,total", [(False, "17.28", "99.60"), (True, "17.27", "99.59")])
+def test_truncate_with_a_document_percentage_keeps_the_base_exact(sim: Sim, per_line: bool, tax: str, total: str) -> None:
+    # 59.97 + 29.01 + 0.01 = 88.99; 7.5 % of it truncated is 6.67; the base is 82.32 exactly.
+    # Spreading 6.67 in proportion with inexact division made the group's base 82.3199..., cut to 82.31.
+    account = make_account(sim, rounding_method="truncate", round_before_sum=True, apply_taxes_per_line=per_line)
+    lines = [line("3", "19.99"), line("7", "4.145"), line("1", "0.015")]
+    doc = [{"allowance_charge_indicator": "allowance", "percentage": "7.5", "reason": "Discount"}]
+    result = totals(account, lines, allowance_charges_attributes=doc)
+    assert result["subtotal"] == "82.32"
+    assert (result["taxes"][0]["base"], result["taxes"][0]["amount"], result["total"]) == ("82.32", tax, total)
+
+
+document_adjustments_st = st.lists(
+    st.builds(
+        lambda is_charge, pct, amount, use_pct: AllowanceCharge(
+            is_charge=is_charge, percentage=pct if use_pct else None, amount=None if use_pct else amount),
+        st.booleans(),
+        st.decimals(min_value=Decimal("0"), max_value=Decimal("30"), places=3),
+        st.decimals(min_value=Decimal("0"), max_value=Decimal("500"), places=2),
+        st.booleans(),
+    ),
+    min_size=1,
+    max_size=3,
+)
+one_group_lines = st.lists(
+    st.builds(lambda q, p: Line(q, p, taxes=[Tax("IVA", "S", Decimal(21))]), quantity, money.map(abs)),
+    min_size=1,
+    max_size=7,
+)
+
+
+@given(lines=one_group_lines, adjustments=document_adjustments_st, settings_=settings_st,
+       currency=st.sampled_from(["EUR", "JPY", "BHD"]))
+def test_a_single_groups_base_is_the_subtotal_under_any_spread(
+    lines: list[Line], adjustments: list[AllowanceCharge], settings_: Settings, currency: str
+) -> None:
+    # When every line carries the same tax and every adjustment is taxed, the group's base is
+    # the whole tax-exclusive amount: however the adjustments are spread over the lines, their
+    # shares must add up exactly, so the base rounds exactly like the subtotal does.
+    result = compute_totals(lines, adjustments, settings_, currency)
+    assert result.taxes[0].base == result.subtotal

@@ -75,6 +75,15 @@ def test_demo_seed_is_idempotent_and_matches_the_app_demo(sim: Sim) -> None:
     assert invoice["contact"]["name"] == "Nordlicht Übersetzungen GmbH"
     assert invoice["invoice_lines"][0]["description"] == "Translation DE>EN, technical manual (12,000 words)"
     assert (invoice["subtotal"], invoice["taxes"][0]["amount"], invoice["total"]) == ("1020.00", "214.20", "1234.20")
+    assert [(t["name"], t["category"], t["percent"]) for t in invoice["taxes"]] == [("IVA", "S", "21")]
+    # The directory lists two of the demo clients: one on Peppol, one by email.
+    peppol = sim.call("GET", "directory/de/9930/DE136695976", first_key).json()
+    assert peppol["directory_entry"]["Invoice"]["transport_type_code"] == "peppol"
+    email = sim.call("GET", "directory/fr/9957/FR40303265045", first_key).json()["directory_entry"]
+    assert email["Invoice"]["transport_type_code"] == "email"
+    assert sim.call("GET", "directory/nl/9944/NL004495445B01", first_key).status_code == 404
+    by_name = {c["name"]: c for c in contacts["contacts"]}
+    assert by_name["Nordlicht Übersetzungen GmbH"]["transport_type_code"] == "peppol"
 
 
 def test_pages_list_accounts_contacts_and_invoices(sim: Sim, account: Account) -> None:
@@ -133,6 +142,7 @@ def test_python_m_b2binvoice_sim_account(tmp_path: Any) -> None:
     result = run("sim_account", "--json", "--name", "Cli S.L.", "--rounding-method", "bankers",
                  "--round-before-sum", "false", "--apply-taxes-per-line", "true")
     body = json.loads(result.stdout)
-    assert set(body) == {"account", "api_key"}
+    assert set(body) == {"account", "api_key", "options"}
+    assert body["options"] == {"minimal_answers": False, "document_delay_seconds": 0}
     assert (body["account"]["name"], body["account"]["rounding_method"], body["account"]["round_before_sum"],
             body["account"]["apply_taxes_per_line"]) == ("Cli S.L.", "bankers", False, True)

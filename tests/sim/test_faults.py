@@ -135,3 +135,19 @@ def test_drop_over_a_socket_is_a_protocol_error(live_account: tuple[str, dict[st
             client.put(f"/accounts/{account['id']}", json={"account": {"name": "Renamed"}})
         client.put(f"/_control/accounts/{account['id']}/faults", json={})
         assert client.get(f"/accounts/{account['id']}").json()["account"]["name"] == "Renamed"
+
+
+def test_drop_closes_a_kept_alive_connection_at_once(live_account: tuple[str, dict[str, Any], str]) -> None:
+    # B2Brouter's PHP SDK keeps connections alive with an 80 s timeout: a cut answer must end
+    # the connection, not leave the client waiting for the rest of the promised body.
+    base, account, key = live_account
+    with _live(base, key, timeout=30) as client:
+        assert client.get(f"/accounts/{account['id']}").status_code == 200  # the connection is now kept alive
+        client.put(f"/_control/accounts/{account['id']}/faults", json={"no_answer_rate": 1, "no_answer_mode": "drop"})
+        start = time.monotonic()
+        with pytest.raises(httpx.RemoteProtocolError):
+            client.get(f"/accounts/{account['id']}")
+        assert time.monotonic() - start < 5
+        # The client opens a new connection for the next call and it works.
+        client.put(f"/_control/accounts/{account['id']}/faults", json={})
+        assert client.get(f"/accounts/{account['id']}").json()["account"]["id"] == account["id"]

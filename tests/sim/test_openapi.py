@@ -53,7 +53,7 @@ def test_responses_conform(spec: dict[str, Any], sim: Sim, account: Account) -> 
         "number": "O-1", "contact_id": cid, "due_date": "2030-01-01",
         "invoice_lines_attributes": [line(allowance_charges_attributes=[{"allowance_charge_indicator": "charge", "amount": "3"}])],
         "allowance_charges_attributes": [{"allowance_charge_indicator": "allowance", "percentage": "2"}],
-        "payment_method": 58, "bank_account": {"type": "iban", "iban": "ES9121000418450200051332"}}}
+        "payment_method": 4, "bank_account": {"type": "iban", "iban": "ES9121000418450200051332"}}}
     invoice = account.call("POST", f"accounts/{aid}/invoices", body)
     conform(spec, "/accounts/{account_id}/invoices", "POST", invoice)
     conform(spec, "/accounts/{account_id}/invoices", "POST", account.call("POST", f"accounts/{aid}/invoices", body))  # 422
@@ -149,3 +149,46 @@ def test_error_and_delete_responses_conform(spec: dict[str, Any], sim: Sim, acco
     limited = account.call("GET", "accounts")
     assert limited.status_code == 429 and int(limited["Retry-After"]) >= 1
     conform(spec, "/accounts", "GET", limited)
+
+
+def test_new_surfaces_conform(spec: dict[str, Any], sim: Sim, account: Account) -> None:
+    aid = account.id
+    options = f"/sim/_control/accounts/{aid}/options"
+    conform(spec, "/_control/accounts/{account_id}/options", "GET", sim.client.get(options, HTTP_X_B2B_API_KEY=account.key))
+    conform(spec, "/_control/accounts/{account_id}/options", "GET", sim.client.get(options))  # 401
+    conform(spec, "/_control/accounts/{account_id}/options", "PUT", sim.client.put(
+        options, json.dumps({"options": {"minimal_answers": True, "document_delay_seconds": 1}}),
+        content_type="application/json", HTTP_X_B2B_API_KEY=account.key))
+    conform(spec, "/_control/accounts/{account_id}/options", "PUT", sim.client.put(
+        options, json.dumps({"typo": 1}), content_type="application/json", HTTP_X_B2B_API_KEY=account.key))  # 422
+    directory = "/_control/directory/{country}/{scheme}/{id}"
+    conform(spec, directory, "PUT", sim.client.put("/sim/_control/directory/de/9930/DE136695976", json.dumps({"name": "N"}),
+                                                   content_type="application/json"))
+    conform(spec, directory, "PUT", sim.client.put("/sim/_control/directory/xx1/9930/DE1", "{}", content_type="application/json"))
+    conform(spec, "/directory/{country}/{scheme}/{id}", "GET", account.call("GET", "directory/de/9930/DE136695976"))
+    conform(spec, "/directory/{country}/{scheme}/{id}", "GET", account.call("GET", "directory/de/9930/DE1"))  # 404
+    conform(spec, directory, "DELETE", sim.client.delete("/sim/_control/directory/de/9930/DE136695976"))
+    conform(spec, directory, "DELETE", sim.client.delete("/sim/_control/directory/de/9930/DE136695976"))  # 404
+    # Minimal answers (no taxes[].category), a simplified invoice, units, the delete flag.
+    body = {"invoice": {"type": "IssuedSimplifiedInvoice", "contact": {"name": "Cliente final", "country": "ES"},
+                        "invoice_lines_attributes": [line(unit=2)]}}
+    created = account.call("POST", f"accounts/{aid}/invoices", body)
+    conform(spec, "/accounts/{account_id}/invoices", "POST", created)
+    assert "category" not in created.json()["invoice"]["taxes"][0]
+    iid = created.json()["invoice"]["id"]
+    conform(spec, "/accounts/{account_id}/invoices", "GET", account.call("GET", f"accounts/{aid}/invoices", type="Nope"))
+    conform(spec, "/accounts", "GET", account.call("GET", "accounts", query="country=es"))
+    conform(spec, "/accounts", "GET", account.call("GET", "accounts", query="nonsense"))  # 400
+    conform(spec, "/invoices/{invoice_id}/as/{document_type}", "GET", account.call("GET", f"invoices/{iid}/as/pdf.invoice"))  # 404 pending
+    conform(spec, "/invoices/{invoice_id}/mark_as", "POST", account.call("POST", f"invoices/{iid}/mark_as", {"state": "new"}))
+    conform(spec, "/invoices/{invoice_id}", "DELETE", account.call("DELETE", f"invoices/{iid}"))
+    conform(spec, "/accounts/{account_id}", "PUT", account.call("PUT", f"accounts/{aid}", {"account": {"city": "Madrid"}}))
+    contact = account.call("POST", f"accounts/{aid}/contacts", {"contact": {"name": "A", "tin_value": "DE136695976",
+                                                                            "phone": "1", "transport_type_code": "peppol"}})
+    conform(spec, "/accounts/{account_id}/contacts", "POST", contact)
+    conform(spec, "/contacts/{contact_id}", "DELETE", account.call("DELETE", f"contacts/{contact.json()['contact']['id']}"))
+
+
+def test_minimal_webhook_payload_conforms(spec: dict[str, Any]) -> None:
+    payload = {"code": "issued_invoice.state_change", "triggered_at": 1, "data": {"invoice_id": 1, "state": "new", "notes": None}}
+    jsonschema.validate(payload, {"$ref": "#/components/schemas/WebhookEvent", "components": spec["components"]})

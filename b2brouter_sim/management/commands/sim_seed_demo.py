@@ -24,11 +24,20 @@ DEMO_ACCOUNT = {
     "round_before_sum": False,
     "apply_taxes_per_line": True,
 }
+# The directory knows two of them: Nordlicht receives on Peppol, Lumière by email; Delta is not
+# listed. So the app's directory lookup shows every answer on the demo data.
+DEMO_DIRECTORY = [
+    ("de", "9930", "DE136695976", {"name": "Nordlicht Übersetzungen GmbH", "transport_type_code": "peppol",
+                                   "document_type_code": "xml.ubl.invoice.bis3"}),
+    ("fr", "9957", "FR40303265045", {"name": "Traductions Lumière SARL", "transport_type_code": "email",
+                                     "document_type_code": "pdf.invoice"}),
+]
 DEMO_CONTACTS = [
     {"name": "Nordlicht Übersetzungen GmbH", "tin_value": "DE136695976", "country": "de"},
     {"name": "Traductions Lumière SARL", "tin_value": "FR40303265045", "country": "fr"},
     {"name": "Vertaalbureau Delta B.V.", "tin_value": "NL004495445B01", "country": "nl"},
 ]
+# Tax names as B2Brouter documents them for a Spanish company (IVA, category S), not local labels.
 DEMO_INVOICE = {
     "number": "LD-0001",
     "date": "2026-11-02",
@@ -67,6 +76,8 @@ class Command(BaseCommand):
             # SECRET_KEY changed since the last seed: re-key so the printed key works.
             account.api_key_hash = hash_api_key(key)
             account.save(update_fields=["api_key_hash"])
+        for country, scheme, identifier, entry in DEMO_DIRECTORY:
+            backend.register_participant(country, scheme, identifier, entry)
         contacts = {}
         for data in DEMO_CONTACTS:
             contact = SimContact.objects.filter(account=account, tin_key=normalise_tin(data["tin_value"])).first()
