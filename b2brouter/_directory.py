@@ -68,4 +68,7 @@ class DirectoryService(Service):
             return None
         if not isinstance(body, dict):
             return None
-        return cast(DirectoryEntry, unwrap(body, "entity"))
+        for envelope in ("directory_entry", "entity"):
+            if isinstance(body.get(envelope), dict):
+                return cast(DirectoryEntry, unwrap(body, envelope))
+        return cast(DirectoryEntry, body)

@@ -469,3 +469,16 @@ def test_web_hooks_of_another_account_are_not_found(client, account):
     with pytest.raises(NotFoundError):
         client.web_hooks.retrieve(hook["id"])
     assert list(client.web_hooks.list()) == []
+
+
+def test_directory_lookup_against_the_simulator(client, account):
+    from b2brouter import reachable_on_peppol
+
+    assert client.directory.lookup("de", "9930", "DE136695976") is None
+    listed = control("PUT", "/_control/directory/de/9930/DE136695976", {"name": "Nordlicht GmbH"})
+    assert listed.status_code in (200, 201), listed.text
+
+    entry = client.directory.lookup("DE", "9930", "DE136695976")
+
+    assert entry is not None and entry["name"] == "Nordlicht GmbH"
+    assert reachable_on_peppol(entry) is True

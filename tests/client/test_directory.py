@@ -31,8 +31,9 @@ def test_lookup_asks_by_country_scheme_and_identifier(make_client):
     assert reachable_on_peppol(entry) is True
 
 
-def test_an_enveloped_answer_is_unwrapped(make_client):
-    client, _ = make_client(json_response(200, {"entity": ENTRY}))
+@pytest.mark.parametrize("envelope", ["directory_entry", "entity"])
+def test_an_enveloped_answer_is_unwrapped(make_client, envelope):
+    client, _ = make_client(json_response(200, {envelope: ENTRY}))
     entry = client.directory.lookup("es", "9920", "ESB12345678")
     assert entry is not None and entry["name"] == "Cliente SL"
 
