@@ -76,6 +76,9 @@ class Item:
     problem: str = ""
     fix_url: str = ""
     fix_label: str = ""
+    # An informational line (never blocks; ``ok`` stays True) and what it says.
+    info: bool = False
+    note: Any = None
 
 
 @dataclass
@@ -126,6 +129,16 @@ def store_contact(client: Any, integration: B2BrouterIntegration, contact_id: in
         b2brouter_contact_id=client.b2brouter_contact_id, b2brouter_account_id=client.b2brouter_account_id)
 
 
+def directory_item(client: Any, integration: B2BrouterIntegration) -> Item:
+    """Return the checklist's information on how B2Brouter delivers to the client (never a problem)."""
+    from .directory import current_check, note  # noqa: PLC0415 (directory imports the client)
+
+    check = current_check(client, integration)
+    return Item("directory", _("How B2Brouter delivers to %(client)s") % {"client": client.name}, True,
+                info=True, note=note(check, client) if check is not None else None,
+                fix_url=client_url(client), fix_label=_("Open client %(client)s") % {"client": client.name})
+
+
 def check_readiness(invoice: Any, integration: B2BrouterIntegration | None, *, remote: Any = None) -> Readiness:
     """Return the readiness checklist of ``invoice``; look the contact up through ``remote`` when given."""
     result = Readiness()
@@ -164,6 +177,8 @@ def check_readiness(invoice: Any, integration: B2BrouterIntegration | None, *, r
     result.contact_missing = ready and contact_id is None
     items.append(Item("contact", _("The client has a B2Brouter contact"), contact_id is not None, problem,
                       client_url(client), _("Open client %(client)s") % {"client": client.name}))
+    if contact_id is not None and integration is not None:
+        items.append(directory_item(client, integration))
 
     taxes = list(invoice.taxes.all())
     items.append(Item("tax", _("At least one tax"), bool(taxes),
