@@ -129,13 +129,19 @@ def store_contact(client: Any, integration: B2BrouterIntegration, contact_id: in
         b2brouter_contact_id=client.b2brouter_contact_id, b2brouter_account_id=client.b2brouter_account_id)
 
 
-def directory_item(client: Any, integration: B2BrouterIntegration) -> Item:
-    """Return the checklist's information on how B2Brouter delivers to the client (never a problem)."""
+def directory_item(client: Any, integration: B2BrouterIntegration) -> Item | None:
+    """Return the checklist's information on how B2Brouter delivers to the client, if it was looked up.
+
+    Information only (``ok`` is always True). A client never looked up gets no line: the lookup
+    runs when the app creates the contact, and on request from the client's page.
+    """
     from .directory import current_check, note  # noqa: PLC0415 (directory imports the client)
 
     check = current_check(client, integration)
+    if check is None:
+        return None
     return Item("directory", _("How B2Brouter delivers to %(client)s") % {"client": client.name}, True,
-                info=True, note=note(check, client) if check is not None else None,
+                info=True, note=note(check, client),
                 fix_url=client_url(client), fix_label=_("Open client %(client)s") % {"client": client.name})
 
 
@@ -178,7 +184,9 @@ def check_readiness(invoice: Any, integration: B2BrouterIntegration | None, *, r
     items.append(Item("contact", _("The client has a B2Brouter contact"), contact_id is not None, problem,
                       client_url(client), _("Open client %(client)s") % {"client": client.name}))
     if contact_id is not None and integration is not None:
-        items.append(directory_item(client, integration))
+        delivery = directory_item(client, integration)
+        if delivery is not None:
+            items.append(delivery)
 
     taxes = list(invoice.taxes.all())
     items.append(Item("tax", _("At least one tax"), bool(taxes),

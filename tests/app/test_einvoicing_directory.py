@@ -225,13 +225,20 @@ def test_the_checklist_shows_the_delivery_without_blocking(web, company, integra
     assert InvoiceLink.objects.get(invoice=invoice).state == "sending"
 
 
-def test_the_checklist_offers_the_check_for_a_contact_found_by_tax_id(web, company, account, integration, customer,
-                                                                     sim, vat):
+def test_the_checklist_says_nothing_about_a_client_never_looked_up(web, company, account, integration, customer,
+                                                                  sim, vat):
+    # A contact made in B2Brouter and found by tax id: no lookup has run, so the checklist has no line
+    # for it; the client's page offers the check, and then the checklist shows the answer.
     data, key = account
     sim.create_contact(data["id"], key, name=customer.name, tin_value=customer.tin, country="es", is_client=True)
+    sim.list_participant(*LOOKUP)
     invoice = make_invoice(company, customer, taxes=[vat])
     page = section(web, invoice)
-    assert 'data-directory="unchecked"' in page and "Check B2Brouter's directory" in page
+    assert 'data-check="contact"' in page and 'data-check="directory"' not in page
+    assert "Check B2Brouter's directory" in client_page(web, customer)
+    web.post(f"/clients/{customer.pk}/b2brouter/directory/", {"next": f"/invoices/{invoice.pk}/"})
+    page = section(web, invoice)
+    assert 'data-check="directory"' in page and PEPPOL in html.unescape(page)
     assert 'class="fail"' not in page
 
 
