@@ -336,6 +336,26 @@ def test_no_contact_then_create_contact_then_create(app: Page, connected: Demo, 
     assert remote["contact_id"] == client.b2brouter_contact_id and remote["total"] == "608.44"
 
 
+def test_the_client_page_tells_how_b2brouter_delivers(app: Page, connected: Demo) -> None:
+    """The demo directory lists Nordlicht on Peppol and Lumière by email: the client pages say so when asked."""
+    demo = connected
+    expected = {
+        "Nordlicht Übersetzungen GmbH": ("peppol", "Reachable on Peppol: B2Brouter will deliver invoices through "
+                                                   "Peppol (document type xml.ubl.invoice.bis3)."),
+        "Traductions Lumière SARL": ("listed", "Listed in B2Brouter's directory: delivered by email. Document type "
+                                               "pdf.invoice."),
+    }
+    for name, (outcome, sentence) in expected.items():
+        app.goto(f"{demo.url}/clients/{Client.objects.get(name=name).pk}/")
+        delivery = app.locator("#b2brouter-client-section .b2b-directory")
+        expect(delivery).to_have_attribute("data-directory", "unchecked")
+        delivery.get_by_role("button", name="Check B2Brouter's directory").click()
+        expect(delivery).to_have_attribute("data-directory", outcome)
+        expect(delivery.locator(".b2b-directory-text")).to_have_text(sentence)
+        expect(delivery).to_contain_text(f"Listed as {name}.")
+        expect(delivery.get_by_role("button", name="Check again")).to_be_visible()
+
+
 def test_blocked_invoices_say_what_to_fix_and_send_nothing(app: Page, connected: Demo, screenshot: Any) -> None:
     demo = connected
     before = demo.remote_invoices()
