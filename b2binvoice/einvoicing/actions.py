@@ -19,13 +19,14 @@ from django.utils.translation import gettext as _
 import b2brouter
 from b2binvoice.invoices.models import Invoice, InvoiceStatus
 
-from . import events
+from . import directory, events
 from .comparison import Comparison, compare, link_figures
 from .errors import describe, is_no_account_group, no_account_group_text
 from .mapping import contact_payload, invoice_payload
 from .models import (
     REQUIRED_CALCULATION_SETTINGS,
     B2BrouterIntegration,
+    DirectoryOutcome,
     Environment,
     InvoiceLink,
     LinkStatus,
@@ -349,10 +350,25 @@ def create_contact(*, client: Any) -> Result:
     except b2brouter.B2BRouterError as exc:
         return _error(_("B2Brouter did not create the contact."), exc)
     store_contact(client, integration, int(contact["id"]))
+    # Tell how invoices will reach the contact. Information only: a failed lookup is remembered and
+    # shown, never allowed to undo or block the contact.
+    directory.check_directory(client, integration, remote)
     if existing:
         return Result("success", _("B2Brouter already had this client as contact #%(id)s: it is now linked.") % {
             "id": contact["id"]})
     return Result("success", _("Created contact #%(id)s in B2Brouter from this client.") % {"id": contact["id"]})
+
+
+def check_directory(*, client: Any) -> Result:
+    """Look the client up in B2Brouter's directory again and remember the answer."""
+    integration, remote = _ready_remote(client.company)
+    if remote is None or integration is None:
+        return Result("error", str(NOT_READY))
+    check = directory.check_directory(client, integration, remote)
+    # The answer itself is shown where the client's delivery is shown; the flash only says it is fresh.
+    level = "warning" if check.outcome == DirectoryOutcome.ERROR else "info"
+    return Result(level, _("B2Brouter's directory was asked again at %(when)s.") % {
+        "when": timezone.localtime(check.checked_at).strftime("%Y-%m-%d %H:%M:%S")})
 
 
 def search_contacts(*, company: Any, query: str) -> tuple[list[dict[str, Any]], Result | None]:

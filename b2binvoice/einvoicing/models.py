@@ -304,6 +304,45 @@ class WebhookEvent(models.Model):
         return f"{self.code} {self.dedup_key} ({self.outcome})"
 
 
+class DirectoryOutcome(models.TextChoices):
+    PEPPOL = "peppol", _("Reachable on Peppol")
+    LISTED = "listed", _("Listed in B2Brouter's directory")
+    UNLISTED = "unlisted", _("Not in B2Brouter's directory")
+    NOT_CHECKABLE = "not_checkable", _("No identifier to look up")
+    ERROR = "error", _("Could not check")
+
+
+class DirectoryCheck(models.Model):
+    """What B2Brouter's directory said, when last asked, about how a client receives invoices.
+
+    Kept beside the client's contact link so a page shows it without asking B2Brouter again;
+    "Check again" replaces it. The lookup key (country, scheme, identifier) is the one the
+    contact is sent with, so a result for an older tax id or another environment is not shown.
+    """
+
+    client = models.OneToOneField("clients.Client", on_delete=models.CASCADE, related_name="b2brouter_directory")
+    environment = models.CharField(max_length=12, choices=Environment.choices)
+    country = models.CharField(max_length=2, blank=True)
+    scheme = models.CharField(max_length=8, blank=True)
+    identifier = models.CharField(max_length=64, blank=True)
+    outcome = models.CharField(max_length=16, choices=DirectoryOutcome.choices)
+    # What the directory answered (B2Brouter's words, escaped wherever shown).
+    entity_name = models.CharField(max_length=255, blank=True)
+    transport_type_code = models.CharField(max_length=64, blank=True)
+    document_type_code = models.CharField(max_length=128, blank=True)
+    # Our explanation of an error, B2Brouter's own words and its request id.
+    error = models.TextField(blank=True)
+    remote_message = models.TextField(blank=True)
+    request_id = models.CharField(max_length=128, blank=True)
+    checked_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("B2Brouter directory check")
+
+    def __str__(self) -> str:
+        return f"directory {self.country}/{self.scheme}/{self.identifier}: {self.outcome}"
+
+
 class ProbeOutcome(models.TextChoices):
     RUNNING = "running", _("Running")
     VERIFIED = "verified", _("Totals match")

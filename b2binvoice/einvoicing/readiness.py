@@ -76,6 +76,9 @@ class Item:
     problem: str = ""
     fix_url: str = ""
     fix_label: str = ""
+    # An informational line (never blocks; ``ok`` stays True) and what it says.
+    info: bool = False
+    note: Any = None
 
 
 @dataclass
@@ -126,6 +129,22 @@ def store_contact(client: Any, integration: B2BrouterIntegration, contact_id: in
         b2brouter_contact_id=client.b2brouter_contact_id, b2brouter_account_id=client.b2brouter_account_id)
 
 
+def directory_item(client: Any, integration: B2BrouterIntegration) -> Item | None:
+    """Return the checklist's information on how B2Brouter delivers to the client, if it was looked up.
+
+    Information only (``ok`` is always True). A client never looked up gets no line: the lookup
+    runs when the app creates the contact, and on request from the client's page.
+    """
+    from .directory import current_check, note  # noqa: PLC0415 (directory imports the client)
+
+    check = current_check(client, integration)
+    if check is None:
+        return None
+    return Item("directory", _("How B2Brouter delivers to %(client)s") % {"client": client.name}, True,
+                info=True, note=note(check, client),
+                fix_url=client_url(client), fix_label=_("Open client %(client)s") % {"client": client.name})
+
+
 def check_readiness(invoice: Any, integration: B2BrouterIntegration | None, *, remote: Any = None) -> Readiness:
     """Return the readiness checklist of ``invoice``; look the contact up through ``remote`` when given."""
     result = Readiness()
@@ -164,6 +183,10 @@ def check_readiness(invoice: Any, integration: B2BrouterIntegration | None, *, r
     result.contact_missing = ready and contact_id is None
     items.append(Item("contact", _("The client has a B2Brouter contact"), contact_id is not None, problem,
                       client_url(client), _("Open client %(client)s") % {"client": client.name}))
+    if contact_id is not None and integration is not None:
+        delivery = directory_item(client, integration)
+        if delivery is not None:
+            items.append(delivery)
 
     taxes = list(invoice.taxes.all())
     items.append(Item("tax", _("At least one tax"), bool(taxes),

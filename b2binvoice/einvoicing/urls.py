@@ -23,6 +23,7 @@ urlpatterns = [
     path("invoices/<int:pk>/b2brouter/download/<str:kind>/", views.invoice_download, name="invoice_download"),
     path("clients/<int:pk>/b2brouter/match/", views.client_match, name="client_match"),
     path("clients/<int:pk>/b2brouter/contact/", views.client_create_contact, name="client_create_contact"),
+    path("clients/<int:pk>/b2brouter/directory/", views.client_check_directory, name="client_check_directory"),
     path("clients/<int:pk>/b2brouter/forget/", views.client_forget_contact, name="client_forget_contact"),
     path("clients/<int:pk>/b2brouter/contacts/", views.client_choose_contact, name="client_choose_contact"),
 ]

@@ -18,7 +18,7 @@ from b2binvoice.clients.models import Client
 from b2binvoice.core.tenancy import company_required
 from b2binvoice.invoices.models import Invoice
 
-from . import actions, tasks, webhooks
+from . import actions, directory, tasks, webhooks
 from .actions import Result
 from .comparison import compare, link_figures
 from .forms import ChooseForm, ContactSearchForm, IntegrationSettingsForm, LinkSearchForm, WebhookSecretForm
@@ -402,7 +402,9 @@ def client_section_context(request: HttpRequest, client: Client) -> dict[str, An
     integration = actions.get_integration(client.company)
     mapped = bool(integration and client.b2brouter_contact_id
                   and client.b2brouter_account_id == str(integration.account_id))
+    check = directory.current_check(client, integration)
     return {"client": client, "integration": integration, "mapped": mapped,
+            "directory": directory.note(check, client) if check is not None else None,
             "flash": pop_flash(request, f"client:{client.pk}")}
 
 
@@ -432,6 +434,13 @@ def client_match(request: HttpRequest, pk: int) -> HttpResponse:
 def client_create_contact(request: HttpRequest, pk: int) -> HttpResponse:
     """Create the client as a contact in B2Brouter."""
     return _client_action(request, pk, lambda c: actions.create_contact(client=c))
+
+
+@company_required
+@require_POST
+def client_check_directory(request: HttpRequest, pk: int) -> HttpResponse:
+    """Look the client up in B2Brouter's directory again."""
+    return _client_action(request, pk, lambda c: actions.check_directory(client=c))
 
 
 @company_required

@@ -90,6 +90,18 @@ class Sim:
     def create_contact(self, account_id: int, key: str, **contact: Any) -> dict[str, Any]:
         return self.api("POST", f"/accounts/{account_id}/contacts", key, {"contact": contact})["contact"]
 
+    def list_participant(self, country: str, scheme: str, identifier: str, **entry: Any) -> dict[str, Any]:
+        """List a receiver in the simulated directory (transport peppol and document UBL BIS 3 by default)."""
+        response = self.http.put(f"/sim/_control/directory/{country}/{scheme}/{identifier}",
+                                 data=json.dumps(entry), content_type="application/json")
+        assert response.status_code == 200, response.content
+        return response.json()["directory_entry"]
+
+    def unlist_participant(self, country: str, scheme: str, identifier: str) -> None:
+        """Remove a receiver from the simulated directory."""
+        response = self.http.delete(f"/sim/_control/directory/{country}/{scheme}/{identifier}")
+        assert response.status_code == 200, response.content
+
 
 @pytest.fixture
 def sim(db: Any) -> Sim:

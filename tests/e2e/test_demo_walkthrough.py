@@ -310,6 +310,19 @@ def test_no_contact_then_create_contact_then_create(app: Page, connected: Demo, 
     contact.get_by_role("button", name="Create contact in B2Brouter from this client").click()
     expect(app).to_have_url(demo.invoice_page("LD-0004"))
     expect(check(app, "contact")).to_have_class("ok")
+    # The contact was looked up in B2Brouter's directory as it was created: Sol y Mar is not listed,
+    # so B2Brouter will use its default channel. Information only: nothing is blocked by it.
+    delivery = check(app, "directory")
+    expect(delivery).to_have_class("info")
+    expect(delivery).to_contain_text("How B2Brouter delivers to Editorial Sol y Mar S.L.")
+    expect(delivery.locator(".b2b-directory")).to_have_attribute("data-directory", "unlisted")
+    expect(delivery).to_contain_text(
+        "Not in B2Brouter's directory: B2Brouter will deliver by its default channel for this contact (e.g. email "
+        "or PDF); check the contact's email. The client's email is admin@solymar.example.")
+    expect(delivery.get_by_role("button", name="Check again")).to_be_visible()
+    expect(section(app).locator("li.fail")).to_have_count(0)
+    expect(section(app).get_by_role("button", name="Create B2Brouter invoice")).to_be_enabled()
+    screenshot("invoice-contact-created-directory")
     client = Client.objects.get(name="Editorial Sol y Mar S.L.")
     remote_contact = demo.api("GET", f"/contacts/{client.b2brouter_contact_id}")["contact"]
     assert remote_contact["integration_code"] == str(client.pk)
@@ -321,6 +334,26 @@ def test_no_contact_then_create_contact_then_create(app: Page, connected: Demo, 
     expect_figures(app, {"Subtotal (before taxes)": "574.00", "Taxes": "34.44", "Total": "608.44"})
     [remote] = [r for r in demo.remote_invoices() if r["number"] == "LD-0004"]
     assert remote["contact_id"] == client.b2brouter_contact_id and remote["total"] == "608.44"
+
+
+def test_the_client_page_tells_how_b2brouter_delivers(app: Page, connected: Demo) -> None:
+    """The demo directory lists Nordlicht on Peppol and Lumière by email: the client pages say so when asked."""
+    demo = connected
+    expected = {
+        "Nordlicht Übersetzungen GmbH": ("peppol", "Reachable on Peppol: B2Brouter will deliver invoices through "
+                                                   "Peppol (document type xml.ubl.invoice.bis3)."),
+        "Traductions Lumière SARL": ("listed", "Listed in B2Brouter's directory: delivered by email. Document type "
+                                               "pdf.invoice."),
+    }
+    for name, (outcome, sentence) in expected.items():
+        app.goto(f"{demo.url}/clients/{Client.objects.get(name=name).pk}/")
+        delivery = app.locator("#b2brouter-client-section .b2b-directory")
+        expect(delivery).to_have_attribute("data-directory", "unchecked")
+        delivery.get_by_role("button", name="Check B2Brouter's directory").click()
+        expect(delivery).to_have_attribute("data-directory", outcome)
+        expect(delivery.locator(".b2b-directory-text")).to_have_text(sentence)
+        expect(delivery).to_contain_text(f"Listed as {name}.")
+        expect(delivery.get_by_role("button", name="Check again")).to_be_visible()
 
 
 def test_blocked_invoices_say_what_to_fix_and_send_nothing(app: Page, connected: Demo, screenshot: Any) -> None:
@@ -511,10 +544,47 @@ def test_webhook_set_up_by_hand_with_the_signing_secret(app: Page, connected: De
     assert app.evaluate("() => navigator.clipboard.readText()") == url
     screenshot("settings-webhook-manual")
 
-    # In B2Brouter's web app the user adds the endpoint and B2Brouter shows its signing secret; here the
-    # simulator's API does what its Developers -> Webhooks page does.
-    hook = demo.api("POST", "/web_hooks", {"web_hook": {"url": url, "events": ["issued_invoice.state_change"]}})
-    secret = hook["web_hook"]["signing_secret"]
+    # In the simulator's web app, as in B2Brouter's: the account, Developers -> Webhooks, a new endpoint.
+    app.goto(f"{demo.sim_url}/app/")
+    app.get_by_role("link", name="Lingua Demo S.L.").click()
+    app.get_by_role("link", name="Developers → Webhooks").click()
+    hooks_page = f"{demo.sim_url}/app/accounts/{demo.account_id}/developers/webhooks"
+    expect(app).to_have_url(hooks_page)
+    expect(app.get_by_role("heading", name="Create Webhook Endpoint")).to_be_visible()
+    expect(app.get_by_text("No endpoints yet.")).to_be_visible()
+    endpoint_url = app.get_by_label("Endpoint URL")
+    endpoint_url.focus()
+    app.keyboard.press("ControlOrMeta+V")  # the URL copied on the settings page
+    expect(endpoint_url).to_have_value(url)
+    app.get_by_label("Description").fill("b2binvoice")
+    event = app.get_by_role("checkbox", name="Issued invoice: state change (issued_invoice.state_change)")
+    event.check()
+    expect(app.get_by_role("checkbox", name="All events (*)")).not_to_be_checked()
+    app.get_by_role("button", name="Create endpoint").click()
+
+    # The signing secret is shown once, right after the endpoint is created.
+    created = app.locator("#signing-secret")
+    expect(created.get_by_role("heading", name="Webhook endpoint created")).to_be_visible()
+    expect(created).to_contain_text(f"Endpoint: {url}")
+    secret = app.get_by_label("Webhook Secret").input_value()
+    assert secret.startswith("whsec_")
+    [hook] = demo.api("GET", "/web_hooks")["web_hooks"]
+    assert hook["url"] == url and hook["events"] == ["issued_invoice.state_change"]
+
+    # Shown once: reloaded, the page lists the endpoint with its secret masked.
+    app.reload()
+    expect(app.locator("#signing-secret")).to_have_count(0)
+    endpoint = app.locator("section.endpoint")
+    expect(endpoint).to_have_count(1)
+    expect(endpoint.get_by_role("heading")).to_have_text(f"{url} · b2binvoice")
+    expect(endpoint).to_contain_text("Events: issued_invoice.state_change · enabled")
+    expect(endpoint).to_contain_text("secret whsec_••••••••")
+    expect(endpoint).to_contain_text("No deliveries yet.")
+    assert secret not in app.content()
+    screenshot("sim-webhooks-endpoint")
+
+    # Back in the app, the secret is pasted into the settings.
+    app.goto(f"{demo.url}/settings/integrations/b2brouter/")
     app.get_by_label("Signing secret").fill(secret)
     app.get_by_role("button", name="Save signing secret").click()
     expect(app.locator(".b2b-flash-success")).to_have_text(
@@ -548,3 +618,12 @@ def test_webhook_set_up_by_hand_with_the_signing_secret(app: Page, connected: De
     app.goto(f"{demo.url}/settings/integrations/b2brouter/")
     expect(webhook).to_have_attribute("data-status", "receiving")
     expect(webhook.locator("code.b2b-webhook-url")).to_have_text(url)
+
+    # The simulator's Webhooks page lists the three deliveries, each answered 200 by the app.
+    app.goto(hooks_page)
+    rows = app.locator("section.endpoint tbody tr")
+    expect(rows).to_have_count(3)
+    for i, state in enumerate(("sending", "sent", "accepted")):
+        expect(rows.nth(i).locator("td").nth(2)).to_have_text(state)
+        expect(rows.nth(i).locator("td").nth(3)).to_have_text("delivered")
+        expect(rows.nth(i).locator("td").nth(5)).to_have_text("200")
