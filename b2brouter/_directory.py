@@ -57,15 +57,19 @@ class DirectoryService(Service):
         ``country`` is the ISO 3166 code (``"es"``), ``scheme`` the EAS / ISO 6523 code of the
         identifier, zero-padded (``"9920"`` for a Spanish NIF), ``identifier`` the value
         (``"ESB12345678"``). Calls ``GET /directory/{country}/{scheme}/{identifier}`` (path
-        inferred, see the module's docstring). A 404 means "not listed" and answers None;
-        every other error is raised.
+        inferred, see the module's docstring). B2Brouter's "resource missing" 404 means "not
+        listed" and answers None. Any other error is raised, a 404 without that code included:
+        an environment with no directory at this path answers such a 404 from its router, and
+        its caller must hear that the check failed, not that the receiver is unknown.
         """
         country = country.strip().lower() if isinstance(country, str) else country
         path = resource_path("/directory/{}/{}/{}", country, scheme, identifier)
         try:
             body = self._client.request("GET", path)
-        except NotFoundError:
-            return None
+        except NotFoundError as exc:
+            if exc.code == "resource_missing":
+                return None
+            raise
         if not isinstance(body, dict):
             return None
         for envelope in ("directory_entry", "entity"):

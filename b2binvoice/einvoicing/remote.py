@@ -12,7 +12,6 @@ import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import quote
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -23,16 +22,12 @@ from b2brouter import (
     STAGING_BASE_URL,
     STAGING_WEB_URL,
     B2BRouter,
-    NotFoundError,
 )
 
 from .models import B2BrouterIntegration, Environment
 
 API_BASES = {Environment.PRODUCTION: PRODUCTION_BASE_URL, Environment.STAGING: STAGING_BASE_URL}
 WEB_BASES = {Environment.PRODUCTION: PRODUCTION_WEB_URL, Environment.STAGING: STAGING_WEB_URL}
-#: B2Brouter's code for "no such record" (developer.b2brouter.net, "Error codes"): a directory lookup
-#: answered 404 with it means the receiver is not listed; a 404 without it means the path is not there.
-RESOURCE_MISSING = "resource_missing"
 # Invoice lookups by number never need more than a handful of rows; the cap bounds a bad filter.
 MAX_LIST_ROWS = 200
 
@@ -199,24 +194,9 @@ class Remote:
     def directory_entry(self, country: str, scheme: str, identifier: str) -> dict[str, Any] | None:
         """Look a receiver up in B2Brouter's directory; None when it is not listed.
 
-        ``client.directory.lookup`` answers None for every 404. Here only B2Brouter's documented
-        "resource missing" 404 means "not listed"; any other 404 (an environment that has no
-        directory at this path, whose router answers without that code) is raised, so the user is
-        told the check failed instead of being told the receiver is unknown. The path is the one
-        ``client.directory.lookup`` calls (inferred, see docs/client.md).
+        Only B2Brouter's documented "resource missing" 404 means "not listed"; any other 404 (an
+        environment with no directory at this path) is raised by the client, so the user is told
+        the check failed instead of being told the receiver is unknown (see docs/client.md).
         """
-        path = "/directory/{}/{}/{}".format(*(quote(str(part).strip(), safe="")
-                                              for part in (country.lower(), scheme, identifier)))
-        try:
-            body = self.client.request("GET", path)
-        except NotFoundError as exc:
-            if getattr(exc, "code", None) == RESOURCE_MISSING:
-                return None
-            raise
-        body = plain(body)
-        if not isinstance(body, dict):
-            return None
-        for envelope in ("directory_entry", "entity"):
-            if isinstance(body.get(envelope), dict):
-                return dict(body[envelope])
-        return body
+        entry = self.client.directory.lookup(country, scheme, identifier)
+        return None if entry is None else dict(plain(entry))

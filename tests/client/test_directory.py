@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
-from b2brouter import AuthenticationError, directory_document, reachable_on_peppol
+from b2brouter import AuthenticationError, NotFoundError, directory_document, reachable_on_peppol
 
 from .conftest import json_response
 
@@ -44,6 +45,13 @@ def test_a_receiver_that_is_not_listed_is_none(make_client):
     entry = client.directory.lookup("de", "9930", "DE136695976")
 
     assert entry is None and reachable_on_peppol(entry) is False
+
+
+def test_a_404_without_resource_missing_is_raised(make_client):
+    """An environment without the directory answers its router's 404: that is no "not listed"."""
+    client, _ = make_client(httpx.Response(404, text="<h1>Not Found</h1>", headers={"Content-Type": "text/html"}))
+    with pytest.raises(NotFoundError):
+        client.directory.lookup("es", "9920", "ESB12345678")
 
 
 def test_other_errors_are_raised(make_client):
