@@ -195,7 +195,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = True
+# With DEBUG on (development, `make run`) WhiteNoise also finds files in the apps, so an edited file
+# is served without collecting again; otherwise it serves what collectstatic put in STATIC_ROOT,
+# with the compressed copies it made.
+WHITENOISE_USE_FINDERS = DEBUG
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "invoices:list"
