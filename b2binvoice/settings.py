@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_tasks",
     "django_tasks_db",
     "b2binvoice.core",
@@ -100,6 +102,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "b2binvoice.core.sessions.IdleSessionMiddleware",
+    # Optional two-factor login (b2binvoice.core.twofactor): a user who turned it on reaches no page
+    # but the code page until a code from the authenticator app is accepted.
+    "django_otp.middleware.OTPMiddleware",
+    "b2binvoice.core.twofactor.RequireTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -180,6 +186,9 @@ AXES_LOCKOUT_CALLABLE = "b2binvoice.core.logins.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 # Successful logins are not recorded by axes (the failures are what it needs).
 AXES_DISABLE_ACCESS_LOG = True
+# Two-factor login codes: the name authenticator apps show; wrong codes wait 1 s, 2 s, 4 s, ...
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "b2binvoice")
+OTP_TOTP_THROTTLE_FACTOR = 1
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Madrid")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import io
 import re
+import time
 
 import pytest
 from axes.models import AccessAttempt
@@ -13,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client as HttpClient
 from django.test import override_settings
+from django_otp.oath import hotp
 
 PASSWORD = "a-long-enough-passphrase"
 
@@ -201,3 +204,111 @@ def test_the_demo_user_keeps_demo_demo_only_because_the_seed_creates_it(seeded):
     response = browser.post("/account/password/", {"old_password": "demo", "new_password1": "demo", "new_password2": "demo"})
     assert response.status_code == 200
     assert "This password is too short" in response.content.decode()
+
+
+# --- optional two-factor login (TOTP) ---
+
+def _secret_from(page: str) -> bytes:
+    match = re.search(r"<code data-secret>([A-Z2-7 ]+)</code>", page)
+    assert match, "the secret is not shown"
+    secret = match.group(1).replace(" ", "")
+    return base64.b32decode(secret + "=" * (-len(secret) % 8))
+
+
+def _code(key: bytes, steps_ahead: int = 0) -> str:
+    """The code an authenticator app shows now (or ``steps_ahead`` periods of 30 s later)."""
+    return f"{hotp(key, int(time.time()) // 30 + steps_ahead):06d}"
+
+
+def _turn_on_two_factor(browser: HttpClient) -> bytes:
+    page = browser.get("/account/two-factor/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-two-factor="off"' in html
+    assert re.search(r'<img class="qr" src="data:image/svg\+xml[;,]', html)
+    key = _secret_from(html)
+    response = browser.post("/account/two-factor/", {"action": "enable", "code": _code(key)})
+    assert response.status_code == 302
+    assert 'data-two-factor="on"' in browser.get("/account/two-factor/").content.decode()
+    return key
+
+
+def test_two_factor_login_once_turned_on_asks_for_a_code_after_the_password(alice):
+    browser = HttpClient()
+    _login(browser, "alice", PASSWORD)
+    assert "Two-factor login</a>:\n    off" in browser.get("/account/").content.decode()
+    # A wrong code does not turn it on.
+    page = browser.get("/account/two-factor/").content.decode()
+    key = _secret_from(page)
+    wrong = browser.post("/account/two-factor/", {"action": "enable", "code": "000000" if _code(key) != "000000" else "111111"})
+    assert wrong.status_code == 400
+    assert "That code is not valid" in wrong.content.decode()
+    time.sleep(1.1)  # django-otp's back-off after one wrong code
+    assert _turn_on_two_factor(browser) == key
+    browser.post("/logout/")
+
+    # The password alone now leads to the code page, whatever page is asked for.
+    assert _login(browser, "alice", PASSWORD).status_code == 302
+    for path in ("/invoices/", "/clients/", "/account/", "/admin/"):
+        response = browser.get(path)
+        assert response.status_code == 302, path
+        assert response["Location"].startswith("/login/verify/?next="), path
+    htmx = browser.post("/invoices/", HTTP_HX_REQUEST="true")
+    assert htmx.status_code == 204 and htmx["HX-Redirect"] == "/login/verify/"
+
+    verify = browser.get("/login/verify/?next=/account/")
+    assert "Enter the code your authenticator app shows for alice" in verify.content.decode()
+    wrong = browser.post("/login/verify/", {"code": "123456" if _code(key, 1) != "123456" else "654321", "next": "/account/"})
+    assert wrong.status_code == 400
+    # Straight after a wrong code even the right one waits (django-otp's back-off: 1 s, 2 s, 4 s, ...).
+    throttled = browser.post("/login/verify/", {"code": _code(key, 1), "next": "/account/"})
+    assert throttled.status_code == 429
+    assert "Too many wrong codes: wait 1 seconds" in throttled.content.decode()
+    time.sleep(1.1)
+    code = _code(key, 1)  # the next period's code: the one used to turn it on cannot be used again
+    accepted = browser.post("/login/verify/", {"code": code, "next": "/account/"})
+    assert accepted.status_code == 302 and accepted["Location"] == "/account/"
+    assert browser.get("/account/").status_code == 200
+
+    # A code is accepted once: replayed in another session it is refused.
+    other = HttpClient()
+    _login(other, "alice", PASSWORD)
+    assert other.post("/login/verify/", {"code": code}).status_code == 400
+    assert other.get("/account/").status_code == 302
+
+
+def test_the_code_page_never_redirects_to_another_site(alice):
+    browser = HttpClient()
+    _login(browser, "alice", PASSWORD)
+    key = _turn_on_two_factor(browser)
+    browser.post("/logout/")
+    _login(browser, "alice", PASSWORD)
+    response = browser.post("/login/verify/", {"code": _code(key, 1), "next": "https://evil.example/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/invoices/"
+
+
+def test_two_factor_login_can_be_turned_off_with_a_code_or_by_an_administrator(alice):
+    browser = HttpClient()
+    _login(browser, "alice", PASSWORD)
+    key = _turn_on_two_factor(browser)
+    refused = browser.post("/account/two-factor/", {"action": "disable", "code": "12345x"})
+    assert refused.status_code == 400
+    turned_off = browser.post("/account/two-factor/", {"action": "disable", "code": _code(key, 1)})
+    assert turned_off.status_code == 302
+    assert 'data-two-factor="off"' in browser.get("/account/two-factor/").content.decode()
+
+    _turn_on_two_factor(browser)
+    out = io.StringIO()
+    call_command("twofactor_disable", "alice", stdout=out)
+    assert "Two-factor login turned off for alice." in out.getvalue()
+    fresh = HttpClient()
+    assert _login(fresh, "alice", PASSWORD).status_code == 302
+    assert fresh.get("/account/").status_code == 200  # no code asked
+
+
+def test_users_without_two_factor_log_in_with_the_password_alone(seeded):
+    browser = HttpClient()
+    assert _login(browser, "demo", "demo").status_code == 302
+    assert browser.get("/invoices/").status_code == 200
+    assert browser.get("/login/verify/").status_code == 302  # nothing to verify

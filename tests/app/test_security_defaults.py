@@ -171,7 +171,7 @@ def _pages(lingua) -> list[str]:
     return [
         "/invoices/", f"/invoices/{invoice.pk}/", f"/invoices/{invoice.pk}/edit/", "/invoices/new/",
         "/clients/", f"/clients/{client.pk}/", "/settings/company/", "/settings/taxes/", "/settings/payment-methods/",
-        "/settings/integrations/b2brouter/", "/account/password/",
+        "/settings/integrations/b2brouter/", "/account/password/", "/account/", "/account/two-factor/",
     ]
 
 
