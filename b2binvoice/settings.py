@@ -101,12 +101,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "b2binvoice.core.sessions.IdleSessionMiddleware",
     # Optional two-factor login (b2binvoice.core.twofactor): a user who turned it on reaches no page
     # but the code page until a code from the authenticator app is accepted.
     "django_otp.middleware.OTPMiddleware",
     "b2binvoice.core.twofactor.RequireTwoFactorMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "b2binvoice.companies.middleware.CurrentCompanyMiddleware",

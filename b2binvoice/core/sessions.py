@@ -14,8 +14,11 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 LAST_SEEN_KEY = "_b2binvoice_last_seen"
 
@@ -34,7 +37,17 @@ class IdleSessionMiddleware:
             now = int(time.time())
             last_seen = request.session.get(LAST_SEEN_KEY)
             if isinstance(last_seen, int) and now - last_seen > settings.SESSION_IDLE_SECONDS:
-                logout(request)  # flushes the session; the login page follows
+                logout(request)  # flushes the session; the login page follows and says why
+                messages.info(request, _("You were logged out after %(hours)s without activity.")
+                              % {"hours": _idle_text(settings.SESSION_IDLE_SECONDS)}, fail_silently=True)
             elif not isinstance(last_seen, int) or now - last_seen >= settings.SESSION_TOUCH_SECONDS:
                 request.session[LAST_SEEN_KEY] = now  # marks the session modified: saved with a new expiry
         return self.get_response(request)
+
+
+def _idle_text(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
+    minutes = max(1, seconds // 60)
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}

@@ -239,6 +239,7 @@ def test_an_idle_session_is_logged_out_and_an_active_one_kept(demo_web):
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
     assert not Session.objects.filter(session_key=session_key).exists()
+    assert "You were logged out after 8 hours without activity." in demo_web.get(response["Location"]).content.decode()
 
 
 @override_settings(SESSION_IDLE_SECONDS=300)
@@ -246,7 +247,9 @@ def test_the_idle_time_is_configurable(demo_web):
     session = demo_web.session
     session[LAST_SEEN_KEY] = int(time.time()) - 301
     session.save()
-    assert demo_web.get("/invoices/").status_code == 302
+    response = demo_web.get("/invoices/", follow=True)
+    assert response.redirect_chain[-1][0].startswith("/login/")
+    assert "You were logged out after 5 minutes without activity." in response.content.decode()
 
 
 def test_an_anonymous_request_creates_no_session(db):
