@@ -28,13 +28,16 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
+# Job control puts each service in a process group of its own: Ctrl-C reaches only this script,
+# whose cleanup stops them gracefully (SIGTERM), instead of interrupting them mid-request.
+set -m
 "$PY" -m b2binvoice db_worker --queue-name '*' --interval 0.5 --no-reload --no-startup-delay &
 pids+=($!)
 # The production server, as in docs/deploy.md. The app calls the simulator it hosts over HTTP on
 # this same port, so one request can wait for another: threads (2 workers x 8) keep both served.
 "$PY" -m gunicorn b2binvoice.wsgi:application --bind "127.0.0.1:$PORT" \
   --worker-class gthread --workers "${WEB_WORKERS:-2}" --threads "${WEB_THREADS:-8}" \
-  --graceful-timeout 5 --log-level warning &
+  --graceful-timeout 5 --no-control-socket --log-level warning &
 pids+=($!)
 
 sleep 1

@@ -45,7 +45,7 @@ def gunicorn(env: dict[str, str], *, host: str | None = None, startup_seconds: f
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "b2binvoice.wsgi:application", "--bind", f"127.0.0.1:{port}",
          "--worker-class", "gthread", "--workers", "2", "--threads", "4", "--graceful-timeout", "5",
-         "--log-level", "warning"],
+         "--no-control-socket", "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
     )
