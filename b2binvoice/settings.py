@@ -10,6 +10,7 @@ See the configuration table in the README.
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import os
 import secrets
@@ -26,6 +27,12 @@ def env_bool(name: str, default: bool) -> bool:
     if value is None or value.strip() == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    """Read an integer environment variable."""
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -71,6 +78,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_tasks",
     "django_tasks_db",
     "b2binvoice.core",
@@ -85,14 +96,22 @@ if SIMULATOR_ENABLED:
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "b2binvoice.core.sessions.IdleSessionMiddleware",
+    # Optional two-factor login (b2binvoice.core.twofactor): a user who turned it on reaches no page
+    # but the code page until a code from the authenticator app is accepted.
+    "django_otp.middleware.OTPMiddleware",
+    "b2binvoice.core.twofactor.RequireTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "b2binvoice.companies.middleware.CurrentCompanyMiddleware",
+    # Last, as django-axes requires: turns a refused (locked out) login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "b2binvoice.urls"
@@ -131,10 +150,45 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Django's four standard validators. They apply wherever a password is chosen (the password change
+# page, the admin, createsuperuser, changepassword); the demo seed creates demo/demo directly.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": env_int("PASSWORD_MIN_LENGTH", 12)}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Login throttling (django-axes, b2binvoice.core.logins): LOGIN_FAILURE_LIMIT failed logins for one
+# account from one address, or LOGIN_IP_FAILURE_LIMIT from one address for any accounts, refuse
+# further logins from there for LOGIN_COOLOFF_MINUTES after the last counted failure.
+AUTHENTICATION_BACKENDS = [
+    "b2binvoice.core.logins.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", 20)
+LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", 15)
+# Reverse proxies in front of the app that append the client's address to X-Forwarded-For; 0 (the
+# default) ignores the header, which any client can send.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_ENABLED = env_bool("LOGIN_THROTTLE", True)
+AXES_HANDLER = "b2binvoice.core.logins.LoginThrottleHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_RESET_ON_SUCCESS = True
+# A refused attempt during a lockout is not counted, so the lockout ends when the page says it does.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "b2binvoice.core.logins.client_ip"
+AXES_LOCKOUT_CALLABLE = "b2binvoice.core.logins.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# Successful logins are not recorded by axes (the failures are what it needs).
+AXES_DISABLE_ACCESS_LOG = True
+# Two-factor login codes: the name authenticator apps show; wrong codes wait 1 s, 2 s, 4 s, ...
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "b2binvoice")
+OTP_TOTP_THROTTLE_FACTOR = 1
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Madrid")
@@ -150,17 +204,65 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = True
+# With DEBUG on (development, `make run`) WhiteNoise also finds files in the apps, so an edited file
+# is served without collecting again; otherwise it serves what collectstatic put in STATIC_ROOT,
+# with the compressed copies it made.
+WHITENOISE_USE_FINDERS = DEBUG
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "invoices:list"
 LOGOUT_REDIRECT_URL = "login"
 
+# A session ends when the browser closes (the cookie has no expiry) or after SESSION_IDLE_SECONDS
+# without a request (b2binvoice.core.sessions.IdleSessionMiddleware).
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 8 * 3600)
+SESSION_TOUCH_SECONDS = min(60, max(1, SESSION_IDLE_SECONDS // 10))
+SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
+
+# Content-Security-Policy (django-csp), in development too: scripts, styles, images and fonts only
+# from the app itself, no inline script or style, no eval (htmx is configured not to use it), no
+# framing. The simulator's pages (a development tool with an inline stylesheet) are left out.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/sim/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Secure by default in production (see docs/deploy.md and docs/security.md).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 if PRODUCTION and not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Load balancers probe these over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Asking browsers to preload HSTS for the whole domain is the domain owner's decision
+        # (SECURE_HSTS_PRELOAD=true), not a default; check --deploy would warn about it.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["upgrade-insecure-requests"] = True
+# The scheme the client used is read from X-Forwarded-Proto only when a proxy that sets it (and
+# drops the client's own) stands in front: TRUST_X_FORWARDED_PROTO=true.
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Background work: the Django Tasks API. The database queue is embedded
@@ -201,6 +303,8 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "filters": ["redact_tokens"], "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
+        # django-axes: failed logins and lockouts are warnings (user names and addresses masked).
+        "axes": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
     },
 }

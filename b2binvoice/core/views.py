@@ -1,10 +1,12 @@
-"""Health endpoints: ``/healthz`` (liveness) and ``/readyz`` (database and migrations)."""
+"""Health endpoints: ``/healthz`` (liveness) and ``/readyz`` (database and migrations); the account page."""
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_required
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
-from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -37,3 +39,12 @@ def readyz(request: HttpRequest) -> JsonResponse:
 def home(request: HttpRequest) -> HttpResponseRedirect:
     """Send the visitor to the invoice list (which asks anonymous visitors to log in)."""
     return HttpResponseRedirect(reverse("invoices:list"))
+
+
+@never_cache
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    """The user's own settings: password and two-factor login."""
+    from b2binvoice.core.twofactor import confirmed_device
+
+    return render(request, "registration/account.html", {"two_factor": confirmed_device(request.user) is not None})

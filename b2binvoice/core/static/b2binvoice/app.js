@@ -13,3 +13,14 @@ document.addEventListener("click", function (event) {
   const first = body.lastElementChild && body.lastElementChild.querySelector("input, select");
   if (first) first.focus();
 });
+
+// Behaviour that would otherwise be inline handlers, which the Content-Security-Policy forbids.
+// <select data-submit-on-change>: submit its form when the choice changes (the company switcher).
+document.addEventListener("change", function (event) {
+  const field = event.target.closest && event.target.closest("[data-submit-on-change]");
+  if (field && field.form) field.form.submit();
+});
+// <button data-print>: print the page.
+document.addEventListener("click", function (event) {
+  if (event.target.closest("[data-print]")) window.print();
+});
