@@ -847,13 +847,17 @@ def send_invoice(*, invoice: Any, user: Any, link: InvoiceLink | None = None, in
         remote.send_invoice(link.b2brouter_id)
     except b2brouter.B2BRouterError as exc:
         described = describe(exc)
-        if _uncertain(exc) or isinstance(exc, b2brouter.ConflictError):
+        conflict = isinstance(exc, b2brouter.ConflictError)
+        if _uncertain(exc) or conflict:
             # No answer, or "not sendable any more" (sent meanwhile?): its state tells.
             events.send_uncertain(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id, message=described.text,
                                   remote_message=described.remote_message, request_id=described.request_id)
             InvoiceLink.objects.filter(pk=link.pk, attempt_kind=AttemptKind.SEND).update(needs_check=True)
             link.needs_check = True
-            return settle_send(link, invoice=invoice, user=user, remote=remote, by=_("the check after Send"))
+            settled = settle_send(link, invoice=invoice, user=user, remote=remote, by=_("the check after Send"))
+            if not (conflict and link.send_uncertain):
+                return settled
+            # B2Brouter answered that it will not send it, and its state says it was not sent: a refusal.
         InvoiceLink.objects.filter(pk=link.pk, attempt_kind=AttemptKind.SEND).update(**attempts.CLEARED)
         for name, value in attempts.CLEARED.items():
             setattr(link, name, value)
@@ -927,6 +931,9 @@ def unlink_invoice(*, invoice: Any, user: Any) -> Result:
     link = InvoiceLink.objects.filter(invoice=invoice, status=LinkStatus.LINKED).first()
     if link is None:
         return Result("error", _("This invoice is not linked to a B2Brouter invoice."))
+    if link.send_uncertain:
+        # Forgetting it would forget the send too: B2Brouter may still send it.
+        return Result("error", f"{unconfirmed_text(link)} {_('Unlink it once that is settled.')}", uncertain=True)
     b2brouter_id = link.b2brouter_id
     link.delete()
     events.unlinked(invoice=invoice, user=user, b2brouter_id=b2brouter_id)
@@ -936,6 +943,9 @@ def unlink_invoice(*, invoice: Any, user: Any) -> Result:
 
 def recreate_refusal(link: InvoiceLink) -> Result | None:
     """Say why the linked invoice cannot be deleted and created again, or None when it can."""
+    if link.send_uncertain:
+        return Result("error", f"{unconfirmed_text(link)} {_('It cannot be deleted while its send may still happen.')}",
+                      uncertain=True)
     if link.state in ("new", "error"):
         return None
     return Result("error", _("B2Brouter invoice #%(id)s is %(state)s: only new or failed invoices can be "

@@ -228,6 +228,10 @@ def test_a_send_applied_late_issues_the_invoice_whichever_path_confirms_it(how, 
     web.post(f"/invoices/{invoice.pk}/b2brouter/send/")
     assert "Nothing was sent again" in shown(web, invoice)
     assert len(deferred(sim, account)) == 1
+    # Nor can the link, and with it the send, be forgotten meanwhile.
+    web.post(f"/invoices/{invoice.pk}/b2brouter/unlink/")
+    assert "Unlink it once that is settled." in shown(web, invoice)
+    assert InvoiceLink.objects.filter(pk=link.pk).exists()
 
     time_passes(sim, account)  # B2Brouter applies the send: the invoice is sending
     confirm_by(how, web=web, link=link, company=company, integration=integration)
