@@ -19,6 +19,8 @@ from .exceptions import InjectedServerError, RateLimited, ValidationFailed
 from .models import SimAccount
 
 NO_ANSWER_MODES = ("withhold", "drop")
+#: The operations the "apply later" fault can hold back.
+DEFERRABLE = ("create", "send")
 DEFAULTS: dict[str, Any] = {
     "seed": 0,
     "latency_ms": 0,
@@ -27,6 +29,9 @@ DEFAULTS: dict[str, Any] = {
     "no_answer_rate": "0",
     "no_answer_mode": "withhold",
     "no_answer_delay": 30,
+    "apply_later_rate": "0",
+    "apply_later_delay": 60,
+    "apply_later_operations": list(DEFERRABLE),
 }
 
 
@@ -37,6 +42,14 @@ class Decision:
     no_answer: bool = False
     mode: str = "withhold"
     delay: float = 0.0
+    # "Apply later": a create or send among ``apply_later_operations`` is held back this long.
+    apply_later: bool = False
+    apply_later_delay: float = 0.0
+    apply_later_operations: tuple[str, ...] = ()
+
+    def defers(self, operation: str | None) -> bool:
+        """Tell whether this request's operation (``create``, ``send`` or None) is to be applied later."""
+        return self.apply_later and operation is not None and operation in self.apply_later_operations
 
 
 def _rate(value: Any, param: str) -> str:
@@ -78,6 +91,15 @@ def parse(data: dict[str, Any]) -> dict[str, Any]:
         )
     faults["no_answer_mode"] = mode
     faults["no_answer_delay"] = _non_negative_int(data.get("no_answer_delay", 30), "no_answer_delay")
+    faults["apply_later_rate"] = _rate(data.get("apply_later_rate", 0), "apply_later_rate")
+    faults["apply_later_delay"] = _non_negative_int(data.get("apply_later_delay", 60), "apply_later_delay")
+    operations = data.get("apply_later_operations", list(DEFERRABLE))
+    if not isinstance(operations, list) or any(op not in DEFERRABLE for op in operations):
+        raise ValidationFailed(
+            "apply_later_operations must be a list of: create, send", code="parameter_inclusion",
+            param="apply_later_operations",
+        )
+    faults["apply_later_operations"] = [op for op in DEFERRABLE if op in operations]
     limit = data.get("rate_limit")
     if limit is not None:
         if not isinstance(limit, dict):
@@ -112,6 +134,7 @@ def is_active(faults: dict[str, Any]) -> bool:
         or faults["rate_limit"]
         or Decimal(str(faults["error_rate"])) > 0
         or Decimal(str(faults["no_answer_rate"])) > 0
+        or Decimal(str(faults["apply_later_rate"])) > 0
     )
 
 
@@ -141,10 +164,15 @@ def before_request(account: SimAccount) -> Decision:
     if limited_for:
         raise RateLimited(f"Rate limit exceeded: retry after {limited_for} s", retry_after=limited_for)
     rng = random.Random(faults["seed"] + counter)
-    # Two draws per request in a fixed order, so one fault's rate never shifts the other's sequence.
-    error_draw, no_answer_draw = rng.random(), rng.random()
+    # Three draws per request in a fixed order, so one fault's rate never shifts another's sequence.
+    error_draw, no_answer_draw, apply_later_draw = rng.random(), rng.random(), rng.random()
     if error_draw < float(faults["error_rate"]):
         raise InjectedServerError("Injected server error (simulator fault)")
-    if no_answer_draw < float(faults["no_answer_rate"]):
-        return Decision(no_answer=True, mode=faults["no_answer_mode"], delay=float(faults["no_answer_delay"]))
-    return Decision()
+    return Decision(
+        no_answer=no_answer_draw < float(faults["no_answer_rate"]),
+        mode=faults["no_answer_mode"],
+        delay=float(faults["no_answer_delay"]),
+        apply_later=apply_later_draw < float(faults["apply_later_rate"]),
+        apply_later_delay=float(faults["apply_later_delay"]),
+        apply_later_operations=tuple(faults["apply_later_operations"]),
+    )

@@ -47,6 +47,8 @@ class SimAccount(models.Model):
     fault_counter = models.PositiveBigIntegerField(default=0)
     rate_window_start = models.FloatField(default=0)
     rate_window_count = models.PositiveIntegerField(default=0)
+    # When the earliest operation held back by the "apply later" fault is due (None: none is).
+    next_deferred_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -220,3 +222,34 @@ class SimDirectoryEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.country}/{self.scheme}/{self.identifier}"
+
+
+class SimDeferredOperation(models.Model):
+    """A create or send held back by the "apply later" fault, applied once ``due_at`` has passed.
+
+    The request was validated when it arrived and its answer was lost; nothing of it exists until
+    it is applied (docs/simulator.md, "Faults").
+    """
+
+    KINDS = [("create", "create"), ("send", "send")]
+    STATUSES = [("pending", "pending"), ("applied", "applied"), ("failed", "failed")]
+
+    account = models.ForeignKey(SimAccount, on_delete=models.CASCADE, related_name="deferred_operations")
+    kind = models.CharField(max_length=10, choices=KINDS)
+    # The path's id: the account of a create, the invoice of a send.
+    target = models.CharField(max_length=64)
+    # The request body exactly as received.
+    body = models.TextField(blank=True, default="")
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=STATUSES, default="pending")
+    # What applying it did: {"invoice_id", "state"} or the error B2Brouter would have answered then.
+    result = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["account", "status", "due_at"], name="b2brouter_sim_deferred_due")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.target} ({self.status})"

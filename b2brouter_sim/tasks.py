@@ -65,3 +65,13 @@ def deliver_webhook(delivery_id: int) -> str | None:
 
     delivery = attempt_delivery(delivery_id)
     return delivery.status if delivery else None
+
+
+@task()
+def apply_deferred(account_id: int) -> int:
+    """Apply the account's operations held back by the "apply later" fault that are due; answer how many."""
+    from .deferred import apply_due
+    from .models import SimAccount
+
+    account = SimAccount.objects.filter(pk=account_id).first()
+    return len(apply_due(account)) if account is not None else 0

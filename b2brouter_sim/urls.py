@@ -50,6 +50,16 @@ urlpatterns = [
         v.endpoint("control", GET=v.control_get_faults, PUT=v.control_set_faults),
         name="control-faults",
     ),
+    path(
+        "_control/accounts/<int:account_id>/deferred",
+        v.endpoint("control", GET=v.control_get_deferred),
+        name="control-deferred",
+    ),
+    path(
+        "_control/accounts/<int:account_id>/deferred/apply",
+        v.endpoint("control", POST=v.control_apply_deferred),
+        name="control-deferred-apply",
+    ),
     path("_control/invoices/<int:invoice_id>/advance", v.endpoint("control", POST=v.control_advance), name="control-advance"),
     path(
         "_control/directory/<str:country>/<str:scheme>/<str:identifier>",

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt
 
-from . import backend, documents, faults, serializers
+from . import backend, deferred, documents, faults, serializers
 from . import validation as v
 from .exceptions import BadRequest, InjectedServerError, MethodNotAllowed, NotFound, NotSimulated, SimError
 from .models import SimAccount, SimInvoice, SimWebhook
@@ -127,6 +127,7 @@ def endpoint(kind: str = "api", **handlers: Handler) -> Callable[..., HttpRespon
     def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
         request_id = "req_" + uuid.uuid4().hex
         decision = faults.Decision()
+        held = False
         try:
             method = request.method or "GET"
             # HEAD is answered like GET (the server leaves the body out), as Django's views do.
@@ -136,9 +137,19 @@ def endpoint(kind: str = "api", **handlers: Handler) -> Callable[..., HttpRespon
             if kind == "api":
                 backend.check_version(request.headers.get("X-B2B-API-Version"))
                 account = backend.authenticate(request.headers.get("X-B2B-API-Key"))
+                # What the "apply later" fault held back and is due by now happens first.
+                deferred.apply_due(account)
                 decision = faults.before_request(account)
+                operation = DEFERRABLE.get(handler)
                 with transaction.atomic():
                     response = handler(request, account, **kwargs)
+                    held = decision.defers(operation) and response.status_code < 400
+                    if held:
+                        # Validated and answered, but not applied: undo it and keep it for later.
+                        transaction.set_rollback(True)
+                if held and operation is not None:
+                    target = kwargs.get("account_id") if operation == "create" else kwargs.get("invoice_id")
+                    deferred.hold(account, operation, str(target), request.body, decision.apply_later_delay)
             elif kind == "control":
                 with transaction.atomic():
                     response = handler(request, **kwargs)
@@ -150,7 +161,7 @@ def endpoint(kind: str = "api", **handlers: Handler) -> Callable[..., HttpRespon
             logger.exception("Simulator error on %s %s (request %s)", request.method, request.path, request_id)
             response = InjectedServerError("Internal simulator error", code="internal_error").to_response()
         response[REQUEST_ID_HEADER] = request_id
-        if decision.no_answer and response.status_code < 400:
+        if (decision.no_answer or held) and response.status_code < 400:
             if decision.mode == "drop":
                 return _drop(response, request.environ)
             return _withhold(response, decision)
@@ -417,6 +428,19 @@ def control_set_faults(request: HttpRequest, account_id: int) -> HttpResponse:
     return ok({"faults": faults.set_faults(account, data)})
 
 
+def control_get_deferred(request: HttpRequest, account_id: int) -> HttpResponse:
+    """List the operations the "apply later" fault held back for the account, pending first."""
+    account = _control_account(request, account_id)
+    operations = sorted(account.deferred_operations.all(), key=lambda op: (op.status != "pending", op.due_at, op.pk))
+    return ok({"deferred": [deferred.describe(op) for op in operations]})
+
+
+def control_apply_deferred(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Apply every held-back operation of the account now, due or not."""
+    account = _control_account(request, account_id)
+    return ok({"deferred": [deferred.describe(op) for op in deferred.apply_due(account, everything=True)]})
+
+
 def control_advance(request: HttpRequest, invoice_id: int) -> HttpResponse:
     invoice = SimInvoice.objects.select_for_update().select_related("contact", "account").filter(pk=invoice_id).first()
     if invoice is None:
@@ -424,6 +448,10 @@ def control_advance(request: HttpRequest, invoice_id: int) -> HttpResponse:
     backend.advance(invoice)
     backend.schedule_next(invoice)
     return ok({"invoice": serializers.invoice(_fresh(invoice))})
+
+
+#: The handlers whose work the "apply later" fault can hold back, by the fault's operation name.
+DEFERRABLE: dict[Handler, str] = {create_invoice: "create", send_invoice: "send"}
 
 
 def openapi(request: HttpRequest) -> HttpResponse:

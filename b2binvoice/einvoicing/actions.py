@@ -17,14 +17,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import b2brouter
-from b2binvoice.invoices.models import Invoice, InvoiceStatus
 
-from . import directory, events
+from . import attempts, directory, events
 from .comparison import Comparison, compare, link_figures
 from .errors import describe, is_no_account_group, no_account_group_text
 from .mapping import contact_payload, invoice_payload
 from .models import (
     REQUIRED_CALCULATION_SETTINGS,
+    AttemptKind,
     B2BrouterIntegration,
     DirectoryOutcome,
     Environment,
@@ -49,6 +49,8 @@ class Result:
     text: str
     remote_message: str = ""
     request_id: str = ""
+    # The outcome is not known yet (B2Brouter has not confirmed a create or send): never a failure.
+    uncertain: bool = False
 
     @property
     def ok(self) -> bool:
@@ -56,7 +58,7 @@ class Result:
 
     def as_dict(self) -> dict[str, str]:
         return {"level": self.level, "text": str(self.text), "remote_message": self.remote_message,
-                "request_id": self.request_id}
+                "request_id": self.request_id, "uncertain": self.uncertain}
 
 
 def _error(text: str, exc: Exception | None = None) -> Result:
@@ -487,7 +489,8 @@ def _attach(link: InvoiceLink, data: dict[str, Any]) -> Result | None:
     fields = link_fields(data)
     try:
         with transaction.atomic():
-            updated = InvoiceLink.objects.filter(pk=link.pk).update(status=LinkStatus.LINKED, **fields)
+            updated = InvoiceLink.objects.filter(pk=link.pk).update(status=LinkStatus.LINKED, **attempts.CLEARED,
+                                                                    **fields)
             if not updated:  # the pending row was settled meanwhile: record the link afresh
                 InvoiceLink.objects.create(
                     invoice=link.invoice, status=LinkStatus.LINKED, environment=link.environment,
@@ -498,7 +501,7 @@ def _attach(link: InvoiceLink, data: dict[str, Any]) -> Result | None:
         if other is not None:
             return _already_linked(other, fields["b2brouter_id"])
         return Result("error", _("This invoice was linked by another request meanwhile: reload the page."))
-    for name, value in fields.items():
+    for name, value in {**attempts.CLEARED, **fields}.items():
         setattr(link, name, value)
     link.status = LinkStatus.LINKED
     return None
@@ -509,8 +512,8 @@ def _comparison(invoice: Any, link: InvoiceLink) -> Comparison:
 
 
 def _after_link(*, invoice: Any, link: InvoiceLink, integration: B2BrouterIntegration, remote: Remote,
-                user: Any, how: str) -> Result:
-    """Compare the linked invoice's totals with ours and send it when they agree."""
+                user: Any, how: str, send: bool = True) -> Result:
+    """Compare the linked invoice's totals with ours and send it when they agree (and ``send`` allows)."""
     comparison = _comparison(invoice, link)
     if not comparison.equal:
         events.totals_mismatch(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id,
@@ -522,49 +525,92 @@ def _after_link(*, invoice: Any, link: InvoiceLink, integration: B2BrouterIntegr
                                    "so it was NOT sent. Compare the figures below, fix the account's calculation "
                                    "settings, then delete it in B2Brouter and create it again.") % {
             "how": how, "id": link.b2brouter_id})
+    if not send:
+        # Found after the user's request had ended: a legal document leaves only on a click.
+        return Result("success", _("%(how)s as B2Brouter invoice #%(id)s; totals match. It was not sent: press "
+                                   "Send when it is right.") % {"how": how, "id": link.b2brouter_id})
     if not integration.send_after_create:
         return Result("success", _("%(how)s as B2Brouter invoice #%(id)s; totals match. It was not sent "
                                    "(sending after create is off).") % {"how": how, "id": link.b2brouter_id})
     sent = send_invoice(invoice=invoice, user=user, link=link, integration=integration, remote=remote)
+    if sent.uncertain:
+        return Result(sent.level, _("%(how)s as B2Brouter invoice #%(id)s; totals match. %(send)s") % {
+            "how": how, "id": link.b2brouter_id, "send": sent.text}, sent.remote_message, sent.request_id,
+            uncertain=True)
     if not sent.ok:
         return sent
     return Result("success", _("%(how)s as B2Brouter invoice #%(id)s; totals match and it was sent.") % {
         "how": how, "id": link.b2brouter_id})
 
 
-def _same_invoice(candidate: dict[str, Any], *, invoice: Any, contact_id: int | None, total: Decimal) -> bool:
-    if str(candidate.get("number") or "") != invoice.number:
+def _same_invoice(candidate: dict[str, Any], *, number: str, contact_id: int | None, total: Decimal,
+                  file_reference: str = "") -> bool:
+    """Tell whether a B2Brouter invoice is the one an attempt asked for (number, contact, total, reference)."""
+    if str(candidate.get("number") or "") != number:
+        return False
+    theirs = str(candidate.get("file_reference") or "")
+    if file_reference and theirs and theirs != file_reference:
         return False
     candidate_contact = candidate.get("contact_id") or (candidate.get("contact") or {}).get("id")
     return (contact_id is None or candidate_contact is None or int(candidate_contact) == int(contact_id)) \
         and to_decimal(candidate.get("total")) == total
 
 
-def reconcile(*, invoice: Any, user: Any, link: InvoiceLink | None = None, integration: Any = None,
-              remote: Remote | None = None, cause: Exception | None = None) -> Result:
-    """Settle a pending create: link the invoice B2Brouter holds under our number, or release the attempt."""
+def _when(value: dt.datetime | None) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+
+
+UNCONFIRMED = _("B2Brouter has not confirmed the outcome yet; we are checking.")
+
+
+def unconfirmed_text(link: InvoiceLink) -> str:
+    """Say that an attempt's outcome is being checked, what is kept, and until when."""
+    if link.send_uncertain:
+        detail = _("The send of B2Brouter invoice #%(id)s is kept: its state is read again at %(next)s and until "
+                   "%(deadline)s. It is not sent twice meanwhile.") % {
+            "id": link.b2brouter_id, "next": _when(link.attempt_next_check_at), "deadline": _when(attempts.deadline(link))}
+    else:
+        detail = _("The create of invoice %(number)s is kept: it is looked up in B2Brouter again at %(next)s and "
+                   "until %(deadline)s before it is called not created. Nothing is created twice meanwhile.") % {
+            "number": link.number, "next": _when(link.attempt_next_check_at),
+            "deadline": _when(attempts.deadline(link))}
+    return f"{_('B2Brouter has not confirmed the outcome yet; we are checking.')} {detail}"
+
+
+def _release(link: InvoiceLink) -> None:
+    InvoiceLink.objects.filter(pk=link.pk, status=LinkStatus.PENDING).delete()
+
+
+def settle_create(link: InvoiceLink, *, invoice: Any, user: Any, integration: B2BrouterIntegration, remote: Remote,
+                  cause: Exception | None = None, conclusive: bool = False, in_request: bool = False) -> Result:
+    """Look an uncertain create up in B2Brouter by its number (and file reference) and settle it if it can.
+
+    Found -> linked and compared (and sent only ``in_request``, where the user asked for it just now).
+    The number held by another invoice -> released, with what to do. Nothing found -> kept until the
+    window ends, then released as not created; ``conclusive`` (B2Brouter answered that the number is
+    taken) releases at once.
+    """
     from b2binvoice.invoices.calculations import calculate_invoice  # noqa: PLC0415
 
-    link = link or InvoiceLink.objects.filter(invoice=invoice, status=LinkStatus.PENDING).first()
-    if link is None:
-        return Result("info", _("There is no pending attempt to check."))
-    if remote is None or integration is None:
-        integration, remote = _ready_remote(invoice.company)
-        if remote is None or integration is None:
-            return Result("error", str(NOT_READY))
     number = link.number or invoice.number
+    cause_text = describe(cause) if cause is not None else None
+    remote_message = cause_text.remote_message if cause_text else ""
+    request_id = cause_text.request_id if cause_text else ""
     try:
         candidates = [c for c in remote.invoices(number=number) if str(c.get("number") or "") == number]
     except b2brouter.B2BRouterError as exc:
         described = describe(exc)
-        InvoiceLink.objects.filter(pk=link.pk, status=LinkStatus.PENDING).update(needs_check=True)
-        events.reconcile_failed(invoice=invoice, user=user, message=described.text,
-                                remote_message=described.remote_message, request_id=described.request_id)
-        return Result("error", _("Could not check whether B2Brouter created invoice %(number)s. The attempt is "
-                                 "kept: use \"Check B2Brouter\" again later. %(error)s") % {
-            "number": number, "error": described.text}, described.remote_message, described.request_id)
-    ours = calculate_invoice(invoice)
-    same = [c for c in candidates if _same_invoice(c, invoice=invoice, contact_id=link.contact_id, total=ours.total)]
+        attempts.checked(link, error=described.text)
+        if user is not None:
+            events.reconcile_failed(invoice=invoice, user=user, message=described.text,
+                                    remote_message=described.remote_message, request_id=described.request_id)
+        return Result("info", _("%(unconfirmed)s Could not check whether B2Brouter created invoice %(number)s just "
+                                "now: %(error)s") % {"unconfirmed": unconfirmed_text(link), "number": number,
+                                                      "error": described.text},
+                      described.remote_message, described.request_id, uncertain=True)
+    total = link.attempt_total if link.attempt_total is not None else calculate_invoice(invoice).total
+    same = [c for c in candidates if _same_invoice(c, number=number, contact_id=link.contact_id, total=total,
+                                                   file_reference=link.attempt_file_reference)]
     if same:
         found = same[0]
         # The number search returns summaries; read the invoice itself for its full totals.
@@ -578,58 +624,169 @@ def reconcile(*, invoice: Any, user: Any, link: InvoiceLink | None = None, integ
             return problem
         events.reconciled(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id,
                           message=_("Found under number %(number)s.") % {"number": number})
+        attempts.observe(link, by=_("the check of the create"), user=user)
         return _after_link(invoice=invoice, link=link, integration=integration, remote=remote, user=user,
-                           how=_("Found in B2Brouter and linked"))
-    InvoiceLink.objects.filter(pk=link.pk, status=LinkStatus.PENDING).delete()
-    cause_text = describe(cause) if cause is not None else None
+                           how=_("Found in B2Brouter and linked"), send=in_request)
     if candidates:
+        _release(link)
         other = candidates[0]
         text = _("B2Brouter already has an invoice numbered %(number)s (#%(id)s), but it is not this one: its "
                  "client or total differ. Nothing was created or linked. Check that invoice in B2Brouter; if it "
                  "is this one, use \"Link existing B2Brouter invoice\", otherwise change this invoice's number.") % {
             "number": number, "id": other.get("id")}
         events.reconcile_failed(invoice=invoice, user=user, message=text, b2brouter_id=other.get("id"),
-                                remote_message=cause_text.remote_message if cause_text else "",
-                                request_id=cause_text.request_id if cause_text else "")
-        return Result("error", text, cause_text.remote_message if cause_text else "",
-                      cause_text.request_id if cause_text else "")
-    text = _("B2Brouter has no invoice numbered %(number)s: it was not created. You can create it again.") % {
-        "number": number}
-    events.reconcile_failed(invoice=invoice, user=user, message=text,
-                            remote_message=cause_text.remote_message if cause_text else "",
-                            request_id=cause_text.request_id if cause_text else "")
-    return Result("error", text, cause_text.remote_message if cause_text else "",
-                  cause_text.request_id if cause_text else "")
+                                remote_message=remote_message, request_id=request_id)
+        return Result("error", text, remote_message, request_id)
+    now = timezone.now()
+    if conclusive or now >= attempts.deadline(link):
+        _release(link)
+        if conclusive:
+            text = _("B2Brouter has no invoice numbered %(number)s: it was not created. You can create it "
+                     "again.") % {"number": number}
+        else:
+            text = _("B2Brouter never showed invoice %(number)s: checked from %(start)s until %(end)s, it was not "
+                     "created. You can create it again.") % {
+                "number": number, "start": _when(attempts.started(link)), "end": _when(now)}
+        events.create_not_applied(invoice=invoice, user=user, message=text)
+        return Result("error", text, remote_message, request_id)
+    attempts.checked(link)
+    return Result("info", unconfirmed_text(link), remote_message, request_id, uncertain=True)
+
+
+def settle_send(link: InvoiceLink, *, invoice: Any, user: Any, remote: Remote, by: str) -> Result:
+    """Read the invoice of an uncertain send: a state past new confirms it; new until the window ends means not sent."""
+    from .sync import update_link_from  # noqa: PLC0415 (sync imports this module)
+
+    try:
+        data = remote.invoice(int(link.b2brouter_id or 0))
+    except b2brouter.NotFoundError as exc:
+        described = describe(exc)
+        InvoiceLink.objects.filter(pk=link.pk).update(**attempts.CLEARED)
+        text = _("B2Brouter has no invoice #%(id)s any more (404): it may have been deleted there. Unlink this "
+                 "invoice, or link it to the right one.") % {"id": link.b2brouter_id}
+        events.send_failed(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id, message=text,
+                           remote_message=described.remote_message, request_id=described.request_id)
+        return Result("error", text, described.remote_message, described.request_id)
+    except b2brouter.B2BRouterError as exc:
+        described = describe(exc)
+        attempts.checked(link, error=described.text)
+        return Result("info", _("%(unconfirmed)s Reading it just now failed: %(error)s") % {
+            "unconfirmed": unconfirmed_text(link), "error": described.text},
+            described.remote_message, described.request_id, uncertain=True)
+    update_link_from(link, data, by=by)
+    if not link.send_uncertain:  # settled by what was just read
+        if link.state == "error":
+            return Result("warning", _("B2Brouter tried to send invoice #%(id)s and failed.") % {
+                "id": link.b2brouter_id}, "; ".join(link.errors or []))
+        return Result("success", _("B2Brouter confirms it: invoice #%(id)s is %(state)s, so it was sent.") % {
+            "id": link.b2brouter_id, "state": link.state})
+    now = timezone.now()
+    if now >= attempts.deadline(link):
+        if InvoiceLink.objects.filter(pk=link.pk, attempt_kind=AttemptKind.SEND).update(**attempts.CLEARED):
+            for name, value in attempts.CLEARED.items():
+                setattr(link, name, value)
+            text = _("B2Brouter did not send invoice #%(id)s: checked from %(start)s until %(end)s, it is still "
+                     "%(state)s. You can send it again.") % {
+                "id": link.b2brouter_id, "start": _when(attempts.started(link)), "end": _when(now),
+                "state": link.state or "-"}
+            events.send_not_applied(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id, message=text)
+            return Result("warning", text)
+        return Result("info", _("This send was settled meanwhile: reload the page."))
+    attempts.checked(link)
+    return Result("info", unconfirmed_text(link), uncertain=True)
+
+
+def settle(link: InvoiceLink, *, user: Any = None, by: str = "") -> Result:
+    """Check ``link``'s unresolved attempt (a create or a send) in B2Brouter once."""
+    invoice = link.invoice
+    integration, remote = _ready_remote(invoice.company)
+    if remote is None or integration is None:
+        attempts.checked(link, error=str(NOT_READY))
+        return Result("error", str(NOT_READY))
+    if link.account_id != str(integration.account_id):
+        text = _("The attempt was made in B2Brouter account %(old)s, but the integration now uses account %(new)s: "
+                 "it can only be checked once the settings point at account %(old)s again.") % {
+            "old": link.account_id, "new": integration.account_id}
+        attempts.checked(link, error=text)
+        return Result("error", text)
+    if link.is_pending:
+        return settle_create(link, invoice=invoice, user=user, integration=integration, remote=remote)
+    if link.send_uncertain:
+        return settle_send(link, invoice=invoice, user=user, remote=remote, by=by or _("a check"))
+    return Result("info", _("There is no pending attempt to check."))
+
+
+def settle_in_background(link_id: int) -> str:
+    """One scheduled check of an attempt (the task ``settle_attempt``); answer what became of it.
+
+    The next check is queued before this one talks to B2Brouter, so a worker that dies half-way
+    leaves the attempt with its next check planned.
+    """
+    link = (InvoiceLink.objects.select_related("invoice", "invoice__company", "invoice__client")
+            .filter(pk=link_id).first())
+    if link is None or not link.is_uncertain:
+        return "settled"
+    attempts.plan_next(link)
+    attempts.schedule(link)
+    result = settle(link, by=_("the background check"))
+    link = InvoiceLink.objects.filter(pk=link_id).first()
+    if link is None:
+        return "not applied" if result.level == "error" else "released"
+    return "checking" if link.is_uncertain else "settled"
+
+
+def reconcile(*, invoice: Any, user: Any) -> Result:
+    """Check the invoice's unresolved attempt now ("Check B2Brouter")."""
+    link = attempts.unresolved().select_related("invoice").filter(invoice=invoice).first()
+    if link is None:
+        return Result("info", _("There is no pending attempt to check."))
+    return settle(link, user=user, by=_("“Check B2Brouter”"))
 
 
 def _uncertain(exc: Exception) -> bool:
-    """Return whether a failed create may have left an invoice in B2Brouter."""
+    """Return whether a failed create or send may have been applied by B2Brouter all the same."""
     if isinstance(exc, b2brouter.APIConnectionError):
         return bool(getattr(exc, "maybe_applied", True))
-    if isinstance(exc, b2brouter.ServerError):
-        return True
+    if isinstance(exc, (b2brouter.ServerError, b2brouter.UnexpectedResponseError)):
+        return True  # a 5xx may come after the work; a 2xx we could not read did the work
+    return False
+
+
+def _number_taken(exc: Exception) -> bool:
     return isinstance(exc, b2brouter.InvalidRequestError) and getattr(exc, "code", None) == "parameter_taken"
 
 
 def create_invoice(*, invoice: Any, user: Any) -> Result:
     """Create the invoice in B2Brouter unsent, link it, compare totals, and send it when they agree."""
+    from b2binvoice.invoices.calculations import calculate_invoice  # noqa: PLC0415
+
     integration, remote = _ready_remote(invoice.company)
     readiness = check_readiness(invoice, integration, remote=remote)
     if not readiness.ok or remote is None or integration is None or readiness.contact_id is None:
         events.create_blocked(invoice=invoice, user=user, problems=readiness.problems)
         return Result("error", _("Nothing was sent to B2Brouter: %(problems)s") % {
             "problems": " ".join(readiness.problems)})
-    # Commit the attempt before the request leaves: the one-to-one row makes a second
-    # concurrent create fail here, and a crash leaves a row to reconcile.
+    # Commit the attempt, with what it asks for and its first check, before the request leaves:
+    # the one-to-one row makes a second concurrent create fail here, and a crash leaves a row the
+    # check settles.
+    now = timezone.now()
     try:
         with transaction.atomic():
             link = InvoiceLink.objects.create(
                 invoice=invoice, status=LinkStatus.PENDING, environment=integration.environment,
                 account_id=str(integration.account_id), number=invoice.number, contact_id=readiness.contact_id,
-                attempt_started_at=timezone.now(), created_by=user if getattr(user, "is_authenticated", False) else None)
+                attempt_kind=AttemptKind.CREATE, attempt_total=calculate_invoice(invoice).total,
+                attempt_file_reference=(invoice.project_reference or "")[:100], attempt_started_at=now,
+                attempt_next_check_at=attempts.first_check(now),
+                created_by=user if getattr(user, "is_authenticated", False) else None)
+            attempts.schedule(link)
     except IntegrityError:
-        text = _("This invoice already has a B2Brouter invoice or a creation attempt in progress: nothing was "
-                 "sent again.")
+        existing = InvoiceLink.objects.filter(invoice=invoice).first()
+        if existing is not None and existing.is_pending and pending_is_stale(existing):
+            text = f"{unconfirmed_text(existing)} {_('Nothing was sent again.')}"
+        else:
+            text = _("This invoice already has a B2Brouter invoice or a creation attempt in progress: nothing was "
+                     "sent again.")
         events.create_refused(invoice=invoice, user=user, message=text)
         return Result("error", text)
     events.create_attempted(invoice=invoice, user=user, number=invoice.number)
@@ -637,11 +794,12 @@ def create_invoice(*, invoice: Any, user: Any) -> Result:
         data = remote.create_invoice(invoice_payload(invoice, contact_id=readiness.contact_id))
     except b2brouter.B2BRouterError as exc:
         described = describe(exc)
-        if _uncertain(exc):
+        if _uncertain(exc) or _number_taken(exc):
             events.create_uncertain(invoice=invoice, user=user, message=described.text,
                                     remote_message=described.remote_message, request_id=described.request_id)
-            return reconcile(invoice=invoice, user=user, link=link, integration=integration, remote=remote, cause=exc)
-        InvoiceLink.objects.filter(pk=link.pk, status=LinkStatus.PENDING).delete()
+            return settle_create(link, invoice=invoice, user=user, integration=integration, remote=remote, cause=exc,
+                                 conclusive=_number_taken(exc), in_request=True)
+        _release(link)
         events.create_failed(invoice=invoice, user=user, message=described.text,
                              remote_message=described.remote_message, request_id=described.request_id)
         return Result("error", _("B2Brouter did not create the invoice. %(error)s") % {"error": described.text},
@@ -668,7 +826,11 @@ def pending_is_stale(link: InvoiceLink) -> bool:
 
 def send_invoice(*, invoice: Any, user: Any, link: InvoiceLink | None = None, integration: Any = None,
                  remote: Remote | None = None) -> Result:
-    """Send the linked invoice, after checking again that its totals agree with ours."""
+    """Send the linked invoice, after checking again that its totals agree with ours.
+
+    The send is recorded as an attempt before the request leaves; an answer that never came (or
+    a 5xx) leaves it to be settled by reading the invoice's state, never by sending again.
+    """
     link = link or InvoiceLink.objects.filter(invoice=invoice, status=LinkStatus.LINKED).first()
     if link is None:
         return Result("error", _("This invoice is not linked to a B2Brouter invoice."))
@@ -676,6 +838,8 @@ def send_invoice(*, invoice: Any, user: Any, link: InvoiceLink | None = None, in
         integration, remote, problem = _linked_remote(invoice, link)
         if problem is not None or remote is None:
             return problem or Result("error", str(NOT_READY))
+    if link.send_uncertain:
+        return Result("info", f"{unconfirmed_text(link)} {_('Nothing was sent again.')}", uncertain=True)
     if link.state not in ("new", "error"):
         return Result("error", _("B2Brouter invoice #%(id)s is in state %(state)s: only new or failed invoices can "
                                  "be sent.") % {"id": link.b2brouter_id, "state": link.state})
@@ -685,15 +849,42 @@ def send_invoice(*, invoice: Any, user: Any, link: InvoiceLink | None = None, in
                            message=_("Not sent: totals differ (%(diff)s).") % {"diff": comparison.summary()})
         return Result("error", _("Not sent: B2Brouter's totals differ from ours (both are shown below). Once the "
                                  "cause is fixed, delete it in B2Brouter and create it again."))
+    now = timezone.now()
+    # Conditional, so two Send clicks at once make one request.
+    if not InvoiceLink.objects.filter(pk=link.pk, attempt_kind=AttemptKind.NONE).update(
+            attempt_kind=AttemptKind.SEND, attempt_started_at=now, attempt_checks=0, attempt_checked_at=None,
+            attempt_next_check_at=attempts.first_check(now), attempt_error="", needs_check=False):
+        return Result("info", _("Another request is sending this invoice: reload the page."), uncertain=True)
+    link.attempt_kind, link.attempt_started_at, link.attempt_checks = AttemptKind.SEND, now, 0
+    link.attempt_checked_at, link.attempt_next_check_at = None, attempts.first_check(now)
+    link.attempt_error, link.needs_check = "", False
+    attempts.schedule(link)
     try:
         remote.send_invoice(link.b2brouter_id)
     except b2brouter.B2BRouterError as exc:
         described = describe(exc)
+        conflict = isinstance(exc, b2brouter.ConflictError)
+        if _uncertain(exc) or conflict:
+            # No answer, or "not sendable any more" (sent meanwhile?): its state tells.
+            events.send_uncertain(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id, message=described.text,
+                                  remote_message=described.remote_message, request_id=described.request_id)
+            InvoiceLink.objects.filter(pk=link.pk, attempt_kind=AttemptKind.SEND).update(needs_check=True)
+            link.needs_check = True
+            settled = settle_send(link, invoice=invoice, user=user, remote=remote, by=_("the check after Send"))
+            if not (conflict and link.send_uncertain):
+                return settled
+            # B2Brouter answered that it will not send it, and its state says it was not sent: a refusal.
+        InvoiceLink.objects.filter(pk=link.pk, attempt_kind=AttemptKind.SEND).update(**attempts.CLEARED)
+        for name, value in attempts.CLEARED.items():
+            setattr(link, name, value)
         events.send_failed(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id, message=described.text,
                            remote_message=described.remote_message, request_id=described.request_id)
         return Result("error", _("B2Brouter did not send the invoice. %(error)s") % {"error": described.text},
                       described.remote_message, described.request_id)
-    events.sent(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id)
+    if InvoiceLink.objects.filter(pk=link.pk, attempt_kind=AttemptKind.SEND).update(**attempts.CLEARED):
+        events.sent(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id)
+    for name, value in attempts.CLEARED.items():
+        setattr(link, name, value)
     _mark_issued(invoice)
     _refresh_quietly(link, remote)
     return Result("success", _("B2Brouter invoice #%(id)s was sent.") % {"id": link.b2brouter_id})
@@ -701,20 +892,17 @@ def send_invoice(*, invoice: Any, user: Any, link: InvoiceLink | None = None, in
 
 def _mark_issued(invoice: Any) -> None:
     """A draft sent through B2Brouter has been issued: say so here too (other statuses stay)."""
-    if Invoice.objects.filter(pk=invoice.pk, status=InvoiceStatus.DRAFT).update(status=InvoiceStatus.ISSUED):
-        invoice.status = InvoiceStatus.ISSUED
+    attempts.mark_issued(invoice)
 
 
 def _refresh_quietly(link: InvoiceLink, remote: Remote) -> None:
+    from .sync import update_link_from  # noqa: PLC0415 (sync imports this module)
+
     try:
         data = remote.invoice(link.b2brouter_id)
     except b2brouter.B2BRouterError:
         return  # the send succeeded; a later refresh shows the state
-    fields = link_fields(data)
-    fields.pop("b2brouter_id")
-    InvoiceLink.objects.filter(pk=link.pk).update(**fields)
-    for name, value in fields.items():
-        setattr(link, name, value)
+    update_link_from(link, data, by=_("the read after Send"))
 
 
 #: B2Brouter states that need the user's attention after a refresh.
@@ -722,7 +910,9 @@ TROUBLED_STATES = frozenset({"refused", "error", "annulled", "cancelled"})
 
 
 def refresh_invoice(*, invoice: Any, user: Any) -> Result:
-    """Read the linked invoice from B2Brouter again."""
+    """Read the linked invoice from B2Brouter again (which also settles an uncertain send)."""
+    from .sync import update_link_from  # noqa: PLC0415 (sync imports this module)
+
     link = InvoiceLink.objects.filter(invoice=invoice, status=LinkStatus.LINKED).first()
     if link is None:
         return Result("error", _("This invoice is not linked to a B2Brouter invoice."))
@@ -737,16 +927,17 @@ def refresh_invoice(*, invoice: Any, user: Any) -> Result:
                               remote_message=described.remote_message, request_id=described.request_id)
         return Result("error", _("Could not refresh from B2Brouter. %(error)s") % {"error": described.text},
                       described.remote_message, described.request_id)
-    fields = link_fields(data)
-    fields.pop("b2brouter_id")
-    InvoiceLink.objects.filter(pk=link.pk).update(**fields)
+    link.invoice = invoice
+    update_link_from(link, data, by=_("Refresh"), user=user)
     events.refreshed(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id,
-                     message=_("State: %(state)s") % {"state": fields["state"]})
+                     message=_("State: %(state)s") % {"state": link.state})
     text = _("Refreshed: B2Brouter invoice #%(id)s is %(state)s.") % {
-        "id": link.b2brouter_id, "state": fields["state"] or "-"}
-    if fields["state"] in TROUBLED_STATES:
+        "id": link.b2brouter_id, "state": link.state or "-"}
+    if link.send_uncertain:
+        return Result("info", f"{text} {unconfirmed_text(link)}", uncertain=True)
+    if link.state in TROUBLED_STATES:
         # A refusal or a delivery error is news the user must act on, not a success.
-        reason = fields["refuse_reason"] or "; ".join(fields["errors"])
+        reason = link.refuse_reason or "; ".join(link.errors or [])
         return Result("warning", text, reason)
     return Result("success", text)
 
@@ -756,6 +947,9 @@ def unlink_invoice(*, invoice: Any, user: Any) -> Result:
     link = InvoiceLink.objects.filter(invoice=invoice, status=LinkStatus.LINKED).first()
     if link is None:
         return Result("error", _("This invoice is not linked to a B2Brouter invoice."))
+    if link.send_uncertain:
+        # Forgetting it would forget the send too: B2Brouter may still send it.
+        return Result("error", f"{unconfirmed_text(link)} {_('Unlink it once that is settled.')}", uncertain=True)
     b2brouter_id = link.b2brouter_id
     link.delete()
     events.unlinked(invoice=invoice, user=user, b2brouter_id=b2brouter_id)
@@ -765,6 +959,9 @@ def unlink_invoice(*, invoice: Any, user: Any) -> Result:
 
 def recreate_refusal(link: InvoiceLink) -> Result | None:
     """Say why the linked invoice cannot be deleted and created again, or None when it can."""
+    if link.send_uncertain:
+        return Result("error", f"{unconfirmed_text(link)} {_('It cannot be deleted while its send may still happen.')}",
+                      uncertain=True)
     if link.state in ("new", "error"):
         return None
     return Result("error", _("B2Brouter invoice #%(id)s is %(state)s: only new or failed invoices can be "

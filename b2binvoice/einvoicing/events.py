@@ -55,6 +55,11 @@ def create_uncertain(*, invoice: Any, user: Any, message: str, remote_message: s
                    remote_message=remote_message, request_id=request_id)
 
 
+def create_not_applied(*, invoice: Any, user: Any, message: str) -> InvoiceEvent:
+    """Record that an uncertain create was never seen in B2Brouter within the checking window."""
+    return _record(invoice, EventType.CREATE_NOT_APPLIED, Outcome.FAILURE, user=user, message=message)
+
+
 def reconciled(*, invoice: Any, user: Any, b2brouter_id: int, message: str = "") -> InvoiceEvent:
     """Record that the invoice was found in B2Brouter by number and linked."""
     return _record(invoice, EventType.RECONCILED, Outcome.SUCCESS, user=user, b2brouter_id=b2brouter_id,
@@ -74,10 +79,24 @@ def totals_mismatch(*, invoice: Any, user: Any, b2brouter_id: int, message: str)
                    message=message)
 
 
-def sent(*, invoice: Any, user: Any, b2brouter_id: int, request_id: str | None = None) -> InvoiceEvent:
-    """Record that B2Brouter accepted the send."""
+def sent(*, invoice: Any, user: Any, b2brouter_id: int, request_id: str | None = None,
+         message: str = "") -> InvoiceEvent:
+    """Record that B2Brouter accepted the send (or, with ``message``, how an uncertain send was confirmed)."""
     return _record(invoice, EventType.SENT, Outcome.SUCCESS, user=user, b2brouter_id=b2brouter_id,
-                   request_id=request_id)
+                   request_id=request_id, message=message)
+
+
+def send_uncertain(*, invoice: Any, user: Any, b2brouter_id: int | None, message: str, remote_message: str = "",
+                   request_id: str | None = None) -> InvoiceEvent:
+    """Record a send whose outcome is unknown (timeout, dropped connection, 5xx)."""
+    return _record(invoice, EventType.SEND_UNCERTAIN, Outcome.INFO, user=user, b2brouter_id=b2brouter_id,
+                   message=message, remote_message=remote_message, request_id=request_id)
+
+
+def send_not_applied(*, invoice: Any, user: Any, b2brouter_id: int | None, message: str) -> InvoiceEvent:
+    """Record that an uncertain send left the invoice new in B2Brouter for the whole checking window."""
+    return _record(invoice, EventType.SEND_NOT_APPLIED, Outcome.FAILURE, user=user, b2brouter_id=b2brouter_id,
+                   message=message)
 
 
 def send_failed(*, invoice: Any, user: Any, b2brouter_id: int | None, message: str, remote_message: str = "",

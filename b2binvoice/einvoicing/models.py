@@ -138,6 +138,14 @@ class LinkStatus(models.TextChoices):
     LINKED = "linked", _("Linked")
 
 
+class AttemptKind(models.TextChoices):
+    """What an unresolved attempt asked B2Brouter to do (docs/architecture.md, "How uncertain outcomes converge")."""
+
+    NONE = "", _("None")
+    CREATE = "create", _("Create")
+    SEND = "send", _("Send")
+
+
 class InvoiceLink(models.Model):
     """The B2Brouter invoice a local invoice is linked to, or a creation attempt in flight.
 
@@ -171,6 +179,16 @@ class InvoiceLink(models.Model):
     # Set when the create request has ended without settling the attempt (no answer and the
     # lookup failed too): nothing is in flight any more, so a check may run at once.
     needs_check = models.BooleanField(default=False)
+    # The attempt whose outcome B2Brouter has not confirmed yet: a create (the row is pending) or a
+    # send (the row is linked). It is kept, with what was asked, until a check settles it.
+    attempt_kind = models.CharField(max_length=10, choices=AttemptKind.choices, blank=True, default="")
+    attempt_total = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    attempt_file_reference = models.CharField(max_length=100, blank=True)
+    attempt_checks = models.PositiveIntegerField(default=0)
+    attempt_checked_at = models.DateTimeField(null=True, blank=True)
+    attempt_next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Why the last check could not tell (B2Brouter unreachable, ...); empty when it could.
+    attempt_error = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -202,9 +220,35 @@ class InvoiceLink(models.Model):
         return self.status == LinkStatus.PENDING
 
     @property
+    def send_uncertain(self) -> bool:
+        """Return whether a send was asked for and B2Brouter has not confirmed its outcome yet."""
+        return self.is_linked and self.attempt_kind == AttemptKind.SEND
+
+    @property
+    def is_uncertain(self) -> bool:
+        """Return whether an attempt (a create, or a send) waits for B2Brouter to confirm its outcome."""
+        return self.is_pending or self.send_uncertain
+
+    @property
     def can_send(self) -> bool:
-        """Return whether B2Brouter accepts a send in the current state."""
-        return self.is_linked and self.state in {"new", "error"}
+        """Return whether B2Brouter accepts a send in the current state and no earlier send is unresolved."""
+        return self.is_linked and self.state in {"new", "error"} and not self.send_uncertain
+
+    @property
+    def settle_deadline(self) -> Any:
+        """Return until when the attempt is checked before it is called not applied (None: no attempt)."""
+        from .attempts import deadline  # noqa: PLC0415 (the policy reads settings; models stay import-light)
+
+        return deadline(self) if self.is_uncertain else None
+
+    @property
+    def number_locked_reason(self) -> str | None:
+        """Say why the invoice's number must not change now, or None (read by the invoice form)."""
+        if self.is_pending:
+            return str(_("Invoice %(number)s is being created in B2Brouter and the outcome is not confirmed yet: "
+                         "B2Brouter may hold it under this number, so the number cannot change until that is "
+                         "settled.") % {"number": self.number})
+        return None
 
 
 class EventType(models.TextChoices):
@@ -214,11 +258,14 @@ class EventType(models.TextChoices):
     CREATE_FAILED = "create_failed", _("Create failed")
     CREATE_REFUSED = "create_refused", _("Create refused: another attempt or link exists")
     CREATE_UNCERTAIN = "create_uncertain", _("Create outcome unknown")
+    CREATE_NOT_APPLIED = "create_not_applied", _("Not created: B2Brouter never showed it")
     RECONCILED = "reconciled", _("Found in B2Brouter and linked")
     RECONCILE_FAILED = "reconcile_failed", _("Check in B2Brouter failed")
     TOTALS_MISMATCH = "totals_mismatch", _("Totals differ: not sent")
     SENT = "sent", _("Sent")
     SEND_FAILED = "send_failed", _("Send failed")
+    SEND_UNCERTAIN = "send_uncertain", _("Send outcome unknown")
+    SEND_NOT_APPLIED = "send_not_applied", _("Not sent: B2Brouter still shows it new")
     LINKED = "linked", _("Linked to an existing B2Brouter invoice")
     LINK_REFUSED = "link_refused", _("Link refused")
     UNLINKED = "unlinked", _("Unlinked")

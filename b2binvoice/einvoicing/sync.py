@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 
 import b2brouter
 
-from . import events
-from .actions import Result, link_fields
+from . import attempts, events
+from .actions import Result, link_fields, settle
 from .errors import describe
 from .models import B2BrouterIntegration, InvoiceLink, LinkStatus, WebhookEvent
 from .remote import Remote
@@ -74,11 +74,13 @@ def _same(old: Any, new: Any) -> bool:
     return bool(old == new)
 
 
-def update_link_from(link: InvoiceLink, data: dict[str, Any]) -> list[str]:
+def update_link_from(link: InvoiceLink, data: dict[str, Any], *, by: str = "", user: Any = None) -> list[str]:
     """Store what B2Brouter says about the link's invoice; return the watched fields that changed.
 
     A read never replaces a state that a notification reported as newer than the read's own
-    ``state_updated_at`` (a notification may overtake a read that was already on its way).
+    ``state_updated_at`` (a notification may overtake a read that was already on its way). What
+    the state settles (the invoice issued, an uncertain send confirmed) is drawn at once; ``by``
+    names the read in the history.
     """
     fields = present_fields(data)
     with transaction.atomic():
@@ -92,8 +94,11 @@ def update_link_from(link: InvoiceLink, data: dict[str, Any]) -> list[str]:
                 fields.pop(name, None)
         changed = [name for name in WATCHED if name in fields and not _same(getattr(current, name), fields[name])]
         InvoiceLink.objects.filter(pk=link.pk).update(**fields)
+        for name in ("attempt_kind", "attempt_started_at", "state", "state_updated_at", "errors"):
+            setattr(link, name, getattr(current, name))
     for name, value in fields.items():
         setattr(link, name, value)
+    attempts.observe(link, by=by or _("a read from B2Brouter"), user=user)
     return changed
 
 
@@ -139,7 +144,7 @@ def refresh_link(link_id: int) -> str:
                               % {"error": described.text},
                               remote_message=described.remote_message, request_id=described.request_id)
         return "failed"
-    changed = update_link_from(link, data)
+    changed = update_link_from(link, data, by=_("the read after a notification"))
     if changed:
         events.synced(invoice=link.invoice, b2brouter_id=int(link.b2brouter_id or 0),
                       message=describe_change(link, changed, old_state))
@@ -160,6 +165,17 @@ class SyncedLink:
 
 
 @dataclass
+class CheckedAttempt:
+    """One uncertain attempt the sync checked, and what became of it."""
+
+    invoice_id: int
+    invoice_number: str
+    kind: str
+    outcome: str
+    text: str
+
+
+@dataclass
 class SyncReport:
     """What one integration's sync did."""
 
@@ -167,6 +183,7 @@ class SyncReport:
     company_id: int
     listed: int = 0
     changed: list[SyncedLink] = field(default_factory=list)
+    attempts: list[CheckedAttempt] = field(default_factory=list)
     error: Result | None = None
     since: dt.datetime | None = None
 
@@ -176,6 +193,8 @@ class SyncReport:
             "company_id": self.company_id, "listed": self.listed, "since": self.since.isoformat() if self.since else None,
             "changed": [{"invoice": s.invoice_number, "b2brouter_id": s.b2brouter_id, "old_state": s.old_state,
                          "new_state": s.new_state, "changes": s.changes} for s in self.changed],
+            "attempts": [{"invoice": a.invoice_number, "kind": a.kind, "outcome": a.outcome, "text": a.text}
+                         for a in self.attempts],
             "error": self.error.as_dict() if self.error else None,
         }
 
@@ -210,7 +229,7 @@ def sync_integration(integration: B2BrouterIntegration) -> SyncReport:
             rows = {int(row["id"]): row for row in batch if str(row.get("id") or "").isdigit()}
             for link in links.filter(b2brouter_id__in=list(rows)).order_by("pk"):
                 old_state = link.state
-                changed = update_link_from(link, rows[int(link.b2brouter_id or 0)])
+                changed = update_link_from(link, rows[int(link.b2brouter_id or 0)], by=_("the sync"))
                 if not changed:
                     continue
                 text = describe_change(link, changed, old_state)
@@ -228,7 +247,34 @@ def sync_integration(integration: B2BrouterIntegration) -> SyncReport:
         return report
     B2BrouterIntegration.objects.filter(pk=integration.pk).update(last_synced_at=started)
     integration.last_synced_at = started
+    report.attempts = check_attempts(integration)
     return report
+
+
+def check_attempts(integration: B2BrouterIntegration) -> list[CheckedAttempt]:
+    """Check every attempt of the integration whose outcome is unknown, due or not (one read each).
+
+    A send the listing just confirmed is no longer unresolved and costs nothing here.
+    """
+    checked = []
+    pending = (attempts.unresolved().select_related("invoice", "invoice__company", "invoice__client")
+               .filter(account_id=str(integration.account_id), invoice__company_id=integration.company_id)
+               .order_by("pk"))
+    for link in pending:
+        kind = "send" if link.send_uncertain else "create"
+        result = settle(link, by=_("the sync"))
+        after = InvoiceLink.objects.filter(pk=link.pk).first()
+        if after is None:
+            outcome = "not created"
+        elif after.is_uncertain:
+            outcome = "checking"
+        elif kind == "create":
+            outcome = "linked"
+        else:
+            outcome = "sent" if after.state in attempts.SENT_STATES else ("failed" if after.state == "error" else "not sent")
+        checked.append(CheckedAttempt(invoice_id=link.invoice_id, invoice_number=link.invoice.number, kind=kind,
+                                      outcome=outcome, text=str(result.text)))
+    return checked
 
 
 def prune_webhook_events(company_id: int | None = None) -> int:

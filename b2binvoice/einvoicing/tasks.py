@@ -41,3 +41,14 @@ def queue_refresh(link_id: int) -> bool:
         logger.exception("Could not queue the refresh of B2Brouter link %s", link_id)
         return False
     return True
+
+
+@task()
+def settle_attempt(link_id: int) -> str:
+    """Check once, in B2Brouter, a create or send whose outcome is unknown; queue the next check while it stays so.
+
+    See docs/architecture.md, "How uncertain outcomes converge".
+    """
+    from .actions import settle_in_background  # noqa: PLC0415
+
+    return settle_in_background(link_id)

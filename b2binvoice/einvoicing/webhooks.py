@@ -13,11 +13,12 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 import b2brouter
 from b2brouter import webhooks as signatures
 
-from . import events
+from . import attempts, events
 from .actions import STATE_CHANGE_EVENT
 from .models import B2BrouterIntegration, InvoiceLink, LinkStatus, WebhookEvent, WebhookOutcome
 from .sync import present_fields
@@ -142,6 +143,8 @@ def receive(integration: B2BrouterIntegration, *, body: bytes, header: str) -> R
                 _apply(link, data, invoice_id=invoice_id, state=state, notes=notes, triggered_at=triggered_at,
                        event_id=event_id)
                 events.state_notified(invoice=link.invoice, b2brouter_id=invoice_id, state=state, notes=notes)
+                # A state past new issues the invoice here and confirms a send whose answer was lost.
+                attempts.observe(link, by=_("a notification from B2Brouter"))
                 # The notification names the state only; its totals, errors and reason come from a read.
                 received.needs_refresh = "total" not in data
         record.outcome = received.outcome
@@ -161,3 +164,5 @@ def _apply(link: InvoiceLink, data: dict[str, Any], *, invoice_id: int, state: s
     if state == "refused" and notes and "refuse_reason" not in data:
         fields["refuse_reason"] = notes
     InvoiceLink.objects.filter(pk=link.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(link, name, value)

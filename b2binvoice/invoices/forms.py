@@ -66,6 +66,10 @@ class InvoiceForm(forms.ModelForm):
             raise ValidationError(
                 _("Invoice number %(number)s is already used by another invoice; choose another number."),
                 code="duplicate_number", params={"number": number})
+        # B2Brouter may hold the invoice under its number while a create is unconfirmed (einvoicing).
+        reason = getattr(getattr(self.instance, "b2brouter_link", None), "number_locked_reason", None)
+        if reason and self.instance.pk and number != self.instance.number:
+            raise ValidationError(reason, code="number_in_b2brouter")
         return number
 
     def clean(self) -> dict[str, Any]:

@@ -243,6 +243,12 @@ def test_crashed_attempt_that_never_arrived_is_released(web, company, account, i
     invoice = make_invoice(company, customer, taxes=[vat])
     InvoiceLink.objects.create(invoice=invoice, account_id=str(account[0]["id"]), number=invoice.number,
                                attempt_started_at=timezone.now() - dt.timedelta(hours=1))
+    # Not found an hour later: B2Brouter may still apply it, so the attempt is kept.
+    web.post(f"/invoices/{invoice.pk}/b2brouter/reconcile/")
+    assert InvoiceLink.objects.get(invoice=invoice).status == LinkStatus.PENDING
+    assert "B2Brouter has not confirmed the outcome yet; we are checking." in section(web, invoice)
+    # Still nothing once the checking window (48 hours) is over: released.
+    InvoiceLink.objects.filter(invoice=invoice).update(attempt_started_at=timezone.now() - dt.timedelta(hours=49))
     web.post(f"/invoices/{invoice.pk}/b2brouter/reconcile/")
     assert not InvoiceLink.objects.filter(invoice=invoice).exists()
     assert "it was not created. You can create it again." in section(web, invoice)
@@ -481,6 +487,11 @@ def test_server_error_keeps_the_attempt_until_checked(web, company, account, int
 
     assert "did not finish" in page  # our request has ended: checking is possible at once
     sim.set_faults(data["id"], key)
+    # B2Brouter answers again and has nothing yet: a 5xx may come after the work, so it is kept.
+    web.post(f"/invoices/{invoice.pk}/b2brouter/reconcile/")
+    assert InvoiceLink.objects.get(invoice=invoice).status == LinkStatus.PENDING
+    assert "Create B2Brouter invoice" not in section(web, invoice)
+    InvoiceLink.objects.filter(invoice=invoice).update(attempt_started_at=timezone.now() - dt.timedelta(hours=49))
     web.post(f"/invoices/{invoice.pk}/b2brouter/reconcile/")
     assert not InvoiceLink.objects.filter(invoice=invoice).exists()
     create(web, invoice)

@@ -26,8 +26,9 @@ def _amount(value: Decimal | None) -> str:
 
 class Command(BaseCommand):
     help = ("Update the state, figures, errors and refusal reason of linked invoices from the invoices B2Brouter "
-            "changed since the last sync (every enabled integration, or --company). The fallback for when "
-            "webhooks cannot reach the app; run it from cron.")
+            "changed since the last sync (every enabled integration, or --company), and check every create or send "
+            "whose outcome B2Brouter has not confirmed. The fallback for when webhooks cannot reach the app; run it "
+            "from cron.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--company", type=int, metavar="ID", help="sync only this company (by id)")
@@ -61,6 +62,8 @@ class Command(BaseCommand):
             return
         console.print(f"{report.company}: {report.listed} invoice(s) changed in B2Brouter since {since}, "
                       f"{len(report.changed)} linked invoice(s) updated.", markup=False)
+        if report.attempts:
+            self._print_attempts(console, report)
         if not report.changed:
             return
         table = Table(title=Text(f"Refreshed links of {report.company}"), title_justify="left")
@@ -71,4 +74,15 @@ class Command(BaseCommand):
             # Text cells: B2Brouter's words and invoice numbers are never read as console markup.
             table.add_row(Text(row.invoice_number), Text(str(row.b2brouter_id)), Text(state),
                           Text(_amount(row.total)), Text(row.changes))
+        console.print(table)
+
+    def _print_attempts(self, console: Console, report: SyncReport) -> None:
+        settled = [a for a in report.attempts if a.outcome != "checking"]
+        console.print(f"{report.company}: {len(report.attempts)} unconfirmed attempt(s) checked, {len(settled)} "
+                      f"settled.", markup=False)
+        table = Table(title=Text(f"Unconfirmed attempts of {report.company}"), title_justify="left")
+        for column in ("Invoice", "Attempt", "Outcome"):
+            table.add_column(column)
+        for row in report.attempts:
+            table.add_row(Text(row.invoice_number), Text(row.kind), Text(row.outcome))
         console.print(table)
