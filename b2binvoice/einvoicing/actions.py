@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import b2brouter
+from b2binvoice.invoices.history import record_status_change
 from b2binvoice.invoices.models import Invoice, InvoiceStatus
 
 from . import events
@@ -687,6 +688,7 @@ def _mark_issued(invoice: Any) -> None:
     """A draft sent through B2Brouter has been issued: say so here too (other statuses stay)."""
     if Invoice.objects.filter(pk=invoice.pk, status=InvoiceStatus.DRAFT).update(status=InvoiceStatus.ISSUED):
         invoice.status = InvoiceStatus.ISSUED
+        record_status_change(invoice, old=InvoiceStatus.DRAFT, new=InvoiceStatus.ISSUED, via="B2Brouter")
 
 
 def _refresh_quietly(link: InvoiceLink, remote: Remote) -> None:
