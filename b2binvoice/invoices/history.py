@@ -9,7 +9,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from .calculations import calculate_invoice
-from .models import ChangeAction, Invoice, InvoiceChange
+from .models import ChangeAction, Invoice, InvoiceChange, InvoiceStatus
 
 SNAPSHOT_FIELDS = ("number", "client", "issue_date", "due_date", "currency", "payment_method", "status",
                    "buyer_reference", "purchase_order", "project_reference", "note", "corrective_reason",
@@ -102,9 +102,13 @@ def describe(entry: InvoiceChange) -> list[str]:
     """Return the entry's changes as lines of plain text (escaped when shown)."""
     changes = entry.changes or {}
     text = []
+    statuses = dict(InvoiceStatus.choices)
     for field in changes.get("fields", []):
+        old, new = field["old"], field["new"]
+        if field["field"] == "status":
+            old, new = statuses.get(old, old), statuses.get(new, new)
         text.append(_("%(field)s: %(old)s → %(new)s") % {
-            "field": _label(field["field"]), "old": field["old"] or "—", "new": field["new"] or "—"})
+            "field": _label(field["field"]), "old": old or "—", "new": new or "—"})
     for group in ROW_GROUPS:
         rows = changes.get(group)
         if not rows:
