@@ -48,6 +48,10 @@ from .models import (
 ZERO = Decimal(0)
 
 
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
 @dataclass(frozen=True)
 class CreditableLine:
     """A line of the original with the quantity already credited and the quantity left (both >= 0)."""
@@ -184,8 +188,8 @@ def create_credit_note(*, original: Invoice, user: Any, reason_code: str, reason
             if quantity > row.remaining:
                 raise ValidationError(
                     _("Line “%(line)s”: %(quantity)s cannot be credited, only %(remaining)s is left (%(credited)s "
-                      "already credited).") % {"line": row.line.description, "quantity": quantity,
-                                               "remaining": row.remaining, "credited": row.credited},
+                      "already credited).") % {"line": row.line.description, "quantity": _plain(quantity),
+                                               "remaining": _plain(row.remaining), "credited": _plain(row.credited)},
                     code="exceeds_line")
         if not any(quantities.get(row.line.pk, ZERO) > 0 for row in rows):
             raise ValidationError(_("Choose at least one line and a quantity to credit."), code="nothing_to_credit")
