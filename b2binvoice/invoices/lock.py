@@ -78,7 +78,8 @@ def invoice_lock(invoice: Any) -> Lock:
     remote = remote_state(invoice)
     pending = remote is not None and remote[0] == "pending"
     sent = remote is not None and remote[0] != "pending" and remote[1] not in REMOTE_EDITABLE_STATES
-    issued = invoice.status != InvoiceStatus.DRAFT
+    # An invoice with credit notes stays fixed whatever its status says (they credit its lines as they are).
+    issued = invoice.status != InvoiceStatus.DRAFT or (not invoice.is_credit_note and invoice.credit_notes.exists())
     what = _("Credit note") if invoice.is_credit_note else _("Invoice")
     if not (issued or sent or pending):
         if invoice.is_credit_note:
