@@ -47,7 +47,7 @@ def snapshot(invoice: Invoice) -> dict[str, Any]:
     return {
         "fields": {name: _field_value(fresh, name) for name in SNAPSHOT_FIELDS},
         "lines": lines, "taxes": taxes, "adjustments": adjustments,
-        "total": _plain(calculate_invoice(fresh).total),
+        "total": str(calculate_invoice(fresh).total),  # with the currency's decimals (84.70)
     }
 
 

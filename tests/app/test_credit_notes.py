@@ -93,7 +93,9 @@ def test_a_full_credit_note_credits_everything_in_its_own_series(demo_web, lingu
     assert response.status_code == 403 and "already been credited" in response.content.decode()
     assert f'href="/invoices/{original.pk}/credit-note/"' not in demo_web.get(f"/invoices/{original.pk}/").content.decode()
     # Both histories say so.
-    assert InvoiceChange.objects.filter(invoice=original, action="credited").count() == 1
+    credited = InvoiceChange.objects.get(invoice=original, action="credited")
+    assert credited.changes["credit_note"] == {"number": "LD-R-0001", "total": "-1234.20"}
+    assert "Credit note LD-R-0001 for -1234.20" in demo_web.get(f"/invoices/{original.pk}/").content.decode()
     assert list(InvoiceChange.objects.filter(invoice=note).order_by("at", "pk").values_list("action", flat=True)) == [
         "created", "status"]
 

@@ -283,14 +283,14 @@ def test_creation_and_edits_are_recorded_field_by_field_and_shown(web, company, 
     edit = InvoiceChange.objects.get(invoice=invoice, action="edited")
     assert edit.changes["lines"] == {"removed": ["Proofreading · 2 hours × 30"], "added": ["Proofreading · 3 hours × 30"]}
     assert edit.changes["adjustments"] == {"removed": [], "added": ["Discount 10 % · Loyal"]}
-    assert edit.changes["total"] == {"old": "72.6", "new": "98.01"}
+    assert edit.changes["total"] == {"old": "72.60", "new": "98.01"}
     assert edit.changes["fields"] == [{"field": "note", "old": "", "new": "Rush job"}]
 
     page = web.get(f"/invoices/{invoice.pk}/").content.decode()
     history = page[page.index('id="history"'):]
     for text in ("Created", "Edited", "member", "Lines: removed Proofreading · 2 hours × 30",
                  "Lines: added Proofreading · 3 hours × 30", "Discounts and charges: added Discount 10 % · Loyal",
-                 "Total: 72.6 → 98.01", "Note: — → Rush job"):
+                 "Total: 72.60 → 98.01", "Note: — → Rush job"):
         assert text in history, text
     # An unchanged save records nothing.
     web.post(f"/invoices/{invoice.pk}/edit/", full_post(Invoice.objects.get(pk=invoice.pk)) | {
