@@ -170,8 +170,8 @@ def create_credit_note(*, original: Invoice, user: Any, reason_code: str, reason
         raise ValidationError(_("Choose the reason code."), code="reason_code")
     with transaction.atomic():
         # One credit note at a time per invoice: the row lock serialises concurrent ones.
-        original = (Invoice.objects.select_for_update().select_related("company", "client", "payment_method")
-                    .get(pk=original.pk))
+        # (No select_related: PostgreSQL cannot lock the nullable side of an outer join.)
+        original = Invoice.objects.select_for_update().get(pk=original.pk)
         refusal = credit_refusal(original)
         if refusal:
             raise ValidationError(refusal, code="not_creditable")
