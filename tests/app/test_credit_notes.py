@@ -232,6 +232,8 @@ def test_a_credit_note_round_trip_through_b2brouter(web, company, account, integ
         True, "INV-0001", "2026-11-02", "R1")
     assert [(line["quantity"], line["price"]) for line in remote["invoice_lines"]] == [("1", "-45.5")]
     assert remote["total"] == "-55.06"
+    [sent_original] = [i for i in sim.invoices(data["id"], key) if i["number"] == "INV-0001"]
+    assert (sent_original["is_credit_note"], sent_original["amended_number"]) == (False, None)
     note.refresh_from_db()
     assert note.status == "issued"
 
