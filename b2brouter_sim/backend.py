@@ -405,6 +405,7 @@ def _check_invoice(account: SimAccount, data: dict[str, Any], *, exclude_pk: int
         raise ValidationFailed("Due date must be on or after the invoice date", param="due_date")
     v.check_payment(data)
     is_credit_note = v.boolean(data.get("is_credit_note", False), "is_credit_note")
+    v.check_corrective(data, is_credit_note)
     contact = _resolve_contact(account, data, invoice_type)
     totals = compute_totals(lines, adjustments, settings_of(account), currency)
     return {

@@ -125,6 +125,12 @@ def ubl(invoice: SimInvoice) -> bytes:
         _el(root, CBC, "DueDate", data["due_date"])
     _el(root, CBC, "InvoiceTypeCode", "381" if invoice.is_credit_note else "380")
     _el(root, CBC, "DocumentCurrencyCode", cur)
+    if data.get("amended_number"):
+        # BT-25/26, the preceding invoice a credit note corrects.
+        reference = _el(_el(root, CAC, "BillingReference"), CAC, "InvoiceDocumentReference")
+        _el(reference, CBC, "ID", data["amended_number"])
+        if data.get("amended_date"):
+            _el(reference, CBC, "IssueDate", data["amended_date"])
     account, contact = invoice.account, invoice.contact
     _party(root, "AccountingSupplierParty", account.name, account.tin_value, account.country)
     _party(root, "AccountingCustomerParty", contact.name, contact.tin_value or contact.cin_value, contact.country)

@@ -124,6 +124,10 @@ def invoice(obj: SimInvoice) -> dict[str, Any]:
         "currency": obj.currency,
         "language": req.get("language"),
         "is_credit_note": obj.is_credit_note,
+        # The corrected invoice of a credit note (API 2026-03-02; 2026-04-20 moves them to invoice_references).
+        "amended_number": req.get("amended_number"),
+        "amended_date": req.get("amended_date"),
+        "amend_reason": req.get("amend_reason"),
         "contact_id": obj.contact_id,
         "contact": contact(obj.contact),
         "invoice_lines": lines,

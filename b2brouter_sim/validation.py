@@ -39,6 +39,9 @@ TRANSFER = 4
 DIRECT_DEBIT = 2
 OTHER = 13
 ROUNDING_METHODS = {"half_up", "bankers", "truncate"}
+# Spanish corrective invoice reasons (PHP SDK docs/SPANISH_INVOICING.md, scenario 3): R1 error founded
+# in law, R2 art. 80.3 (insolvency), R3 art. 80.4 (bad debts), R4 other causes, R5 simplified invoices.
+AMEND_REASONS = ("R1", "R2", "R3", "R4", "R5")
 
 
 def normalise_tin(value: str) -> str:
@@ -299,3 +302,21 @@ def check_payment(data: dict[str, Any]) -> None:
             code="parameter_blank",
             param="payment_method_text",
         )
+
+
+def check_corrective(data: dict[str, Any], is_credit_note: bool) -> None:
+    """Check a credit note's reference to the invoice it corrects (API 2026-03-02 fields).
+
+    `amended_number` is required on a credit note; `amended_date` must be a date and
+    `amend_reason` one of R1..R5 whenever they are given.
+    """
+    reason = data.get("amend_reason")
+    if reason not in (None, "") and str(reason) not in AMEND_REASONS:
+        raise ValidationFailed(
+            f"Amend reason is not included in the list ({', '.join(AMEND_REASONS)})",
+            code="parameter_inclusion",
+            param="amend_reason",
+        )
+    date(data.get("amended_date"), "amended_date")
+    if is_credit_note and not str(data.get("amended_number") or "").strip():
+        raise ValidationFailed("Amended number can't be blank", code="parameter_blank", param="amended_number")

@@ -37,7 +37,20 @@ class CompanyForm(forms.ModelForm):
     class Meta:
         model = Company
         fields = ["name", "tin", "country", "address", "city", "postal_code", "province", "email",
-                  "default_currency", "invoice_prefix", "invoice_next_number", "invoice_number_digits"]
+                  "default_currency", "invoice_prefix", "invoice_next_number", "invoice_number_digits",
+                  "credit_note_prefix", "credit_note_next_number", "credit_note_number_digits"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The credit note series keeps its current values when a form leaves them out.
+        for name in ("credit_note_next_number", "credit_note_number_digits"):
+            self.fields[name].required = False
+
+    def clean_credit_note_next_number(self) -> int:
+        return self.cleaned_data.get("credit_note_next_number") or self.instance.credit_note_next_number
+
+    def clean_credit_note_number_digits(self) -> int:
+        return self.cleaned_data.get("credit_note_number_digits") or self.instance.credit_note_number_digits
 
     def clean_country(self) -> str:
         country = (self.cleaned_data.get("country") or "").strip().upper()
@@ -62,7 +75,27 @@ class CompanyForm(forms.ModelForm):
                     _("Invoice numbers would be %(length)s characters long; with the prefix they can have at most "
                       "%(limit)s. Use fewer digits or a shorter prefix."), code="number_too_long",
                     params={"length": longest, "limit": INVOICE_NUMBER_MAX_LENGTH}))
+        self._check_credit_note_series(cleaned)
         return cleaned
+
+    def _check_credit_note_series(self, cleaned: dict[str, Any]) -> None:
+        """Credit notes need a series of their own that fits in a number (Spain: a distinct series)."""
+        prefix = cleaned.get("credit_note_prefix") or ""
+        invoice_prefix = cleaned.get("invoice_prefix")
+        digits, next_number = cleaned.get("credit_note_number_digits"), cleaned.get("credit_note_next_number")
+        if invoice_prefix is None or digits is None or next_number is None:
+            return
+        series = prefix.strip() or f"{invoice_prefix}R-"
+        if series == invoice_prefix:
+            self.add_error("credit_note_prefix", ValidationError(
+                _("Credit notes need a series of their own: choose a prefix other than the invoices' one."),
+                code="same_series"))
+        longest = len(series) + max(digits, len(str(next_number)))
+        if longest > INVOICE_NUMBER_MAX_LENGTH:
+            self.add_error("credit_note_number_digits", ValidationError(
+                _("Credit note numbers would be %(length)s characters long; with the prefix they can have at most "
+                  "%(limit)s. Use fewer digits or a shorter prefix."), code="number_too_long",
+                params={"length": longest, "limit": INVOICE_NUMBER_MAX_LENGTH}))
 
 
 class TaxForm(forms.ModelForm):

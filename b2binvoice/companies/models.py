@@ -41,6 +41,13 @@ class Company(models.Model):
     invoice_prefix = models.CharField(_("invoice number prefix"), max_length=20, default="INV-")
     invoice_next_number = models.PositiveIntegerField(_("next invoice number"), default=1)
     invoice_number_digits = models.PositiveSmallIntegerField(_("digits"), default=4)
+    # Credit notes (corrective invoices) have a series of their own.
+    credit_note_prefix = models.CharField(
+        _("credit note number prefix"), max_length=20, blank=True,
+        help_text=_("Credit notes are numbered in a series of their own, e.g. LD-R-0001. Leave empty to use the "
+                    "invoice prefix followed by R- ."))
+    credit_note_next_number = models.PositiveIntegerField(_("next credit note number"), default=1)
+    credit_note_number_digits = models.PositiveSmallIntegerField(_("credit note digits"), default=4)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="companies")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -65,6 +72,21 @@ class Company(models.Model):
         number = f"{locked.invoice_prefix}{locked.invoice_next_number:0{locked.invoice_number_digits}d}"
         Company.objects.filter(pk=self.pk).update(invoice_next_number=models.F("invoice_next_number") + 1)
         self.invoice_next_number = locked.invoice_next_number + 1
+        return number
+
+    @property
+    def credit_note_series_prefix(self) -> str:
+        """Return the prefix of credit note numbers: its own, or the invoice prefix followed by ``R-``."""
+        return self.credit_note_prefix or f"{self.invoice_prefix}R-"
+
+    def allocate_credit_note_number(self) -> str:
+        """Return the next credit note number and advance that sequence (locking the row like invoices)."""
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("allocate_credit_note_number() must run inside transaction.atomic()")
+        locked = Company.objects.select_for_update().get(pk=self.pk)
+        number = f"{locked.credit_note_series_prefix}{locked.credit_note_next_number:0{locked.credit_note_number_digits}d}"
+        Company.objects.filter(pk=self.pk).update(credit_note_next_number=models.F("credit_note_next_number") + 1)
+        self.credit_note_next_number = locked.credit_note_next_number + 1
         return number
 
 

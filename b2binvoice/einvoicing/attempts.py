@@ -21,6 +21,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from b2binvoice.invoices.history import record_status_change
 from b2binvoice.invoices.models import Invoice, InvoiceStatus
 
 from . import events
@@ -134,9 +135,14 @@ def unresolved() -> Any:
 
 
 def mark_issued(invoice: Any) -> bool:
-    """A draft sent through B2Brouter has been issued: say so here too (other statuses stay)."""
+    """A draft sent through B2Brouter has been issued: say so here too (other statuses stay).
+
+    Every path that learns of the send (its answer, Refresh, the sync, a notification, the settle
+    task) comes here, so the invoice's history records the change once, made by B2Brouter.
+    """
     if Invoice.objects.filter(pk=invoice.pk, status=InvoiceStatus.DRAFT).update(status=InvoiceStatus.ISSUED):
         invoice.status = InvoiceStatus.ISSUED
+        record_status_change(invoice, old=InvoiceStatus.DRAFT, new=InvoiceStatus.ISSUED, via="B2Brouter")
         return True
     return False
 

@@ -147,7 +147,26 @@ def invoice_payload(invoice: Any, *, contact_id: int) -> dict[str, Any]:
     payload.update(payment_fields(invoice))
     if invoice.note:
         payload["extra_info"] = invoice.note
+    payload.update(corrective_fields(invoice))
     return payload
+
+
+def corrective_fields(invoice: Any) -> dict[str, Any]:
+    """Return the fields of a credit note (factura rectificativa) as API 2026-03-02 takes them.
+
+    B2Brouter's PHP SDK (docs/SPANISH_INVOICING.md, scenario 3) sends ``is_credit_note: true``,
+    the corrected invoice's ``amended_number`` and ``amended_date`` and ``amend_reason`` (R1 to
+    R5), with negative prices, as the credit note's lines here have. API 2026-04-20 replaces
+    the amended_* fields by ``invoice_references[]``; this app pins 2026-03-02.
+    """
+    if getattr(invoice, "kind", "invoice") != "credit_note":
+        return {}
+    fields: dict[str, Any] = {"is_credit_note": True, "amended_number": invoice.amended_number}
+    if invoice.amended_date:
+        fields["amended_date"] = invoice.amended_date.isoformat()
+    if invoice.corrective_reason:
+        fields["amend_reason"] = invoice.corrective_reason
+    return fields
 
 
 def contact_payload(client: Any) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from django.db import transaction
 
 from b2binvoice.companies.models import Company, Tax
 
-from .models import Invoice, InvoiceTax
+from . import history
+from .models import ChangeAction, Invoice, InvoiceTax
 
 # A company that typed many numbers by hand ahead of its sequence could make allocation
 # skip a long run; beyond this the sequence is clearly misconfigured.
@@ -58,10 +59,24 @@ def _save_rows(formset: Any, invoice: Invoice, *, ordered: bool) -> None:
         row.save()
 
 
-def save_invoice(*, company: Company, form: Any, lines: Any, adjustments: Any) -> Invoice:
-    """Save a validated invoice form with its line and adjustment formsets, numbering a new invoice."""
+def next_credit_note_number(company: Company) -> str:
+    """Allocate the next number of ``company``'s credit note series not already used (in a transaction)."""
+    for _attempt in range(MAX_SKIPPED_NUMBERS):
+        number = company.allocate_credit_note_number()
+        if not Invoice.objects.filter(company=company, number=number).exists():
+            return number
+    raise RuntimeError(f"{company}: {MAX_SKIPPED_NUMBERS} credit note numbers in a row are taken; fix the sequence")
+
+
+def save_invoice(*, company: Company, form: Any, lines: Any, adjustments: Any, user: Any = None) -> Invoice:
+    """Save a validated invoice form with its line and adjustment formsets, numbering a new invoice.
+
+    The change is recorded in the invoice's history (creation, or the fields and rows that changed).
+    """
     with transaction.atomic():
         invoice: Invoice = form.save(commit=False)
+        creating = invoice.pk is None
+        before = None if creating else history.snapshot(invoice)
         invoice.company = company
         if not invoice.number:
             invoice.number = next_invoice_number(company)
@@ -69,4 +84,40 @@ def save_invoice(*, company: Company, form: Any, lines: Any, adjustments: Any) -
         _save_rows(lines, invoice, ordered=True)
         _save_rows(adjustments, invoice, ordered=False)
         sync_taxes(invoice, form.cleaned_data.get("taxes") or [])
+        _record_save(invoice, before, user)
     return invoice
+
+
+def save_header(*, form: Any, user: Any = None) -> Invoice:
+    """Save a form of some header fields only (a locked invoice or a draft credit note), recording the change."""
+    with transaction.atomic():
+        invoice: Invoice = form.save(commit=False)
+        before = history.snapshot(invoice)
+        invoice.save()
+        _record_save(invoice, before, user)
+    return invoice
+
+
+def _record_save(invoice: Invoice, before: dict[str, Any] | None, user: Any) -> None:
+    after = history.snapshot(invoice)
+    if before is None:
+        history.record(invoice, ChangeAction.CREATED, user=user, changes={
+            "fields": [{"field": name, "old": "", "new": after["fields"][name]}
+                       for name in ("number", "client", "issue_date", "currency", "status") if after["fields"][name]],
+            "lines": {"removed": [], "added": after["lines"]}, "total": {"old": "", "new": after["total"]}})
+        return
+    changes = history.diff(before, after)
+    if not changes:
+        return
+    only_status = history.changed_fields(changes) == {"status"}
+    history.record(invoice, ChangeAction.STATUS if only_status else ChangeAction.EDITED, user=user, changes=changes)
+
+
+def delete_draft(invoice: Invoice, *, user: Any = None) -> None:
+    """Delete a draft (the caller checked :func:`lock.deletion_refusal`); its history keeps the deletion."""
+    with transaction.atomic():
+        content = history.snapshot(invoice)
+        history.record(invoice, ChangeAction.DELETED, user=user, changes={
+            "fields": [{"field": "number", "old": content["fields"]["number"], "new": ""}],
+            "total": {"old": content["total"], "new": ""}})
+        invoice.delete()

@@ -17,7 +17,7 @@ from b2binvoice.companies.forms import currency_choices
 from b2binvoice.companies.models import Company, PaymentMethod, Tax
 from b2binvoice.core.money import minor_units, quantum
 
-from .models import Invoice, InvoiceAdjustment, InvoiceLine
+from .models import CorrectiveReason, Invoice, InvoiceAdjustment, InvoiceLine
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -160,3 +160,95 @@ def line_formset(*, extra: int) -> type[BaseInlineFormSet]:
 def adjustment_formset(*, extra: int) -> type[BaseInlineFormSet]:
     """Return the discounts/charges formset class with ``extra`` empty rows."""
     return inlineformset_factory(Invoice, InvoiceAdjustment, form=AdjustmentForm, extra=extra, can_delete=True)
+
+
+class InvoiceHeaderForm(forms.ModelForm):
+    """The fields of a locked invoice (or a draft credit note) that may still change; see ``lock.py``.
+
+    Build it with :func:`header_form` for the fields the invoice's lock leaves editable.
+    """
+
+    class Meta:
+        model = Invoice
+        fields = ["status"]
+        widgets = {"issue_date": DATE_WIDGET, "due_date": DATE_WIDGET, "note": forms.Textarea(attrs={"rows": 3}),
+                   "correction_reason": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, company: Company, statuses: tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.company = company
+        if "status" in self.fields:
+            self.fields["status"].choices = [(v, label) for v, label in self.fields["status"].choices if v in statuses]
+        if "correction_reason" in self.fields:
+            self.fields["correction_reason"].required = True
+        if "corrective_reason" in self.fields:
+            self.fields["corrective_reason"].required = True
+
+    clean_number = InvoiceForm.clean_number
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        issue = cleaned.get("issue_date", self.instance.issue_date)
+        due = cleaned.get("due_date", self.instance.due_date)
+        if "due_date" in self.fields and issue and due and due < issue:
+            self.add_error("due_date", ValidationError(_("The due date cannot be before the issue date."),
+                                                       code="due_before_issue"))
+        original = self.instance.amended_date
+        if "issue_date" in self.fields and original and issue and issue < original:
+            self.add_error("issue_date", ValidationError(
+                _("A credit note cannot be dated before the invoice it corrects (%(date)s)."),
+                code="before_original", params={"date": original.isoformat()}))
+        return cleaned
+
+
+def header_form(fields: tuple[str, ...]) -> type[InvoiceHeaderForm]:
+    """Return the header form class limited to ``fields`` (in the order of the full form)."""
+    order = ["number", "issue_date", "due_date", "status", "corrective_reason", "correction_reason",
+             "buyer_reference", "purchase_order", "project_reference", "note"]
+    return forms.modelform_factory(Invoice, form=InvoiceHeaderForm, fields=[f for f in order if f in fields])
+
+
+class CreditNoteForm(forms.Form):
+    """Create a credit note: the reason, the date and the quantity to credit of each line.
+
+    "Everything left" credits every remaining quantity; otherwise the quantities typed
+    are credited (0 leaves a line out).
+    """
+
+    SCOPES = [("full", _("Everything left to credit (full credit note)")),
+              ("partial", _("Only the lines and quantities below (partial credit note)"))]
+
+    scope = forms.ChoiceField(label=_("what to credit"), choices=SCOPES, initial="full", widget=forms.RadioSelect)
+    corrective_reason = forms.ChoiceField(
+        label=_("reason code"), choices=[("", "—")] + list(CorrectiveReason.choices),
+        help_text=_("The Spanish code of a corrective invoice (factura rectificativa), sent to B2Brouter."))
+    correction_reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 2}),
+                                        help_text=_("What is corrected and why, in your words."))
+    issue_date = forms.DateField(label=_("issue date"), widget=DATE_WIDGET)
+
+    def __init__(self, *args: Any, original: Invoice, rows: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.original = original
+        self.rows = rows
+        for row in rows:
+            self.fields[f"line_{row.line.pk}"] = forms.DecimalField(
+                label=row.line.description, required=False, min_value=Decimal(0), max_digits=18, decimal_places=4,
+                initial=row.remaining.normalize() if row.remaining else Decimal(0),
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "num"}))
+
+    def line_fields(self) -> list[tuple[Any, Any]]:
+        """Return (creditable line, bound quantity field) pairs for the template."""
+        return [(row, self[f"line_{row.line.pk}"]) for row in self.rows]
+
+    def clean_issue_date(self) -> Any:
+        date = self.cleaned_data["issue_date"]
+        if date < self.original.issue_date:
+            raise ValidationError(_("A credit note cannot be dated before the invoice it corrects (%(date)s)."),
+                                  code="before_original", params={"date": self.original.issue_date.isoformat()})
+        return date
+
+    def quantities(self) -> dict[int, Decimal]:
+        """Return the quantity to credit of each line (after validation)."""
+        if self.cleaned_data.get("scope") == "full":
+            return {row.line.pk: row.remaining for row in self.rows}
+        return {row.line.pk: self.cleaned_data.get(f"line_{row.line.pk}") or Decimal(0) for row in self.rows}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from b2binvoice.clients.models import Client
@@ -24,8 +26,30 @@ class InvoiceStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class InvoiceKind(models.TextChoices):
+    INVOICE = "invoice", _("Invoice")
+    CREDIT_NOTE = "credit_note", _("Credit note")
+
+
+class CorrectiveReason(models.TextChoices):
+    """Spain's codes of a corrective invoice (factura rectificativa), as B2Brouter's ``amend_reason`` takes them."""
+
+    R1 = "R1", _("R1 – Error founded in law (art. 80.1, 80.2 and 80.6 LIVA): wrong figures, returns, discounts "
+                 "after the sale, cancelled operations")
+    R2 = "R2", _("R2 – Art. 80.3 LIVA: the customer is in insolvency proceedings")
+    R3 = "R3", _("R3 – Art. 80.4 LIVA: bad debt the customer never paid")
+    R4 = "R4", _("R4 – Other causes (e.g. wrong data other than the amounts)")
+    R5 = "R5", _("R5 – Correction of a simplified invoice (ticket)")
+
+
 class Invoice(models.Model):
-    """An invoice issued by a company to one of its clients."""
+    """An invoice issued by a company to one of its clients, or a credit note correcting one.
+
+    A credit note (``kind`` credit_note) is an invoice of its own number series whose lines
+    are the credited quantities of the original's lines at the negated unit price, so its
+    totals are negative (B2Brouter's Spanish rectificativa example sends a negative price
+    with ``is_credit_note: true``). It keeps the original's number and date as issued.
+    """
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="invoices")
     number = models.CharField(_("number"), max_length=INVOICE_NUMBER_MAX_LENGTH)
@@ -46,6 +70,14 @@ class Invoice(models.Model):
     project_reference = models.CharField(_("project reference"), max_length=100, blank=True,
                                          help_text=_("The project this invoice is for (BT-11)."))
     status = models.CharField(_("status"), max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
+    kind = models.CharField(_("kind"), max_length=12, choices=InvoiceKind.choices, default=InvoiceKind.INVOICE)
+    # A credit note: the invoice it corrects, and that invoice's number and date as they were issued.
+    corrected_invoice = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                          related_name="credit_notes", verbose_name=_("corrected invoice"))
+    amended_number = models.CharField(_("corrected invoice number"), max_length=INVOICE_NUMBER_MAX_LENGTH, blank=True)
+    amended_date = models.DateField(_("corrected invoice date"), null=True, blank=True)
+    corrective_reason = models.CharField(_("reason code"), max_length=2, choices=CorrectiveReason.choices, blank=True)
+    correction_reason = models.TextField(_("reason"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -57,6 +89,10 @@ class Invoice(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == InvoiceKind.CREDIT_NOTE
 
 
 class InvoiceLine(models.Model):
@@ -70,6 +106,9 @@ class InvoiceLine(models.Model):
                             help_text=_("e.g. words, hours, pages; sent to B2Brouter as the code that Settings → "
                                         "Units gives it"))
     unit_price = models.DecimalField(_("unit price"), max_digits=20, decimal_places=6)
+    # On a credit note: the line of the corrected invoice this line credits.
+    credited_line = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="credit_lines")
 
     class Meta:
         ordering = ["position", "pk"]
@@ -141,3 +180,47 @@ class InvoiceAdjustment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.value}"
+
+
+class ChangeAction(models.TextChoices):
+    CREATED = "created", _("Created")
+    EDITED = "edited", _("Edited")
+    STATUS = "status", _("Status changed")
+    EDIT_REFUSED = "edit_refused", _("Change refused: the invoice is locked")
+    DELETE_REFUSED = "delete_refused", _("Deletion refused: the invoice is locked")
+    DELETED = "deleted", _("Deleted")
+    CREDITED = "credited", _("Credit note created")
+
+
+class InvoiceChange(models.Model):
+    """One entry of an invoice's append-only history: who did what, when, field by field.
+
+    ``changes`` holds ``{"fields": [{"field", "old", "new"}], "lines"|"taxes"|"adjustments":
+    {"removed": [...], "added": [...]}, "total": {"old", "new"}}`` for edits, and what the
+    action needs otherwise (the attempted fields of a refused change, the credit note made).
+    The entry outlives a deleted draft (``invoice`` becomes null; ``number`` stays).
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="invoice_changes")
+    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="changes")
+    number = models.CharField(max_length=INVOICE_NUMBER_MAX_LENGTH)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    # Who acted when no user did (e.g. "B2Brouter" when a send marked the invoice issued).
+    via = models.CharField(max_length=40, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    action = models.CharField(max_length=20, choices=ChangeAction.choices)
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("invoice change")
+        verbose_name_plural = _("invoice changes")
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise ValueError("invoice changes are append-only")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]

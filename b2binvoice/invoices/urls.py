@@ -8,4 +8,6 @@ urlpatterns = [
     path("new/", views.invoice_create, name="create"),
     path("<int:pk>/", views.invoice_detail, name="detail"),
     path("<int:pk>/edit/", views.invoice_edit, name="edit"),
+    path("<int:pk>/delete/", views.invoice_delete, name="delete"),
+    path("<int:pk>/credit-note/", views.credit_note_create, name="credit_note"),
 ]

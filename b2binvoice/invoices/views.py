@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -20,10 +21,20 @@ from django.utils.translation import gettext as _
 from b2binvoice.clients.models import Client
 from b2binvoice.core.tenancy import company_required
 
-from .actions import save_invoice
+from . import history
+from .actions import delete_draft, save_header, save_invoice
 from .calculations import DISCOUNT, InvoiceTotals, calculate_invoice
-from .forms import InvoiceForm, adjustment_formset, check_absolute_adjustments, line_formset
-from .models import Invoice, InvoiceStatus
+from .credit_notes import create_credit_note, credit_refusal, credit_summary, creditable_lines
+from .forms import (
+    CreditNoteForm,
+    InvoiceForm,
+    adjustment_formset,
+    check_absolute_adjustments,
+    header_form,
+    line_formset,
+)
+from .lock import Lock, deletion_refusal, invoice_lock, posted_fields
+from .models import ChangeAction, Invoice, InvoiceStatus
 
 PAGE_SIZE = 25
 DEFAULT_PAYMENT_TERM = dt.timedelta(days=30)
@@ -70,14 +81,23 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Show an invoice with its parties, lines, adjustments, taxes and totals, ready to print."""
     invoice = get_object_or_404(
         _with_amounts(Invoice.objects.select_related("company", "payment_method")), company=request.company, pk=pk)
+    return render(request, "invoices/invoice_detail.html", _detail_context(invoice))
+
+
+def _detail_context(invoice: Invoice) -> dict[str, Any]:
     totals = calculate_invoice(invoice)
-    return render(request, "invoices/invoice_detail.html", {
+    return {
         "invoice": invoice,
         "totals": totals,
         "lines": list(zip(invoice.lines.all(), totals.line_amounts, strict=True)),
         "adjustments": _adjustment_rows(invoice, totals),
         "taxes": list(zip(invoice.taxes.all(), totals.taxes, strict=True)),
-    })
+        "lock": invoice_lock(invoice),
+        "history": history.history_rows(invoice),
+        "credits": None if invoice.is_credit_note else credit_summary(invoice),
+        "credit_refusal": credit_refusal(invoice),
+        "deletion_refusal": deletion_refusal(invoice),
+    }
 
 
 def _new_invoice_initial(request: HttpRequest) -> dict[str, Any]:
@@ -101,6 +121,10 @@ def _new_invoice_initial(request: HttpRequest) -> dict[str, Any]:
 def _edit(request: HttpRequest, invoice: Invoice | None) -> HttpResponse:
     company = request.company  # type: ignore[attr-defined]
     creating = invoice is None
+    if invoice is not None:
+        lock = invoice_lock(invoice)
+        if not lock.full_edit:
+            return _edit_header(request, invoice, lock)
     instance = invoice or Invoice(company=company)
     data = request.POST if request.method == "POST" else None
     form = InvoiceForm(data, instance=instance, company=company,
@@ -114,7 +138,8 @@ def _edit(request: HttpRequest, invoice: Invoice | None) -> HttpResponse:
             valid &= check_absolute_adjustments(adjustments, currency)
         if valid:
             try:
-                saved = save_invoice(company=company, form=form, lines=lines, adjustments=adjustments)
+                saved = save_invoice(company=company, form=form, lines=lines, adjustments=adjustments,
+                                     user=request.user)
             except IntegrityError:
                 # Another invoice took the number between validation and saving.
                 form.add_error("number", _("Invoice number %(number)s was just used by another invoice; "
@@ -140,3 +165,79 @@ def invoice_create(request: HttpRequest) -> HttpResponse:
 def invoice_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit one of the current company's invoices."""
     return _edit(request, get_object_or_404(Invoice, company=request.company, pk=pk))
+
+
+def _edit_header(request: HttpRequest, invoice: Invoice, lock: Lock) -> HttpResponse:
+    """Edit what a locked invoice (or a draft credit note) still allows; refuse a POST carrying anything else."""
+    company = request.company  # type: ignore[attr-defined]
+    form_class = header_form(lock.editable)
+    status = 200
+    refused: list[str] = []
+    if request.method == "POST":
+        refused = sorted(posted_fields(request.POST) - set(lock.editable))
+        if refused:
+            # A direct POST (or a page opened before the invoice was locked): nothing is saved.
+            history.record(invoice, ChangeAction.EDIT_REFUSED, user=request.user,
+                           changes={"attempted": refused, "reason": lock.reason})
+            form = form_class(instance=invoice, company=company, statuses=lock.statuses)
+            status = 403
+        else:
+            form = form_class(request.POST, instance=invoice, company=company, statuses=lock.statuses)
+            if form.is_valid():
+                saved = save_header(form=form, user=request.user)
+                messages.success(request, _("%(number)s saved.") % {"number": saved.number})
+                return HttpResponseRedirect(reverse("invoices:detail", args=[saved.pk]))
+    else:
+        form = form_class(instance=invoice, company=company, statuses=lock.statuses)
+    context = _detail_context(Invoice.objects.select_related("company", "client", "payment_method")
+                              .prefetch_related("lines", "taxes", "adjustments").get(pk=invoice.pk))
+    context.update({"form": form, "refused": refused})
+    return render(request, "invoices/invoice_locked_form.html", context, status=status)
+
+
+@company_required
+def invoice_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete a draft after confirmation; an issued (or linked) invoice is never deleted (403)."""
+    invoice = get_object_or_404(Invoice.objects.select_related("client"), company=request.company, pk=pk)
+    refusal = deletion_refusal(invoice)
+    if refusal:
+        if request.method == "POST":
+            history.record(invoice, ChangeAction.DELETE_REFUSED, user=request.user, changes={"reason": refusal})
+        return render(request, "invoices/invoice_delete.html", {"invoice": invoice, "refusal": refusal}, status=403)
+    if request.method == "POST":
+        number = invoice.number
+        delete_draft(invoice, user=request.user)
+        messages.success(request, _("Draft %(number)s deleted.") % {"number": number})
+        return HttpResponseRedirect(reverse("invoices:list"))
+    return render(request, "invoices/invoice_delete.html", {"invoice": invoice, "refusal": None})
+
+
+@company_required
+def credit_note_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Create a credit note of an issued invoice: full or partial, with its reason."""
+    original = get_object_or_404(
+        Invoice.objects.select_related("client", "company").prefetch_related("lines", "taxes", "adjustments"),
+        company=request.company, pk=pk)
+    refusal = credit_refusal(original)
+    if refusal:
+        return render(request, "invoices/credit_note_form.html", {"original": original, "refusal": refusal},
+                      status=403)
+    rows = creditable_lines(original)
+    data = request.POST if request.method == "POST" else None
+    form = CreditNoteForm(data, original=original, rows=rows, initial={"issue_date": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            note = create_credit_note(
+                original=original, user=request.user, reason_code=form.cleaned_data["corrective_reason"],
+                reason=form.cleaned_data["correction_reason"], issue_date=form.cleaned_data["issue_date"],
+                quantities=form.quantities())
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, ValidationError(message, code=exc.code or "invalid"))
+        else:
+            messages.success(request, _("Credit note %(number)s created as a draft: check it, then issue it (or "
+                                        "create it in B2Brouter).") % {"number": note.number})
+            return HttpResponseRedirect(reverse("invoices:detail", args=[note.pk]))
+    return render(request, "invoices/credit_note_form.html", {
+        "original": original, "form": form, "rows": form.line_fields(), "summary": credit_summary(original),
+        "refusal": None})

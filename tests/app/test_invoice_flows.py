@@ -138,9 +138,10 @@ def test_changing_the_client_refreshes_its_defaults_with_htmx(demo_web, lingua):
 
 def test_editing_keeps_tax_copies_of_taxes_still_selected(demo_web, lingua):
     invoice = Invoice.objects.get(company=lingua, number="LD-0001")
+    Invoice.objects.filter(pk=invoice.pk).update(status="draft")  # an issued invoice's taxes are locked
     vat = tax_named(lingua, "IVA 21%")
     old_copy = invoice.taxes.get()
-    # The company raises its VAT after LD-0001 was issued.
+    # The company raises its VAT after LD-0001 was drafted.
     vat.rate = Decimal("22")
     vat.save()
     response = demo_web.get(f"/invoices/{invoice.pk}/edit/")
@@ -165,6 +166,7 @@ def test_editing_keeps_tax_copies_of_taxes_still_selected(demo_web, lingua):
 
 def test_editing_lines_changes_deletes_and_adds(demo_web, lingua):
     invoice = Invoice.objects.get(company=lingua, number="LD-0002")
+    Invoice.objects.filter(pk=invoice.pk).update(status="draft")  # an issued invoice's lines are locked
     data = edit_post(demo_web.get(f"/invoices/{invoice.pk}/edit/"))
     assert data["lines-TOTAL_FORMS"] == "3"  # two lines and one empty row
     data["lines-0-quantity"] = "3500"

@@ -1,0 +1,136 @@
+"""The history of an invoice: snapshots of its content, their differences, and the entries shown on its page."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from .calculations import calculate_invoice
+from .models import ChangeAction, Invoice, InvoiceChange, InvoiceStatus
+
+SNAPSHOT_FIELDS = ("number", "client", "issue_date", "due_date", "currency", "payment_method", "status",
+                   "buyer_reference", "purchase_order", "project_reference", "note", "corrective_reason",
+                   "correction_reason")
+ROW_GROUPS = ("lines", "taxes", "adjustments")
+
+
+def _plain(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    return format(Decimal(value).normalize(), "f")
+
+
+def _field_value(invoice: Invoice, name: str) -> str:
+    value = getattr(invoice, name)
+    if name == "client":
+        return f"{value.name} ({value.tin})" if value.tin else value.name
+    if name == "payment_method":
+        return value.name if value is not None else ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+def snapshot(invoice: Invoice) -> dict[str, Any]:
+    """Return the invoice's content as plain text values, read from the database."""
+    fresh = (Invoice.objects.select_related("client", "payment_method")
+             .prefetch_related("lines", "taxes", "adjustments").get(pk=invoice.pk))
+    lines = [f"{line.description} · {_plain(line.quantity)}{' ' + line.unit if line.unit else ''} × "
+             f"{_plain(line.unit_price)}" for line in fresh.lines.all()]
+    taxes = [f"{tax.name} ({_plain(tax.rate)} %)" if tax.kind == "percentage" else f"{tax.name} ({_plain(tax.amount)})"
+             for tax in fresh.taxes.all()]
+    adjustments = [f"{a.get_kind_display()} {_plain(a.value)}{' %' if a.mode == 'percentage' else ''}"
+                   f"{' · ' + a.reason if a.reason else ''}" for a in fresh.adjustments.all()]
+    return {
+        "fields": {name: _field_value(fresh, name) for name in SNAPSHOT_FIELDS},
+        "lines": lines, "taxes": taxes, "adjustments": adjustments,
+        "total": str(calculate_invoice(fresh).total),  # with the currency's decimals (84.70)
+    }
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Return what changed between two snapshots (empty when nothing did)."""
+    changes: dict[str, Any] = {}
+    fields = [{"field": name, "old": before["fields"].get(name, ""), "new": after["fields"].get(name, "")}
+              for name in SNAPSHOT_FIELDS if before["fields"].get(name, "") != after["fields"].get(name, "")]
+    if fields:
+        changes["fields"] = fields
+    for group in ROW_GROUPS:
+        old, new = Counter(before[group]), Counter(after[group])
+        removed, added = list((old - new).elements()), list((new - old).elements())
+        if removed or added:
+            changes[group] = {"removed": removed, "added": added}
+    if before["total"] != after["total"]:
+        changes["total"] = {"old": before["total"], "new": after["total"]}
+    return changes
+
+
+def changed_fields(changes: dict[str, Any]) -> set[str]:
+    """Return the names of the fields and row groups a diff touches."""
+    return {entry["field"] for entry in changes.get("fields", [])} | {g for g in ROW_GROUPS if g in changes}
+
+
+def record(invoice: Invoice, action: str, *, user: Any = None, changes: dict[str, Any] | None = None,
+           via: str = "") -> InvoiceChange:
+    """Append an entry to the invoice's history."""
+    return InvoiceChange.objects.create(
+        company_id=invoice.company_id, invoice=invoice if invoice.pk else None, number=invoice.number,
+        user=user if getattr(user, "is_authenticated", False) else None, via=via, action=action,
+        changes=changes or {})
+
+
+def record_status_change(invoice: Invoice, *, old: str, new: str, user: Any = None, via: str = "") -> InvoiceChange:
+    """Record a status change made outside the invoice page (e.g. a send through B2Brouter)."""
+    return record(invoice, ChangeAction.STATUS, user=user, via=via,
+                  changes={"fields": [{"field": "status", "old": old, "new": new}]})
+
+
+def _label(name: str) -> str:
+    labels = {"lines": _("Lines"), "taxes": _("Taxes"), "adjustments": _("Discounts and charges")}
+    if name in labels:
+        return labels[name]
+    try:
+        return str(Invoice._meta.get_field(name).verbose_name).capitalize()
+    except Exception:  # noqa: BLE001 (a field of an older version of the model)
+        return name
+
+
+def describe(entry: InvoiceChange) -> list[str]:
+    """Return the entry's changes as lines of plain text (escaped when shown)."""
+    changes = entry.changes or {}
+    text = []
+    statuses = dict(InvoiceStatus.choices)
+    for field in changes.get("fields", []):
+        old, new = field["old"], field["new"]
+        if field["field"] == "status":
+            old, new = statuses.get(old, old), statuses.get(new, new)
+        text.append(_("%(field)s: %(old)s → %(new)s") % {
+            "field": _label(field["field"]), "old": old or "—", "new": new or "—"})
+    for group in ROW_GROUPS:
+        rows = changes.get(group)
+        if not rows:
+            continue
+        for row in rows.get("removed", []):
+            text.append(_("%(group)s: removed %(row)s") % {"group": _label(group), "row": row})
+        for row in rows.get("added", []):
+            text.append(_("%(group)s: added %(row)s") % {"group": _label(group), "row": row})
+    if "total" in changes:
+        text.append(_("Total: %(old)s → %(new)s") % changes["total"])
+    if changes.get("attempted"):
+        text.append(_("Fields in the refused request: %(fields)s") % {
+            "fields": ", ".join(_label(name) for name in changes["attempted"])})
+    if changes.get("credit_note"):
+        text.append(_("Credit note %(number)s for %(total)s") % changes["credit_note"])
+    if changes.get("corrects"):
+        text.append(_("Corrects invoice %(number)s of %(date)s") % changes["corrects"])
+    if changes.get("reason"):
+        text.append(str(changes["reason"]))
+    return text
+
+
+def history_rows(invoice: Invoice) -> list[tuple[InvoiceChange, list[str]]]:
+    """Return the invoice's history, newest first, each entry with its description."""
+    return [(entry, describe(entry)) for entry in invoice.changes.select_related("user").all()]
