@@ -32,13 +32,15 @@ def invoice_urls(pk: int) -> list[tuple[str, str]]:
     return [("get", base), ("post", base + "create/"), ("post", base + "reconcile/"), ("post", base + "refresh/"),
             ("post", base + "send/"), ("get", base + "unlink/"), ("post", base + "unlink/"),
             ("get", base + "recreate/"), ("post", base + "recreate/"), ("get", base + "link/"),
-            ("post", base + "link/"), ("get", base + "download/pdf/"), ("get", base + "download/ubl/")]
+            ("post", base + "link/"), ("get", base + "download/pdf/"), ("get", base + "download/ubl/"),
+            ("get", base + "create/"), ("get", base + "send/"), ("get", base + "delete/"), ("post", base + "delete/")]
 
 
 def client_urls(pk: int) -> list[tuple[str, str]]:
     base = f"/clients/{pk}/b2brouter/"
     return [("post", base + "match/"), ("post", base + "contact/"), ("post", base + "forget/"),
-            ("get", base + "contacts/"), ("post", base + "contacts/")]
+            ("get", base + "contacts/"), ("post", base + "contacts/"), ("post", base + "contact/update/"),
+            ("post", base + "contact/confirm/")]
 
 
 @pytest.fixture
