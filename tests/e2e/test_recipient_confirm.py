@@ -159,46 +159,52 @@ def test_send_asks_first_and_an_unsent_invoice_is_deleted_in_b2brouter(app: Page
     app.get_by_role("button", name="Update").click()
     expect(app.locator(".b2b-flash-success")).to_be_visible()
 
-    app.goto(demo.invoice_page("LD-0002"))
+    # LD-0001 is linked to the invoice B2Brouter already has (walkthrough step 5): it is new.
+    [existing] = [r for r in demo.remote_invoices() if r["number"] == "LD-0001"]
+    app.goto(demo.invoice_page("LD-0001"))
+    section(app).get_by_role("link", name="Link existing B2Brouter invoice").click()
+    app.locator(f'tr[data-candidate="{existing["id"]}"]').get_by_role("button", name="Link this invoice").click()
+    expect(section(app).locator(".b2b-badge")).to_have_text("new")
+
+    # Send asks first, naming the B2Brouter invoice and the recipient.
+    section(app).get_by_role("button", name="Send", exact=True).click()
+    confirmation = section(app).locator(".b2b-outgoing")
+    expect(confirmation.get_by_role("heading", name="Send invoice LD-0001 through B2Brouter?")).to_be_visible()
+    expect(confirmation.locator('[data-field="b2brouter_id"]')).to_have_text(f"#{existing['id']}")
+    expect(confirmation.locator('[data-field="recipient"]')).to_contain_text(
+        "Nordlicht Übersetzungen GmbH · tax id DE136695976 · DE")
+    expect(confirmation.locator('[data-field="total"]')).to_have_text("1,234.20 EUR")
+    expect(confirmation.locator("[data-consequence]")).to_contain_text(
+        "B2Brouter will send it to Nordlicht Übersetzungen GmbH right away")
+    screenshot("send-confirm")
+    confirmation.get_by_role("link", name="Cancel").click()
+    assert [r["state"] for r in demo.remote_invoices() if r["number"] == "LD-0001"] == ["new"]
+
+    # The unsent invoice is deleted in B2Brouter, after a confirmation; it can be created again.
+    section(app).get_by_role("link", name="Delete in B2Brouter", exact=True).click()
+    expect(app.get_by_role("heading", name=f"Delete B2Brouter invoice #{existing['id']}?")).to_be_visible()
+    expect(app.locator(".plate-warn")).to_contain_text("Invoice LD-0001 stays here, no longer linked, and can be "
+                                                       "created again.")
+    screenshot("delete-confirm")
+    app.get_by_role("button", name="Delete in B2Brouter").click()
+    expect(app).to_have_url(demo.invoice_page("LD-0001"))
+    expect(section(app).locator(".b2b-flash-success")).to_have_text(
+        f"Deleted invoice #{existing['id']} in B2Brouter. Invoice LD-0001 is no longer linked and can be created "
+        "again.")
+    expect(section(app)).to_contain_text("This invoice is not linked to a B2Brouter invoice.")
+    history = section(app).locator(".b2b-events")
+    history.locator("summary").click()
+    expect(history.locator("tbody tr", has_text="Deleted in B2Brouter")).to_contain_text(f"#{existing['id']}")
+    screenshot("deleted-in-b2brouter")
+    assert not [r for r in demo.remote_invoices() if r["number"] == "LD-0001"]
+    assert InvoiceEvent.objects.filter(invoice__number="LD-0001", type="deleted_remote").exists()
+
+    # Created again; with Send after create off the confirmation says it stays unsent.
     section(app).get_by_role("button", name="Create B2Brouter invoice").click()
     expect(section(app).locator("[data-consequence]")).to_have_text(
         "It is created unsent in B2Brouter (Send after create is off): you send it after checking it, with Send.")
     section(app).get_by_role("button", name="Confirm: create unsent").click()
     expect(section(app).locator(".b2b-flash-success")).to_contain_text("It was not sent")
-    [remote] = [r for r in demo.remote_invoices() if r["number"] == "LD-0002"]
-    assert remote["state"] == "new"
-
-    # Send asks too.
-    section(app).get_by_role("button", name="Send", exact=True).click()
-    confirmation = section(app).locator(".b2b-outgoing")
-    expect(confirmation.get_by_role("heading", name="Send invoice LD-0002 through B2Brouter?")).to_be_visible()
-    expect(confirmation.locator('[data-field="b2brouter_id"]')).to_have_text(f"#{remote['id']}")
-    expect(confirmation.locator("[data-consequence]")).to_contain_text(f"B2Brouter will send it to {LUMIERE} right away")
-    screenshot("send-confirm")
-    confirmation.get_by_role("link", name="Cancel").click()
-    assert [r["state"] for r in demo.remote_invoices() if r["number"] == "LD-0002"] == ["new"]
-
-    # The unsent invoice is deleted in B2Brouter, after a confirmation; it can be created again.
-    section(app).get_by_role("link", name="Delete in B2Brouter", exact=True).click()
-    expect(app.get_by_role("heading", name=f"Delete B2Brouter invoice #{remote['id']}?")).to_be_visible()
-    expect(app.locator(".plate-warn")).to_contain_text("Invoice LD-0002 stays here, no longer linked, and can be "
-                                                       "created again.")
-    screenshot("delete-confirm")
-    app.get_by_role("button", name="Delete in B2Brouter").click()
-    expect(app).to_have_url(demo.invoice_page("LD-0002"))
-    expect(section(app).locator(".b2b-flash-success")).to_have_text(
-        f"Deleted invoice #{remote['id']} in B2Brouter. Invoice LD-0002 is no longer linked and can be created again.")
-    expect(section(app)).to_contain_text("This invoice is not linked to a B2Brouter invoice.")
-    history = section(app).locator(".b2b-events")
-    history.locator("summary").click()
-    expect(history.locator("tbody tr", has_text="Deleted in B2Brouter")).to_contain_text(f"#{remote['id']}")
-    screenshot("deleted-in-b2brouter")
-    assert not [r for r in demo.remote_invoices() if r["number"] == "LD-0002"]
-    assert InvoiceEvent.objects.filter(invoice__number="LD-0002", type="deleted_remote").exists()
-
-    section(app).get_by_role("button", name="Create B2Brouter invoice").click()
-    section(app).get_by_role("button", name="Confirm: create unsent").click()
-    expect(section(app).locator(".b2b-flash-success")).to_contain_text("It was not sent")
-    [again] = [r for r in demo.remote_invoices() if r["number"] == "LD-0002"]
-    assert again["id"] != remote["id"]
+    [again] = [r for r in demo.remote_invoices() if r["number"] == "LD-0001"]
+    assert again["id"] != existing["id"] and again["state"] == "new"
     expect(section(app).locator("dl.b2b-facts")).to_contain_text(f"#{again['id']}")
