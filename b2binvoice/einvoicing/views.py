@@ -338,6 +338,9 @@ def invoice_create(request: HttpRequest, pk: int) -> HttpResponse:
         # A second confirmation of the same figures reaches the action too: its pending row refuses it.
         return _answer(request, invoice, actions.create_invoice(invoice=invoice, user=request.user))
     if InvoiceLink.objects.filter(invoice=invoice).exists():
+        if request.method == "GET":  # a page view records nothing
+            return _answer(request, invoice, Result("error", _("This invoice is already linked (or being created) "
+                                                               "in B2Brouter.")))
         return _answer(request, invoice, recipient.refuse_existing(invoice=invoice, user=request.user))
     return _confirmation(
         request, invoice, outgoing,
