@@ -39,6 +39,9 @@ class Client(models.Model):
     # The client's contact in B2Brouter, for the account it was matched in.
     b2brouter_contact_id = models.BigIntegerField(null=True, blank=True, editable=False)
     b2brouter_account_id = models.CharField(max_length=64, blank=True, editable=False)
+    # What the contact was matched against (the client's name, tax id, address and country then, and
+    # the contact as B2Brouter showed it), so a later change to the client is noticed before sending.
+    b2brouter_contact_basis = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

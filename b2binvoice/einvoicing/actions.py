@@ -333,7 +333,7 @@ def match_contact(*, client: Any) -> Result:
     if not found or not found.get("id"):
         return Result("warning", _("No contact in B2Brouter has the tax id %(tin)s: create it from this client "
                                    "or choose an existing one.") % {"tin": client.tin})
-    store_contact(client, integration, int(found["id"]))
+    store_contact(client, integration, int(found["id"]), contact=found)
     return Result("success", _("Matched B2Brouter contact %(name)s (#%(id)s).") % {
         "name": found.get("name") or "", "id": found["id"]})
 
@@ -351,7 +351,7 @@ def create_contact(*, client: Any) -> Result:
         contact = existing or remote.create_contact(contact_payload(client))
     except b2brouter.B2BRouterError as exc:
         return _error(_("B2Brouter did not create the contact."), exc)
-    store_contact(client, integration, int(contact["id"]))
+    store_contact(client, integration, int(contact["id"]), contact=contact)
     # Tell how invoices will reach the contact. Information only: a failed lookup is remembered and
     # shown, never allowed to undo or block the contact.
     directory.check_directory(client, integration, remote)
@@ -387,8 +387,13 @@ def search_contacts(*, company: Any, query: str) -> tuple[list[dict[str, Any]], 
         return [], _error(_("Could not search B2Brouter's contacts."), exc)
 
 
-def choose_contact(*, client: Any, contact_id: int) -> Result:
-    """Remember an existing B2Brouter contact as the client's, after checking it exists in the account."""
+def choose_contact(*, client: Any, contact_id: int, confirmed: bool = False) -> Result:
+    """Remember an existing B2Brouter contact as the client's, after checking it exists and has the client's tax id.
+
+    A client without a tax id cannot be checked: its choice is taken only ``confirmed``.
+    """
+    from .recipient import choice_refusal  # noqa: PLC0415 (recipient imports this module)
+
     integration, remote = _ready_remote(client.company)
     if remote is None or integration is None:
         return Result("error", str(NOT_READY))
@@ -396,7 +401,10 @@ def choose_contact(*, client: Any, contact_id: int) -> Result:
         contact = remote.contact(contact_id)
     except b2brouter.B2BRouterError as exc:
         return _error(_("That contact could not be read from B2Brouter."), exc)
-    store_contact(client, integration, int(contact.get("id") or contact_id))
+    refusal = choice_refusal(client, {"id": contact_id, **contact}, confirmed=confirmed)
+    if refusal is not None:
+        return refusal
+    store_contact(client, integration, int(contact.get("id") or contact_id), contact=contact)
     return Result("success", _("Linked B2Brouter contact %(name)s (#%(id)s) to this client.") % {
         "name": contact.get("name") or "", "id": contact_id})
 

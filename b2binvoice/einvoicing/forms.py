@@ -32,7 +32,10 @@ class IntegrationSettingsForm(forms.Form):
     account_id = forms.CharField(label=_("Account ID"), required=False, max_length=64, strip=True)
     send_after_create = forms.BooleanField(
         label=_("Send after create"), required=False,
-        help_text=_("Send each invoice as soon as B2Brouter's totals are confirmed to match ours."))
+        help_text=_("On: when you confirm Create, B2Brouter creates the invoice and, once its totals are confirmed to "
+                    "match ours, sends it to the recipient right away; a sent invoice is a legal document, corrected "
+                    "only by a credit note. Off: invoices are created unsent in B2Brouter, and you send each one "
+                    "with Send after checking it. The confirmation before Create says which applies."))
 
     def __init__(self, *args: Any, integration: B2BrouterIntegration | None = None, **kwargs: Any) -> None:
         self.integration = integration

@@ -87,6 +87,8 @@ class Readiness:
 
     items: list[Item] = field(default_factory=list)
     contact_id: int | None = None
+    # The B2Brouter contact the invoice would go to (a recipient.Recipient), once resolved.
+    recipient: Any = None
     # True when the client has no contact in B2Brouter yet: offer to create or choose one.
     contact_missing: bool = False
 
@@ -117,16 +119,26 @@ def resolve_contact(client: Any, integration: B2BrouterIntegration, remote: Any)
     if not found or not found.get("id"):
         return None, _("No matching client in B2Brouter: no contact has the tax id %(tin)s. "
                        "Create the contact from this client or choose an existing one.") % {"tin": client.tin}
-    store_contact(client, integration, int(found["id"]))
+    store_contact(client, integration, int(found["id"]), contact=found)
     return int(found["id"]), ""
 
 
-def store_contact(client: Any, integration: B2BrouterIntegration, contact_id: int | None) -> None:
-    """Remember (or forget, with None) the client's contact in the integration's account."""
+def store_contact(client: Any, integration: B2BrouterIntegration, contact_id: int | None,
+                  contact: dict[str, Any] | None = None) -> None:
+    """Remember (or forget, with None) the client's contact in the integration's account.
+
+    What the contact is matched against is remembered with it: the client's name, tax id, address
+    and country now, and ``contact`` (B2Brouter's answer) when given, so that a later change to the
+    client holds its invoices back until the contact is updated or confirmed (see recipient.py).
+    """
+    from .recipient import basis_for  # noqa: PLC0415 (recipient imports this module)
+
     client.b2brouter_contact_id = contact_id
     client.b2brouter_account_id = str(integration.account_id) if contact_id else ""
+    client.b2brouter_contact_basis = basis_for(client, contact) if contact_id else {}
     type(client).objects.filter(pk=client.pk).update(
-        b2brouter_contact_id=client.b2brouter_contact_id, b2brouter_account_id=client.b2brouter_account_id)
+        b2brouter_contact_id=client.b2brouter_contact_id, b2brouter_account_id=client.b2brouter_account_id,
+        b2brouter_contact_basis=client.b2brouter_contact_basis)
 
 
 def directory_item(client: Any, integration: B2BrouterIntegration) -> Item | None:
@@ -184,6 +196,10 @@ def check_readiness(invoice: Any, integration: B2BrouterIntegration | None, *, r
     items.append(Item("contact", _("The client has a B2Brouter contact"), contact_id is not None, problem,
                       client_url(client), _("Open client %(client)s") % {"client": client.name}))
     if contact_id is not None and integration is not None:
+        from .recipient import checklist_items  # noqa: PLC0415 (recipient imports this module)
+
+        recipient_items, result.recipient = checklist_items(client, contact_id, remote)
+        items.extend(recipient_items)
         delivery = directory_item(client, integration)
         if delivery is not None:
             items.append(delivery)

@@ -154,6 +154,10 @@ class Remote:
         """Read one contact."""
         return _unwrap(self.client.contacts.retrieve(contact_id), "contact")
 
+    def update_contact(self, contact_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change a contact's fields (``PUT /contacts/{id}``)."""
+        return _unwrap(self.client.contacts.update(contact_id, changes), "contact")
+
     def create_invoice(self, data: dict[str, Any]) -> dict[str, Any]:
         """Create an invoice, unsent."""
         return _unwrap(self.client.invoices.create(self._account(), data, send_after_import=False), "invoice")

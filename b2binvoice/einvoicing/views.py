@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
@@ -18,7 +18,7 @@ from b2binvoice.clients.models import Client
 from b2binvoice.core.tenancy import company_required
 from b2binvoice.invoices.models import Invoice
 
-from . import actions, directory, tasks, webhooks
+from . import actions, directory, recipient, tasks, webhooks
 from .actions import Result
 from .comparison import compare, link_figures
 from .forms import ChooseForm, ContactSearchForm, IntegrationSettingsForm, LinkSearchForm, WebhookSecretForm
@@ -244,7 +244,16 @@ def invoice_section_context(request: HttpRequest, invoice: Invoice) -> dict[str,
                                         link.b2brouter_id),
             "can_send": link.can_send,
             "can_recreate": link.state in ("new", "error") and not comparison.equal,
+            "can_delete": link.state in recipient.DELETABLE_STATES and not link.send_uncertain,
+            "cannot_delete": (refusal.message if (refusal := recipient.deletion_refusal(invoice, link)) is not None
+                              else ""),
+            "recipient": recipient.linked_recipient(invoice, link, integration),
         })
+        if link.can_send and comparison.equal:
+            # What would stop a Send because of the recipient, told before the button is pressed.
+            context["recipient_problems"] = recipient.send_problems(invoice, link, integration, None)
+            context["contact_out_of_date"] = bool(recipient.changes_since_match(invoice.client)) \
+                and link.contact_id == invoice.client.b2brouter_contact_id
     elif link is not None:
         context["pending_stale"] = actions.pending_is_stale(link)
     else:
@@ -280,11 +289,64 @@ def _invoice_action(request: HttpRequest, pk: int, run: Any) -> HttpResponse:
     return _back(request, invoice_url(invoice))
 
 
+def _answer(request: HttpRequest, invoice: Invoice, result: Result) -> HttpResponse:
+    """Flash an action's result, then answer the section (htmx) or go back to the invoice."""
+    flash(request, f"invoice:{invoice.pk}", result)
+    if getattr(request, "htmx", False):
+        return HttpResponse(render_invoice_section(request, invoice))
+    return _back(request, invoice_url(invoice))
+
+
+def _confirmation(request: HttpRequest, invoice: Invoice, outgoing: recipient.Outgoing, *, title: str,
+                  button: str, warning: str = "") -> HttpResponse:
+    """Show what would leave and ask to confirm it: in place of the section (htmx) or as a page."""
+    changed = request.method == "POST" and bool(request.POST.get(recipient.CONFIRM_FIELD))
+    context = {
+        "invoice": invoice, "outgoing": outgoing, "title": title, "button": button, "warning": warning,
+        "action_url": request.path, "invoice_url": invoice_url(invoice), "changed": changed,
+        "confirm_field": recipient.CONFIRM_FIELD, "htmx": bool(getattr(request, "htmx", False)),
+    }
+    if context["htmx"]:
+        return HttpResponse(render_to_string("einvoicing/outgoing_section.html", context, request=request))
+    return render(request, "einvoicing/outgoing.html", context)
+
+
+def _ready_remote(integration: Any) -> Remote | None:
+    return Remote.for_integration(integration) if integration is not None and integration.is_ready else None
+
+
+def _confirmed(request: HttpRequest, outgoing: recipient.Outgoing) -> bool:
+    return request.method == "POST" and outgoing.confirmed_by(request.POST.get(recipient.CONFIRM_FIELD))
+
+
 @company_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def invoice_create(request: HttpRequest, pk: int) -> HttpResponse:
-    """Create the invoice in B2Brouter (then compare, link and maybe send)."""
-    return _invoice_action(request, pk, lambda inv: actions.create_invoice(invoice=inv, user=request.user))
+    """Show what creating the invoice in B2Brouter sends, to whom, and whether right away; create it once confirmed.
+
+    Only a POST carrying the token of what was shown creates (then compares, links and maybe
+    sends). Any other POST, a forged one included, is answered with the confirmation; a POST on a
+    blocked invoice is recorded as blocked and sends nothing.
+    """
+    invoice = _invoice(request, pk)
+    integration = actions.get_integration(invoice.company)
+    readiness = check_readiness(invoice, integration, remote=_ready_remote(integration))
+    outgoing = recipient.prepare_create(invoice, integration, readiness)
+    if request.method == "POST" and not readiness.ok:
+        return _answer(request, invoice, recipient.refuse_create(invoice=invoice, user=request.user,
+                                                                 problems=readiness.problems))
+    if _confirmed(request, outgoing):
+        # A second confirmation of the same figures reaches the action too: its pending row refuses it.
+        return _answer(request, invoice, actions.create_invoice(invoice=invoice, user=request.user))
+    if InvoiceLink.objects.filter(invoice=invoice).exists():
+        if request.method == "GET":  # a page view records nothing
+            return _answer(request, invoice, Result("error", _("This invoice is already linked (or being created) "
+                                                               "in B2Brouter.")))
+        return _answer(request, invoice, recipient.refuse_existing(invoice=invoice, user=request.user))
+    return _confirmation(
+        request, invoice, outgoing,
+        title=_("Create invoice %(number)s in B2Brouter?") % {"number": invoice.number},
+        button=_("Confirm: create and send") if outgoing.sends_now else _("Confirm: create unsent"))
 
 
 @company_required
@@ -307,10 +369,24 @@ def invoice_refresh(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @company_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def invoice_send(request: HttpRequest, pk: int) -> HttpResponse:
-    """Send the linked invoice through B2Brouter."""
-    return _invoice_action(request, pk, lambda inv: actions.send_invoice(invoice=inv, user=request.user))
+    """Show what sending the linked invoice hands to whom; send it through B2Brouter once confirmed."""
+    invoice = _invoice(request, pk)
+    link = InvoiceLink.objects.filter(invoice=invoice, status=LinkStatus.LINKED).first()
+    if link is None:
+        return _answer(request, invoice, Result("error", _("This invoice is not linked to a B2Brouter invoice.")))
+    integration = actions.get_integration(invoice.company)
+    outgoing = recipient.prepare_send(invoice, link, integration, _ready_remote(integration))
+    if request.method == "POST" and not outgoing.ok:
+        return _answer(request, invoice, recipient.refuse_send(invoice=invoice, user=request.user, link=link,
+                                                               problems=outgoing.problems))
+    if _confirmed(request, outgoing):
+        return _answer(request, invoice, actions.send_invoice(invoice=invoice, user=request.user))
+    return _confirmation(
+        request, invoice, outgoing,
+        title=_("Send invoice %(number)s through B2Brouter?") % {"number": invoice.number},
+        button=_("Confirm: send"))
 
 
 @company_required
@@ -331,21 +407,44 @@ def invoice_unlink(request: HttpRequest, pk: int) -> HttpResponse:
 @company_required
 @require_http_methods(["GET", "POST"])
 def invoice_recreate(request: HttpRequest, pk: int) -> HttpResponse:
-    """Confirm, then delete the unsent invoice in B2Brouter and create it again."""
-    if request.method == "GET":
-        invoice = _invoice(request, pk)
-        link = get_object_or_404(InvoiceLink, invoice=invoice, status=LinkStatus.LINKED)
-        refusal = actions.recreate_refusal(link)
-        if refusal is not None:  # a sent invoice is not offered for deletion, even by URL
-            flash(request, f"invoice:{invoice.pk}", refusal)
-            return HttpResponseRedirect(invoice_url(invoice))
-        return render(request, "einvoicing/confirm.html", {
-            "invoice": invoice, "link": link, "action": reverse("einvoicing:invoice_recreate", args=[pk]),
-            "title": _("Delete B2Brouter invoice #%(id)s and create it again?") % {"id": link.b2brouter_id},
-            "warning": _("The unsent invoice is deleted in B2Brouter and created again from this invoice with the "
-                         "account's current settings. Fix the calculation settings first."),
-            "button": _("Delete in B2Brouter and create again"), "cancel_url": invoice_url(invoice)})
-    return _invoice_action(request, pk, lambda inv: actions.delete_and_recreate(invoice=inv, user=request.user))
+    """Show what is deleted and what is created (and maybe sent) again; do it once confirmed."""
+    invoice = _invoice(request, pk)
+    link = get_object_or_404(InvoiceLink, invoice=invoice, status=LinkStatus.LINKED)
+    refusal = actions.recreate_refusal(link)
+    if refusal is not None:  # a sent invoice is not offered for deletion, even by URL
+        return _answer(request, invoice, refusal)
+    integration = actions.get_integration(invoice.company)
+    readiness = check_readiness(invoice, integration, remote=_ready_remote(integration))
+    outgoing = recipient.prepare_create(invoice, integration, readiness, action="recreate")
+    outgoing.b2brouter_id = link.b2brouter_id
+    if _confirmed(request, outgoing):
+        return _answer(request, invoice, actions.delete_and_recreate(invoice=invoice, user=request.user))
+    return _confirmation(
+        request, invoice, outgoing,
+        title=_("Delete B2Brouter invoice #%(id)s and create it again?") % {"id": link.b2brouter_id},
+        warning=_("The unsent invoice is deleted in B2Brouter and created again from this invoice with the "
+                  "account's current settings. Fix the calculation settings first."),
+        button=_("Confirm: delete in B2Brouter and create again"))
+
+
+@company_required
+@require_http_methods(["GET", "POST"])
+def invoice_delete_remote(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm, then delete the unsent invoice in B2Brouter and remove the link (a sent one is refused)."""
+    invoice = _invoice(request, pk)
+    if request.method == "POST":
+        return _answer(request, invoice, recipient.delete_remote_invoice(invoice=invoice, user=request.user))
+    link = get_object_or_404(InvoiceLink, invoice=invoice, status=LinkStatus.LINKED)
+    refusal = recipient.deletion_refusal(invoice, link)
+    if refusal is not None:  # a sent invoice is corrected by a credit note, never deleted
+        return _answer(request, invoice, refusal)
+    return render(request, "einvoicing/confirm.html", {
+        "invoice": invoice, "link": link, "action": reverse("einvoicing:invoice_delete_remote", args=[pk]),
+        "title": _("Delete B2Brouter invoice #%(id)s?") % {"id": link.b2brouter_id},
+        "warning": _("Invoice #%(id)s (%(state)s, never sent) is deleted in B2Brouter. Invoice %(number)s stays here, "
+                     "no longer linked, and can be created again.") % {
+            "id": link.b2brouter_id, "state": link.state, "number": invoice.number},
+        "button": _("Delete in B2Brouter"), "cancel_url": invoice_url(invoice)})
 
 
 @company_required
@@ -403,8 +502,11 @@ def client_section_context(request: HttpRequest, client: Client) -> dict[str, An
     mapped = bool(integration and client.b2brouter_contact_id
                   and client.b2brouter_account_id == str(integration.account_id))
     check = directory.current_check(client, integration)
+    changes = recipient.changes_since_match(client) if mapped else []
     return {"client": client, "integration": integration, "mapped": mapped,
             "directory": directory.note(check, client) if check is not None else None,
+            "contact": recipient.remembered_contact(client) if mapped else None,
+            "changes": changes, "out_of_date": recipient.out_of_date_problem(client, changes) if changes else "",
             "flash": pop_flash(request, f"client:{client.pk}")}
 
 
@@ -451,22 +553,61 @@ def client_forget_contact(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @company_required
+@require_POST
+def client_update_contact(request: HttpRequest, pk: int) -> HttpResponse:
+    """Write the client's current name, tax id, address and country to its B2Brouter contact."""
+    return _client_action(request, pk, lambda c: _also_on_invoice(request, recipient.update_contact(client=c)))
+
+
+@company_required
+@require_POST
+def client_confirm_contact(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm that the client's B2Brouter contact is still right after the client changed."""
+    return _client_action(request, pk, lambda c: _also_on_invoice(request, recipient.confirm_contact(client=c)))
+
+
+def _also_on_invoice(request: HttpRequest, result: Result) -> Result:
+    """Show a contact action's result on the invoice it was started from, too."""
+    invoice_pk = request.POST.get("invoice", "")
+    if invoice_pk.isdigit():
+        flash(request, f"invoice:{int(invoice_pk)}", result)
+    return result
+
+
+@company_required
 @require_http_methods(["GET", "POST"])
 def client_choose_contact(request: HttpRequest, pk: int) -> HttpResponse:
-    """Search B2Brouter's contacts and choose the one that is this client."""
+    """Search B2Brouter's contacts and choose the one that is this client.
+
+    A contact with another tax id than the client's is refused; a client without a tax id
+    cannot be checked, so its choice is taken only after a warning the user confirms.
+    """
     client = _client(request, pk)
     if request.method == "POST":
         form = ChooseForm(request.POST)
-        if form.is_valid():
-            result = actions.choose_contact(client=client, contact_id=form.cleaned_data["b2brouter_id"])
-        else:
-            result = Result("error", _("Choose a contact."))
+        if not form.is_valid():
+            flash(request, f"client:{client.pk}", Result("error", _("Choose a contact.")))
+            return _back(request, client_url(client))
+        contact_id = form.cleaned_data["b2brouter_id"]
+        confirmed = request.POST.get("confirm_no_tax_id") == "1"
+        result = actions.choose_contact(client=client, contact_id=contact_id, confirmed=confirmed)
+        if result.level == "warning" and not client.tin and not confirmed:
+            return render(request, "einvoicing/contact_confirm.html", {
+                "client": client, "contact_id": contact_id, "warning": result.text, "client_url": client_url(client),
+                "next": request.POST.get("next", "")})
         flash(request, f"client:{client.pk}", result)
+        if not result.ok:
+            # Back to the list, where the refusal is shown beside the contacts.
+            target = reverse("einvoicing:client_choose_contact", args=[client.pk])
+            if request.POST.get("next"):
+                target += "?" + urlencode({"next": request.POST["next"]})
+            return HttpResponseRedirect(target)
         return _back(request, client_url(client))
     search = ContactSearchForm(request.GET or None, initial={"q": client.tin or client.name})
     query = search.cleaned_data["q"] if search.is_valid() else (client.tin or client.name)
     contacts, error = actions.search_contacts(company=client.company, query=query)
+    rows = [{"contact": contact, "conflict": recipient.tax_id_conflict(client, contact)} for contact in contacts]
     return render(request, "einvoicing/contacts.html", {
-        "client": client, "form": search, "query": query, "contacts": contacts,
+        "client": client, "form": search, "query": query, "rows": rows, "contacts": contacts,
         "error": error.as_dict() if error else None, "client_url": client_url(client),
-        "next": request.GET.get("next", "")})
+        "flash": pop_flash(request, f"client:{client.pk}"), "next": request.GET.get("next", "")})

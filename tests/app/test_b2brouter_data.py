@@ -16,6 +16,7 @@ from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
     account,
     bank,
     company,
+    confirmed,
     contact_for,
     customer,
     integration,
@@ -205,7 +206,7 @@ def test_a_tax_without_a_b2brouter_type_blocks_and_says_what_to_fix(web, company
     assert 'class="fail"' in item
     assert "B2Brouter knows taxes by the names its guide lists (IVA, IRPF, VAT, ...), and IVA 21% has none" in item
     assert f"/settings/taxes/{vat.pk}/edit/" in item
-    web.post(f"/invoices/{invoice.pk}/b2brouter/create/")
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
     assert not InvoiceLink.objects.filter(invoice=invoice).exists()
     assert sim.invoices(account[0]["id"], account[1]) == []
 
@@ -214,7 +215,7 @@ def test_a_tax_without_a_b2brouter_type_blocks_and_says_what_to_fix(web, company
                                                             "rate": "21", "category": "S", "is_active": "on"})
     assert response.status_code == 302
     assert 'class="ok"' in check_item(section(web, invoice), "tax_type")
-    web.post(f"/invoices/{invoice.pk}/b2brouter/create/")
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
     assert InvoiceLink.objects.get(invoice=invoice).state in ("sending", "sent")
 
 
@@ -230,12 +231,12 @@ def test_a_direct_debit_needs_the_client_s_valid_iban(web, company, account, int
     Client.objects.filter(pk=customer.pk).update(iban="ES9121000418450200051331")  # stored before validation
     assert "The IBAN of client Übersetzungen Kunde S.A. is invalid (ES9121000418450200051331)" in \
         check_item(section(web, invoice), "payment")
-    web.post(f"/invoices/{invoice.pk}/b2brouter/create/")
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
     assert sim.invoices(account[0]["id"], account[1]) == []
     Client.objects.filter(pk=customer.pk).update(iban="ES9121000418450200051332", mandate_reference="M-7")
     page = web.get(f"/invoices/{invoice.pk}/").content.decode()
     assert "Debited from IBAN" in page and "ES9121000418450200051332" in page and "M-7" in page
-    web.post(f"/invoices/{invoice.pk}/b2brouter/create/")
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
     assert InvoiceLink.objects.get(invoice=invoice).state in ("sending", "sent")
 
 

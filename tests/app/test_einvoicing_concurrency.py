@@ -1,4 +1,4 @@
-"""Two clicks at the same time on "Create B2Brouter invoice" make one B2Brouter invoice."""
+"""Two clicks at the same time on the confirmation of "Create B2Brouter invoice" make one B2Brouter invoice."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.test import Client as HttpClient
 
 from b2binvoice.einvoicing.models import InvoiceEvent, InvoiceLink, LinkStatus
 from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
+    CONFIRM_TOKEN,
     _b2brouter_settings,
     account,
     company,
@@ -32,6 +33,8 @@ def test_concurrent_creates_make_one_invoice(web, user, company, account, integr
     contact_for(sim, account, customer)
     invoice = make_invoice(company, customer, taxes=[vat])
     web.post(f"/clients/{customer.pk}/b2brouter/match/")
+    # The confirmation both clicks answer (a double click on its button).
+    token = CONFIRM_TOKEN.search(web.post(f"/invoices/{invoice.pk}/b2brouter/create/").content.decode())[1]
     # Slow B2Brouter down so the second click lands while the first create is in flight.
     sim.set_faults(data["id"], key, latency_ms=300)
     start = threading.Barrier(2)
@@ -42,7 +45,7 @@ def test_concurrent_creates_make_one_invoice(web, user, company, account, integr
         http.force_login(user)
         try:
             start.wait()
-            statuses.append(http.post(f"/invoices/{invoice.pk}/b2brouter/create/").status_code)
+            statuses.append(http.post(f"/invoices/{invoice.pk}/b2brouter/create/", {"confirm": token}).status_code)
         finally:
             connection.close()  # each thread has its own connection
 

@@ -18,6 +18,7 @@ from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
     account,
     bank,
     company,
+    confirmed,
     customer,
     integration,
     make_invoice,
@@ -221,7 +222,7 @@ def test_the_checklist_shows_the_delivery_without_blocking(web, company, integra
     assert response["Location"] == f"/invoices/{invoice.pk}/"
     assert PEPPOL in html.unescape(section(web, invoice))
 
-    web.post(f"/invoices/{invoice.pk}/b2brouter/create/")
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
     assert InvoiceLink.objects.get(invoice=invoice).state == "sending"
 
 
@@ -300,7 +301,7 @@ def test_a_directory_error_never_blocks_the_contact(case, web, company, integrat
     checklist = html.unescape(section(web, invoice))
     assert f"Could not check B2Brouter's directory: {ours}" in checklist
     assert 'class="fail"' not in checklist
-    web.post(f"/invoices/{invoice.pk}/b2brouter/create/")
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
     assert InvoiceLink.objects.get(invoice=invoice).is_linked
 
 

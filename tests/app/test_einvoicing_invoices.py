@@ -21,6 +21,7 @@ from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
     account,
     bank,
     company,
+    confirmed,
     contact_for,
     customer,
     integration,
@@ -36,7 +37,7 @@ pytestmark = pytest.mark.django_db
 
 
 def create(web, invoice):
-    return web.post(f"/invoices/{invoice.pk}/b2brouter/create/")
+    return confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
 
 
 def remote_copy(sim, account, contact, *, currency="EUR"):
@@ -86,7 +87,7 @@ def test_send_after_create_off_leaves_it_new(web, company, account, integration,
     link = InvoiceLink.objects.get(invoice=invoice)
     assert link.state == "new"
     assert "Send</button>" in section(web, invoice)
-    web.post(f"/invoices/{invoice.pk}/b2brouter/send/")
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/send/")
     link.refresh_from_db()
     assert link.state in ("sending", "sent")
 
@@ -121,7 +122,12 @@ def test_choose_an_existing_contact(web, company, account, integration, customer
                                  country="es", is_client=True)
     page = web.get(f"/clients/{customer.pk}/b2brouter/contacts/?q=Kunde").content.decode()
     assert "Kunde (as named in B2Brouter)" in page
-    web.post(f"/clients/{customer.pk}/b2brouter/contacts/", {"b2brouter_id": contact["id"]})
+    # Without a tax id the choice cannot be checked: it is taken once the warning is confirmed.
+    warning = web.post(f"/clients/{customer.pk}/b2brouter/contacts/", {"b2brouter_id": contact["id"]})
+    assert "has no tax id, so b2binvoice cannot check" in warning.content.decode()
+    customer.refresh_from_db()
+    assert customer.b2brouter_contact_id is None
+    web.post(f"/clients/{customer.pk}/b2brouter/contacts/", {"b2brouter_id": contact["id"], "confirm_no_tax_id": "1"})
     customer.refresh_from_db()
     assert customer.b2brouter_contact_id == contact["id"]
 
@@ -292,12 +298,12 @@ def test_total_mismatch_keeps_it_unsent_with_both_figures(web, company, account,
     assert '<td><code>apply_taxes_per_line</code></td><td class="required">false</td><td class="current">true</td>' in page
     assert "Send</button>" not in page or "disabled" in page
     # Sending is refused server-side too.
-    web.post(f"/invoices/{invoice.pk}/b2brouter/send/")
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/send/")
     assert sim.invoices(data["id"], key)[0]["state"] == "new"
 
     # Fix the settings, then delete and create again: it goes through and is sent.
     web.post("/settings/integrations/b2brouter/apply/")
-    response = web.post(f"/invoices/{invoice.pk}/b2brouter/recreate/")
+    response = confirmed(web, f"/invoices/{invoice.pk}/b2brouter/recreate/")
     assert response.status_code == 302
     remote = sim.invoices(data["id"], key)
     assert len(remote) == 1 and remote[0]["id"] != link.b2brouter_id
@@ -455,7 +461,7 @@ def test_refresh_of_a_refused_invoice_warns_with_the_reason(web, company, accoun
 def test_htmx_action_answers_the_section_in_place(web, company, account, integration, customer, vat, sim):
     contact_for(sim, account, customer)
     invoice = make_invoice(company, customer, taxes=[vat])
-    response = web.post(f"/invoices/{invoice.pk}/b2brouter/create/", HTTP_HX_REQUEST="true")
+    response = confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/", HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     html = response.content.decode()
     assert html.lstrip().startswith('<section id="b2brouter-section"')
@@ -465,7 +471,7 @@ def test_htmx_action_answers_the_section_in_place(web, company, account, integra
 def test_link_made_in_another_account_is_not_acted_on(web, company, account, integration, customer, vat, sim):
     contact_for(sim, account, customer)
     invoice = make_invoice(company, customer, taxes=[vat])
-    web.post(f"/invoices/{invoice.pk}/b2brouter/create/")
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
     InvoiceLink.objects.filter(invoice=invoice).update(account_id="31337")
     web.post(f"/invoices/{invoice.pk}/b2brouter/refresh/")
     assert "linked to an invoice of B2Brouter account 31337" in section(web, invoice)

@@ -20,6 +20,7 @@ from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
     account,
     bank,
     company,
+    confirmed,
     contact_for,
     customer,
     integration,
@@ -82,7 +83,7 @@ def wire(settings: Any, _b2brouter_settings: None) -> Wire:  # noqa: F811
 
 
 def create(web: Any, invoice: Any) -> InvoiceLink:
-    web.post(f"/invoices/{invoice.pk}/b2brouter/create/")
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
     return InvoiceLink.objects.get(invoice=invoice)
 
 

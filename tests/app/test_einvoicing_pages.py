@@ -11,6 +11,7 @@ from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
     _b2brouter_settings,
     account,
     company,
+    confirmed,
     contact_for,
     customer,
     integration,
@@ -30,7 +31,7 @@ def test_invoice_page_carries_the_section_and_actions_come_back_to_it(web, compa
     invoice = make_invoice(company, customer, taxes=[vat])
     page = web.get(f"/invoices/{invoice.pk}/").content.decode()
     assert "Linked B2Brouter invoice details" in page and "Create B2Brouter invoice" in page
-    response = web.post(f"/invoices/{invoice.pk}/b2brouter/create/")
+    response = confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
     assert response["Location"] == f"/invoices/{invoice.pk}/"
     page = web.get(response["Location"]).content.decode()
     link = InvoiceLink.objects.get(invoice=invoice)
@@ -41,7 +42,7 @@ def test_invoice_list_shows_state_or_not_linked_without_a_query_per_row(web, com
                                                                         customer, vat, sim):
     contact_for(sim, account, customer)
     linked = make_invoice(company, customer, number="INV-0001", taxes=[vat])
-    web.post(f"/invoices/{linked.pk}/b2brouter/create/")
+    confirmed(web, f"/invoices/{linked.pk}/b2brouter/create/")
     make_invoice(company, customer, number="INV-0002", taxes=[vat])
     with CaptureQueriesContext(connection) as two:
         page = web.get("/invoices/").content.decode()

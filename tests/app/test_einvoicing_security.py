@@ -12,6 +12,7 @@ from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
     _b2brouter_settings,
     account,
     company,
+    confirmed,
     contact_for,
     customer,
     integration,
@@ -31,20 +32,22 @@ def invoice_urls(pk: int) -> list[tuple[str, str]]:
     return [("get", base), ("post", base + "create/"), ("post", base + "reconcile/"), ("post", base + "refresh/"),
             ("post", base + "send/"), ("get", base + "unlink/"), ("post", base + "unlink/"),
             ("get", base + "recreate/"), ("post", base + "recreate/"), ("get", base + "link/"),
-            ("post", base + "link/"), ("get", base + "download/pdf/"), ("get", base + "download/ubl/")]
+            ("post", base + "link/"), ("get", base + "download/pdf/"), ("get", base + "download/ubl/"),
+            ("get", base + "create/"), ("get", base + "send/"), ("get", base + "delete/"), ("post", base + "delete/")]
 
 
 def client_urls(pk: int) -> list[tuple[str, str]]:
     base = f"/clients/{pk}/b2brouter/"
     return [("post", base + "match/"), ("post", base + "contact/"), ("post", base + "forget/"),
-            ("get", base + "contacts/"), ("post", base + "contacts/")]
+            ("get", base + "contacts/"), ("post", base + "contacts/"), ("post", base + "contact/update/"),
+            ("post", base + "contact/confirm/")]
 
 
 @pytest.fixture
 def linked_invoice(web, company, account, integration, customer, vat, sim):
     contact_for(sim, account, customer)
     invoice = make_invoice(company, customer, taxes=[vat])
-    web.post(f"/invoices/{invoice.pk}/b2brouter/create/")
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
     assert InvoiceLink.objects.get(invoice=invoice).is_linked
     return invoice
 
@@ -97,7 +100,7 @@ def test_api_key_never_appears_in_pages_or_logs(web, company, account, integrati
         web.get(f"/invoices/{linked_invoice.pk}/b2brouter/"),
         web.get(f"/invoices/{linked_invoice.pk}/b2brouter/unlink/"),
         web.get(f"/invoices/{linked_invoice.pk}/b2brouter/recreate/"),
-        web.post(f"/invoices/{blocked.pk}/b2brouter/create/"),
+        confirmed(web, f"/invoices/{blocked.pk}/b2brouter/create/"),
         web.get(f"/invoices/{blocked.pk}/b2brouter/"),
         web.get(f"/invoices/{blocked.pk}/b2brouter/link/"),
         web.get(f"/clients/{customer.pk}/b2brouter/contacts/"),

@@ -17,6 +17,7 @@ from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
     _b2brouter_settings,
     account,
     company,
+    confirmed,
     integration,
     sim,
     user,
@@ -224,5 +225,5 @@ def test_mismatched_settings_block_invoices_with_the_plate(web, company, sim):
     page = web.get(f"/invoices/{invoice.pk}/b2brouter/").content.decode()
     assert "The account&#x27;s calculation settings differ from the required ones: rounding_method." in page
     assert "plate plate-warn" in page
-    web.post(f"/invoices/{invoice.pk}/b2brouter/create/")
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
     assert sim.invoices(data["id"], key) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -198,3 +199,21 @@ def section(web: HttpClient, invoice: Invoice) -> str:
     response = web.get(f"/invoices/{invoice.pk}/b2brouter/")
     assert response.status_code == 200
     return response.content.decode()
+
+
+#: The hidden field of a confirmation (Create, Send, Delete and create again) and its token.
+CONFIRM_TOKEN = re.compile(r'name="confirm" value="([0-9a-f]+)"')
+
+
+def confirmed(web: HttpClient, url: str, data: dict[str, Any] | None = None, **extra: Any) -> Any:
+    """POST an action that asks first, as a user does: press it, read the confirmation, confirm it.
+
+    The first POST is answered with the confirmation (what leaves, to whom) and its token; the
+    second carries the token. When the first is refused or blocked, there is nothing to confirm and
+    its answer is returned.
+    """
+    asked = web.post(url, data or {}, **extra)
+    found = CONFIRM_TOKEN.search(asked.content.decode()) if asked.status_code == 200 else None
+    if found is None:
+        return asked
+    return web.post(url, {**(data or {}), "confirm": found[1]}, **extra)

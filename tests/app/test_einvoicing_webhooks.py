@@ -31,6 +31,7 @@ from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
     account,
     bank,
     company,
+    confirmed,
     contact_for,
     customer,
     integration,
@@ -74,7 +75,7 @@ def linked(web, company, account, integration, customer, vat, bank, sim) -> Invo
     """An invoice created (and sent) in the simulator through the app: its link is in state sending."""
     contact_for(sim, account, customer)
     invoice = make_invoice(company, customer, taxes=[vat], payment_method=bank)
-    assert web.post(f"/invoices/{invoice.pk}/b2brouter/create/").status_code == 302
+    assert confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/").status_code == 302
     link = InvoiceLink.objects.get(invoice=invoice)
     assert link.state == "sending"
     return link
@@ -494,7 +495,7 @@ def test_the_manual_path_with_the_simulators_own_deliveries(instant_sim, web, co
     assert paste_secret(web, hook["web_hook"]["signing_secret"]).status_code == 302
     contact_for(sim, account, customer)
     invoice = make_invoice(company, customer, taxes=[vat], payment_method=bank)
-    assert web.post(f"/invoices/{invoice.pk}/b2brouter/create/").status_code == 302
+    assert confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/").status_code == 302
     run_worker()
     link = InvoiceLink.objects.get(invoice=invoice)
     assert link.state == "accepted"

@@ -39,6 +39,7 @@ from tests.app.test_einvoicing_support import (  # noqa: E402, F401 (fixtures)
     account,
     bank,
     company,
+    confirmed,
     contact_for,
     customer,
     integration,
@@ -176,7 +177,7 @@ def test_an_invoice_moves_on_through_rq_and_the_app_follows_its_notifications(
     contact_for(sim, account, customer)
     invoice = make_invoice(company, customer, taxes=[vat], payment_method=bank)
     with django_capture_on_commit_callbacks(execute=True):
-        assert web.post(f"/invoices/{invoice.pk}/b2brouter/create/").status_code == 302
+        assert confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/").status_code == 302
     link = InvoiceLink.objects.get(invoice=invoice)
     assert link.state == "sending" and link.refreshed_at is not None
     created_read = link.refreshed_at
@@ -207,7 +208,7 @@ def test_deferred_steps_wait_in_rqs_schedule_until_due(rq_tasks, django_capture_
     contact_for(sim, account, customer)
     invoice = make_invoice(company, customer, taxes=[vat], payment_method=bank)
     with django_capture_on_commit_callbacks(execute=True):
-        assert web.post(f"/invoices/{invoice.pk}/b2brouter/create/").status_code == 302
+        assert confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/").status_code == 302
     b2brouter_id = InvoiceLink.objects.get(invoice=invoice).b2brouter_id
     data, key = account
 

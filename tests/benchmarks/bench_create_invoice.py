@@ -12,6 +12,7 @@ figure includes both sides: the app's work, the simulator's work, and one databa
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 from typing import Any
@@ -68,6 +69,14 @@ def connect(setup: Any) -> None:
         raise RuntimeError(f"could not connect the company to the simulator ({response.status_code})")
 
 
+def confirmed(web: Any, url: str) -> Any:
+    """Press an action that asks first, then confirm it with the token of the confirmation."""
+    asked = web.post(url)
+    found = re.search(r'name="confirm" value="([0-9a-f]+)"', asked.content.decode()) if asked.status_code == 200 \
+        else None
+    return web.post(url, {"confirm": found[1]}) if found else asked
+
+
 def create_each(web: Any, invoices: list[Any]) -> tuple[list[Any], list[Any]]:
     """Open each invoice's B2Brouter section, then press Create; return the figures of both steps."""
     sections, creates = [], []
@@ -76,7 +85,7 @@ def create_each(web: Any, invoices: list[Any]) -> tuple[list[Any], list[Any]]:
         if response.status_code != 200 or "Create B2Brouter invoice" not in response.content.decode():
             raise RuntimeError(f"invoice {invoice.number} is not ready to create: {response.status_code}")
         sections.append(figures)
-        response, *figures = timed(lambda: web.post(f"/invoices/{invoice.pk}/b2brouter/create/"))
+        response, *figures = timed(lambda: confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/"))
         if response.status_code != 302:
             raise RuntimeError(f"create of {invoice.number} answered {response.status_code}")
         creates.append(figures)
@@ -95,7 +104,7 @@ def run(console: Console) -> None:
         # The first invoice warms up (templates, Babel data) and is the only one whose readiness check
         # searches the contact by tax id: the app then remembers the contact's id on the client.
         *_, first_section = timed(lambda: setup.web.get(f"/invoices/{warm.pk}/b2brouter/"))
-        *_, first_create = timed(lambda: setup.web.post(f"/invoices/{warm.pk}/b2brouter/create/"))
+        *_, first_create = timed(lambda: confirmed(setup.web, f"/invoices/{warm.pk}/b2brouter/create/"))
         sections, creates = create_each(setup.web, invoices)
         _, long_creates = create_each(setup.web, long_ones)
         links = InvoiceLink.objects.filter(invoice__in=invoices + long_ones, status=LinkStatus.LINKED)

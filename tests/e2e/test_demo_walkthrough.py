@@ -113,6 +113,11 @@ def section(page: Page) -> Locator:
     return page.locator("#b2brouter-section")
 
 
+def confirm_create(page: Page) -> None:
+    """Confirm what Create sends, on the confirmation that replaces the section."""
+    section(page).get_by_role("button", name=re.compile(r"^Confirm: create")).click()
+
+
 def check(page: Page, key: str) -> Locator:
     """Return one item of the readiness checklist."""
     return section(page).locator(f'[data-check="{key}"]')
@@ -224,6 +229,7 @@ def test_create_with_success_then_refresh_and_the_invoice_list(app: Page, connec
     screenshot("invoice-ready")
 
     create.click()
+    confirm_create(app)
     expect(section(app).locator(".b2b-flash-success")).to_contain_text("totals match and it was sent.")
     [remote] = [r for r in demo.remote_invoices() if r["number"] == "LD-0002"]
     facts = section(app).locator("dl.b2b-facts")
@@ -329,6 +335,7 @@ def test_no_contact_then_create_contact_then_create(app: Page, connected: Demo, 
     assert remote_contact["tin_value"] == "ESB58378431"
 
     section(app).get_by_role("button", name="Create B2Brouter invoice").click()
+    confirm_create(app)
     expect(section(app).locator(".b2b-flash-success")).to_contain_text("totals match and it was sent.")
     # 8200 x 0.07 = 574.00; IVA 21 % 120.54 and IRPF -15 % -86.10; total 608.44.
     expect_figures(app, {"Subtotal (before taxes)": "574.00", "Taxes": "34.44", "Total": "608.44"})
@@ -419,6 +426,7 @@ def test_b2brouter_messages_with_html_are_escaped(app: Page, connected: Demo, sc
     #    recipient's access point would) shows as text in the linked details.
     app.goto(demo.invoice_page("LD-0002"))
     section(app).get_by_role("button", name="Create B2Brouter invoice").click()
+    confirm_create(app)
     expect(section(app).locator(".b2b-flash-success")).to_contain_text("totals match and it was sent.")
     [remote] = [r for r in demo.remote_invoices() if r["number"] == "LD-0002"]
     reason = '<b>PO missing</b><script>window.__b2bInjected = 1</script><img src=x onerror="window.__b2bInjected = 2">'
@@ -435,6 +443,7 @@ def test_b2brouter_messages_with_html_are_escaped(app: Page, connected: Demo, sc
     InvoiceTax.objects.filter(invoice=invoice).update(category="<b>")
     app.goto(demo.invoice_page("LD-0003"))
     section(app).get_by_role("button", name="Create B2Brouter invoice").click()
+    confirm_create(app)
     flash = section(app).locator(".b2b-flash-error")
     expect(flash).to_contain_text("B2Brouter did not create the invoice.")
     expect(flash.locator(".b2b-remote")).to_contain_text("Category '<B>' is not included in the list")
@@ -488,6 +497,7 @@ def test_webhook_moves_the_state_on_without_a_click(app: Page, connected: Demo, 
     # LD-0008 (Vertaalbureau Delta, USD, exempt of IVA) is created and sent: it is "sending".
     app.goto(demo.invoice_page("LD-0008"))
     section(app).get_by_role("button", name="Create B2Brouter invoice").click()
+    confirm_create(app)
     expect(section(app).locator(".b2b-flash-success")).to_contain_text("totals match and it was sent.")
     facts = section(app).locator("dl.b2b-facts")
     expect(facts.locator(".b2b-badge")).to_have_text("sending")
@@ -602,6 +612,7 @@ def test_webhook_set_up_by_hand_with_the_signing_secret(app: Page, connected: De
     # LD-0008 is created and sent; the recipient accepts it; each state is notified, signed with that secret.
     app.goto(demo.invoice_page("LD-0008"))
     section(app).get_by_role("button", name="Create B2Brouter invoice").click()
+    confirm_create(app)
     expect(section(app).locator(".b2b-flash-success")).to_contain_text("totals match and it was sent.")
     [remote] = [r for r in demo.remote_invoices() if r["number"] == "LD-0008"]
     for _ in range(2):
