@@ -245,7 +245,7 @@ def invoice_section_context(request: HttpRequest, invoice: Invoice) -> dict[str,
             "can_send": link.can_send,
             "can_recreate": link.state in ("new", "error") and not comparison.equal,
             "can_delete": link.state in recipient.DELETABLE_STATES and not link.send_uncertain,
-            "cannot_delete": (refusal.message if (refusal := recipient.deletion_refusal(invoice, link)) is not None
+            "cannot_delete": (refusal.text if (refusal := recipient.deletion_refusal(invoice, link)) is not None
                               else ""),
             "recipient": recipient.linked_recipient(invoice, link, integration),
         })

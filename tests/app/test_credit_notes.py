@@ -14,6 +14,7 @@ from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
     _b2brouter_settings,
     account,
     company,
+    confirmed,
     contact_for,
     customer,
     integration,
@@ -221,8 +222,8 @@ def test_a_credit_note_round_trip_through_b2brouter(web, company, account, integ
                                **{f"line_{words.pk}": "0", f"line_{extra.pk}": "1"}))
     assert note.number == "INV-R-0001" and total(note) == Decimal("-55.06")
 
-    response = web.post(f"/invoices/{note.pk}/b2brouter/create/")
-    assert response.status_code == 302
+    response = confirmed(web, f"/invoices/{note.pk}/b2brouter/create/")
+    assert response.status_code == 302, response.content.decode()[-3000:]
     link = InvoiceLink.objects.get(invoice=note)
     assert link.is_linked and link.state in ("sending", "sent")
     assert 'class="differs"' not in section(web, note)

@@ -28,6 +28,7 @@ from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
     _b2brouter_settings,
     account,
     company,
+    confirmed,
     contact_for,
     customer,
     integration,
@@ -48,7 +49,7 @@ TOTAL = Decimal("126.92")
 
 
 def create(web, invoice):
-    return web.post(f"/invoices/{invoice.pk}/b2brouter/create/")
+    return confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
 
 
 def shown(web, invoice) -> str:
@@ -122,7 +123,7 @@ def test_a_create_applied_late_is_checked_not_failed_then_linked_once(web, ready
     assert link.attempt_next_check_at > timezone.now()
     # Another click creates nothing: one request ever reached B2Brouter.
     create(web, ready)
-    assert "Nothing was sent again" in shown(web, ready)
+    assert UNCONFIRMED in shown(web, ready)
     assert len(deferred(sim, account)) == 1 and sim.invoices(data["id"], key) == []
 
     time.sleep(max(0.0, started + 3.2 - time.monotonic()))
@@ -214,7 +215,7 @@ def test_a_send_applied_late_issues_the_invoice_whichever_path_confirms_it(how, 
     link, invoice = created_unsent, created_unsent.invoice
     data, key = account
     apply_later(sim, account, operations=["send"])
-    web.post(f"/invoices/{invoice.pk}/b2brouter/send/")
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/send/")
     page = shown(web, invoice)
     # No answer and B2Brouter still shows it new: being checked, not failed, and not offered again.
     assert UNCONFIRMED in page and "b2b-flash-error" not in page and "Send</button>" not in page
@@ -224,8 +225,8 @@ def test_a_send_applied_late_issues_the_invoice_whichever_path_confirms_it(how, 
     assert invoice.status == "draft"
     assert "send_uncertain" in history(invoice) and "send_failed" not in history(invoice)
     # A second click sends nothing.
-    web.post(f"/invoices/{invoice.pk}/b2brouter/send/")
-    assert "Nothing was sent again" in shown(web, invoice)
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/send/")
+    assert UNCONFIRMED in shown(web, invoice)
     assert len(deferred(sim, account)) == 1
     # Nor can the link, and with it the send, be forgotten meanwhile.
     web.post(f"/invoices/{invoice.pk}/b2brouter/unlink/")
@@ -241,8 +242,8 @@ def test_a_send_applied_late_issues_the_invoice_whichever_path_confirms_it(how, 
     assert link.state == "sending" and link.attempt_kind == ""
     page = shown(web, invoice)
     assert UNCONFIRMED not in page and "Send</button>" not in page
-    confirmed = InvoiceEvent.objects.filter(invoice=invoice, type="sent")
-    assert confirmed.count() == 1 and "Confirmed through" in confirmed.get().message
+    sent_events = InvoiceEvent.objects.filter(invoice=invoice, type="sent")
+    assert sent_events.count() == 1 and "Confirmed through" in sent_events.get().message
     assert sim.api("GET", f"/accounts/{data['id']}", key)["account"]["transactions_count"] == 1  # sent once
 
 
@@ -251,7 +252,7 @@ def test_a_lost_send_answer_is_confirmed_by_the_read_right_after_it(web, created
     data, key = account
     # B2Brouter sends it at once, but the answer never arrives.
     sim.set_faults(data["id"], key, no_answer_rate="1", no_answer_delay=0)
-    web.post(f"/invoices/{invoice.pk}/b2brouter/send/")
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/send/")
     sim.set_faults(data["id"], key)
     invoice.refresh_from_db()
     assert invoice.status == "issued"
@@ -277,7 +278,7 @@ def test_a_state_past_new_from_anywhere_issues_the_invoice_and_ends_send(web, cr
 def test_a_send_still_new_after_the_window_is_not_sent_and_offered_again(web, created_unsent, sim, account):
     link, invoice = created_unsent, created_unsent.invoice
     apply_later(sim, account, operations=["send"])
-    web.post(f"/invoices/{invoice.pk}/b2brouter/send/")
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/send/")
     InvoiceLink.objects.filter(pk=link.pk).update(attempt_started_at=timezone.now() - dt.timedelta(hours=49))
     assert settle_attempt.call(link.pk) == "settled"
     page = shown(web, invoice)

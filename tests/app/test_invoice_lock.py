@@ -15,6 +15,7 @@ from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
     account,
     bank,
     company,
+    confirmed,
     contact_for,
     customer,
     integration,
@@ -49,7 +50,7 @@ def full_post(invoice: Invoice, **changes: str) -> dict:
 
 def send_through_b2brouter(web, sim, account, invoice: Invoice, *, state: str = "accepted") -> InvoiceLink:
     """Create and send the invoice through the B2Brouter section, then let B2Brouter move it to ``state``."""
-    response = web.post(f"/invoices/{invoice.pk}/b2brouter/create/")
+    response = confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
     assert response.status_code == 302
     link = InvoiceLink.objects.get(invoice=invoice)
     assert link.state in ("sending", "sent"), link.state
@@ -137,7 +138,7 @@ def test_a_draft_whose_b2brouter_invoice_is_new_stays_editable(web, company, acc
     integration.save()
     contact_for(sim, account, customer)
     invoice = make_invoice(company, customer, taxes=[vat])
-    web.post(f"/invoices/{invoice.pk}/b2brouter/create/")
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
     assert InvoiceLink.objects.get(invoice=invoice).state == "new"
     page = web.get(f"/invoices/{invoice.pk}/edit/").content.decode()
     assert 'name="lines-0-quantity"' in page and "Locked" not in page
