@@ -91,9 +91,17 @@ def test_a_sent_invoice_is_locked_offers_a_credit_note_and_records_its_history(
     assert invoice.status == "paid"
     assert InvoiceChange.objects.filter(invoice=invoice, action="status", user__username="demo").exists()
 
-    # A delete asked for by hand is refused too, and the refusal is recorded.
-    app.goto(f"{demo.invoice_page('LD-0002')}delete/")
+    # The delete address, typed by hand, says why not; a hand-made POST is refused and recorded.
+    delete_url = f"{demo.invoice_page('LD-0002')}delete/"
+    response = app.goto(delete_url)
+    assert response is not None and response.status == 403
+    expect(app.get_by_role("alert")).to_be_visible()
     expect(app.get_by_role("button", name=re.compile("Delete"))).to_have_count(0)
+    [csrf] = [c["value"] for c in app.context.cookies() if c["name"] == "csrftoken"]
+    posted = app.request.post(delete_url, headers={"X-CSRFToken": csrf, "Referer": delete_url})
+    assert posted.status == 403
+    app.goto(demo.invoice_page("LD-0002"))
+    expect(app.locator("#history tbody tr.history-delete_refused")).to_contain_text("Deletion refused")
     assert Invoice.objects.filter(number="LD-0002").exists()
 
 
