@@ -17,6 +17,7 @@ from tests.e2e.test_demo_walkthrough import (  # noqa: F401  (fixtures used by n
     Demo,
     app,
     check,
+    confirm_create,
     connected,
     demo,
     expect_figures,
@@ -31,6 +32,7 @@ def create_and_send(page: Page, demo: Demo, number: str) -> dict[str, Any]:
     """Create the invoice in B2Brouter from its page (sent at once: the demo sends after create)."""
     page.goto(demo.invoice_page(number))
     section(page).get_by_role("button", name="Create B2Brouter invoice").click()
+    confirm_create(page)
     expect(section(page).locator(".b2b-flash-success")).to_contain_text("totals match and it was sent.")
     [remote] = [r for r in demo.remote_invoices() if r["number"] == number]
     return remote
@@ -144,6 +146,7 @@ def test_a_partial_credit_note_round_trip(app: Page, connected: Demo, screenshot
     for key in ("integration", "settings", "contact", "tax", "lines"):
         expect(check(app, key)).to_have_class("ok")
     section(app).get_by_role("button", name="Create B2Brouter invoice").click()
+    confirm_create(app)
     expect(section(app).locator(".b2b-flash-success")).to_contain_text("totals match and it was sent.")
     expect_figures(app, {"Subtotal (before taxes)": "-70.00", "Taxes": "-14.70", "Total": "-84.70"})
     expect(section(app).locator("dl.b2b-facts")).to_contain_text("LD-R-0001")
@@ -187,6 +190,7 @@ def test_an_unconfirmed_create_is_checked_then_shows_the_linked_invoice(
 
     app.goto(demo.invoice_page("LD-0008"))
     section(app).get_by_role("button", name="Create B2Brouter invoice").click()
+    confirm_create(app)
     attempt = section(app).locator('[data-attempt="create"]')
     expect(attempt).to_contain_text("B2Brouter has not confirmed the outcome yet; we are checking.")
     expect(attempt).to_have_attribute("data-uncertain", "true")
