@@ -285,6 +285,8 @@ else:
 # B2Brouter client defaults (overridable for slow links).
 B2BROUTER_TIMEOUT = float(os.environ.get("B2BROUTER_TIMEOUT", "20"))
 B2BROUTER_MAX_RETRIES = int(os.environ.get("B2BROUTER_MAX_RETRIES", "2"))
+# Invoices a bulk push or refresh keeps in flight at once (einvoicing/bulk.py).
+B2BROUTER_BULK_CONCURRENCY = int(os.environ.get("B2BROUTER_BULK_CONCURRENCY", "4"))
 # Received webhook notifications are kept this long (to de-duplicate retried deliveries).
 B2BROUTER_WEBHOOK_EVENTS_DAYS = int(os.environ.get("B2BROUTER_WEBHOOK_EVENTS_DAYS", "90"))
 

@@ -18,4 +18,6 @@ else
   unset DATABASE_URL  # the runner picks throwaway SQLite files under data/
   echo "=== Benchmarks on SQLite ==="
 fi
+# Bulk push (bench_bulk.py): 1,000 invoices in bulk vs a sample pressed one at a time, 100 ms latency.
+export BENCH_BULK_INVOICES=${BENCH_BULK_INVOICES:-1000} BENCH_BULK_ONE_BY_ONE=${BENCH_BULK_ONE_BY_ONE:-60}
 exec "$PY" -m tests.benchmarks.run "$@"

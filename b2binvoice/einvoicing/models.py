@@ -454,3 +454,78 @@ class ProbeRun(models.Model):
 
         return (self.outcome == ProbeOutcome.RUNNING
                 and self.started_at < timezone.now() - RUNNING_TIMEOUT)
+
+
+class BulkAction(models.TextChoices):
+    SEND = "send", _("Send to B2Brouter")
+    REFRESH = "refresh", _("Refresh from B2Brouter")
+
+
+class BulkStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Stopped by an error")
+
+
+class BulkOutcome(models.TextChoices):
+    WAITING = "waiting", _("Waiting")
+    SENT = "sent", _("Sent")
+    CREATED = "created", _("Created, not sent")
+    UNCERTAIN = "uncertain", _("Being confirmed")
+    REFRESHED = "refreshed", _("Refreshed")
+    BLOCKED = "blocked", _("Blocked")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Skipped")
+
+
+class BulkRun(models.Model):
+    """One bulk push (or refresh) of many invoices, run in the background (see ``bulk.py``)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="b2brouter_bulk_runs")
+    action = models.CharField(max_length=10, choices=BulkAction.choices)
+    status = models.CharField(max_length=10, choices=BulkStatus.choices, default=BulkStatus.QUEUED)
+    concurrency = models.PositiveSmallIntegerField(default=1)
+    total = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # How many times the run paused because B2Brouter answered 429, and for how long in all.
+    rate_limited = models.PositiveIntegerField(default=0)
+    paused_seconds = models.FloatField(default=0)
+    error = models.TextField(blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("B2Brouter bulk run")
+
+    def __str__(self) -> str:
+        return f"bulk {self.action} {self.pk} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (BulkStatus.DONE, BulkStatus.FAILED)
+
+
+class BulkRunItem(models.Model):
+    """One invoice of a bulk run and what happened to it."""
+
+    run = models.ForeignKey(BulkRun, on_delete=models.CASCADE, related_name="items")
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=10, choices=BulkOutcome.choices, default=BulkOutcome.WAITING)
+    # Our text, B2Brouter's own words (escaped wherever shown) and its request id.
+    message = models.TextField(blank=True)
+    remote_message = models.TextField(blank=True)
+    request_id = models.CharField(max_length=128, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [models.UniqueConstraint(fields=["run", "invoice"], name="einvoicing_bulk_item_once")]
+        indexes = [models.Index(fields=["run", "outcome"], name="einvoicing_bulk_item_outcome")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.invoice_id}: {self.outcome}"

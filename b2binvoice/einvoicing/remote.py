@@ -7,9 +7,10 @@ response types touches this module only.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import itertools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -44,6 +45,22 @@ def web_invoice_url(environment: str, b2brouter_id: int) -> str:
     if environment == Environment.SIMULATOR:
         return f"{str(settings.SIMULATOR_BASE_URL).rstrip('/')}/app/invoices/{b2brouter_id}"
     return f"{WEB_BASES.get(environment, WEB_BASES[Environment.PRODUCTION])}/invoices/{b2brouter_id}"
+
+
+#: Told the seconds of Retry-After (None when absent) of each 429 B2Brouter answers a Remote built in
+#: the context that set it: the workers of a bulk run pause together (see bulk.py).
+rate_limit_observer: contextvars.ContextVar[Callable[[float | None], None] | None] = contextvars.ContextVar(
+    "b2brouter_rate_limit_observer", default=None)
+
+
+def _observe_rate_limit(observer: Callable[[float | None], None]) -> Callable[[Any], None]:
+    def hook(response: Any) -> None:
+        if response.status_code == 429:
+            try:
+                observer(max(0.0, float(response.headers.get("retry-after", ""))))
+            except ValueError:
+                observer(None)
+    return hook
 
 
 def _transport() -> Any:
@@ -109,6 +126,10 @@ class Remote:
         self.environment = environment
         self.account_id = account_id
         self.client = build_client(api_key=api_key, environment=environment)
+        observer = rate_limit_observer.get()
+        http = getattr(self.client, "_http", None)
+        if observer is not None and http is not None:
+            http.event_hooks["response"].append(_observe_rate_limit(observer))
 
     def __del__(self) -> None:
         # Release the connection pool with the object; a Remote lives for one request.

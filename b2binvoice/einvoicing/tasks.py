@@ -52,3 +52,12 @@ def settle_attempt(link_id: int) -> str:
     from .actions import settle_in_background  # noqa: PLC0415
 
     return settle_in_background(link_id)
+
+
+@task()
+def bulk_run(run_id: int) -> dict[str, Any]:
+    """Work a bulk push or refresh (see bulk.py); the run page shows its progress."""
+    from .bulk import progress, run_bulk  # noqa: PLC0415
+
+    run = run_bulk(run_id)
+    return {"status": run.status, "counts": progress(run)["counts"]}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_probe
+from . import views, views_bulk, views_probe
 
 app_name = "einvoicing"
 urlpatterns = [
@@ -22,6 +22,9 @@ urlpatterns = [
     path("invoices/<int:pk>/b2brouter/delete/", views.invoice_delete_remote, name="invoice_delete_remote"),
     path("invoices/<int:pk>/b2brouter/link/", views.invoice_link, name="invoice_link"),
     path("invoices/<int:pk>/b2brouter/download/<str:kind>/", views.invoice_download, name="invoice_download"),
+    path("invoices/b2brouter/bulk/", views_bulk.bulk_confirm, name="bulk_confirm"),
+    path("invoices/b2brouter/bulk/start/", views_bulk.bulk_start, name="bulk_start"),
+    path("invoices/b2brouter/bulk/<int:pk>/", views_bulk.bulk_run_page, name="bulk_run"),
     path("clients/<int:pk>/b2brouter/match/", views.client_match, name="client_match"),
     path("clients/<int:pk>/b2brouter/contact/", views.client_create_contact, name="client_create_contact"),
     path("clients/<int:pk>/b2brouter/directory/", views.client_check_directory, name="client_check_directory"),
