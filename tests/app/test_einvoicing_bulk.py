@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import time
 from io import StringIO
 from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+
+from b2binvoice.companies.models import UnitMapping
 
 from b2binvoice.einvoicing import bulk
 from b2binvoice.einvoicing.models import BulkOutcome, BulkRun, BulkStatus, InvoiceLink, LinkStatus
@@ -132,9 +135,10 @@ def test_blocked_invoice_says_why_and_failure_carries_b2brouters_message(web, co
     assert "no contact has the tax id" in item.message
     assert not InvoiceLink.objects.filter(invoice=blocked).exists()
 
-    # B2Brouter refuses it (the contact the app remembers does not exist there): failed, with its words.
-    customer.b2brouter_contact_id, customer.b2brouter_account_id = 987654, str(account[0]["id"])
-    customer.save()
+    # B2Brouter refuses it (a unit code it does not know, written past the form's checks): failed,
+    # with its words and request id.
+    contact_for(sim, account, customer)
+    UnitMapping.objects.create(company=company, label="words", key="words", code=99)
     run = bulk.run_bulk(bulk.start_run(company=company, user=None, action="send", invoices=[blocked]).pk)
     item = run.items.get()
     assert item.outcome == BulkOutcome.FAILED, (item.outcome, item.message)
@@ -153,6 +157,8 @@ def test_a_429_burst_pauses_everyone_and_every_invoice_gets_through(web, company
     run = bulk.run_bulk(bulk.start_run(company=company, user=None, action="send", invoices=chosen).pk)
     assert run.rate_limited >= 1 and run.paused_seconds > 0, "B2Brouter's 429 must pause the run"
     assert list(run.items.values_list("outcome", flat=True)) == [BulkOutcome.SENT] * 5
+    time.sleep(1.1)  # the test's own reads are rate limited too: let the window pass, then lift the limit
+    sim.set_faults(account[0]["id"], account[1])
     remote = sim.invoices(account[0]["id"], account[1])
     assert sorted(r["number"] for r in remote) == [i.number for i in chosen]  # no duplicate
     page = web.get(f"/invoices/b2brouter/bulk/{run.pk}/").content.decode()
@@ -221,7 +227,7 @@ def test_command_pushes_ready_invoices_and_reruns_safely(company, account, integ
 
 def test_command_exits_non_zero_when_any_failed(company, account, integration, customer, vat, bank, sim):
     make_invoice(company, customer, number="INV-0001", taxes=[vat], payment_method=bank)
-    customer.b2brouter_contact_id, customer.b2brouter_account_id = 987654, str(account[0]["id"])  # unknown there
-    customer.save()
+    contact_for(sim, account, customer)
+    UnitMapping.objects.create(company=company, label="words", key="words", code=99)  # B2Brouter refuses it
     with pytest.raises(CommandError):
         call_command("b2brouter_push", "--company", str(company.pk), "INV-0001", stdout=StringIO())

@@ -53,7 +53,7 @@ def test_bulk_push_select_confirm_progress_results_and_no_duplicate(app: Page, c
     # must link that one, never create a second LD-0001.
     before = {r["number"] for r in demo.remote_invoices()}
     demo.api("PUT", f"/_control/accounts/{demo.account_id}/faults",
-             {"faults": {"rate_limit": {"requests": 3, "per_seconds": 2}}})
+             {"faults": {"rate_limit": {"requests": 6, "per_seconds": 2}}})
 
     app.goto(f"{demo.url}/invoices/")
     numbers = ["LD-0001", "LD-0002", "LD-0004"]
@@ -88,7 +88,7 @@ def test_bulk_push_select_confirm_progress_results_and_no_duplicate(app: Page, c
     run = BulkRun.objects.get()
     outcomes = dict(run.items.values_list("invoice__number", "outcome"))
     sent = [n for n, outcome in outcomes.items() if outcome == BulkOutcome.SENT]
-    assert sent, outcomes
+    assert sent, list(run.items.values_list("invoice__number", "outcome", "message"))
     for number, outcome in outcomes.items():
         row = app.locator(f'tr[data-invoice="{number}"]')
         expect(row).to_have_class(f"outcome-{outcome}")
