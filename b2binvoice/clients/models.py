@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from b2binvoice.companies.models import Company, PaymentMethod, Tax
+from b2binvoice.core.search import search_text
 
 
 class Client(models.Model):
@@ -40,11 +43,28 @@ class Client(models.Model):
     b2brouter_contact_id = models.BigIntegerField(null=True, blank=True, editable=False)
     b2brouter_account_id = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Name, TIN and city folded (core.search.fold) for case- and accent-insensitive search; written on save.
+    search_text = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("client")
         verbose_name_plural = _("clients")
         ordering = ["name"]
+        indexes = [models.Index(fields=["company", "name", "id"], name="client_company_name_idx")]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save the client, refreshing its search column and, after a rename, its invoices' one."""
+        self.search_text = search_text([self.name, self.tin, self.city])
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        renamed = self.pk is not None and type(self).objects.filter(pk=self.pk).exclude(name=self.name).exists()
+        super().save(*args, **kwargs)
+        if renamed:
+            for invoice in self.invoices.only("pk", "number", "client_id"):  # type: ignore[attr-defined]
+                invoice.client = self
+                invoice.refresh_search_text()
+                type(invoice).objects.filter(pk=invoice.pk).update(search_text=invoice.search_text)
