@@ -93,10 +93,11 @@ def _decode_cursor(token: str, keys: tuple[tuple[str, bool], ...]) -> list[Any] 
         values = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         if not isinstance(values, list) or len(values) != len(keys):
             return None
-        return [_date(v) if field == "issue_date" else int(v) if field == "id" else str(v)
-                for (field, _desc), v in zip(keys, values, strict=True)]
+        decoded = [_date(str(v)) if field == "issue_date" else int(v) if field == "id" else str(v)
+                   for (field, _desc), v in zip(keys, values, strict=True)]
     except (ValueError, TypeError):
         return None
+    return None if None in decoded else decoded
 
 
 def _beyond(keys: tuple[tuple[str, bool], ...], values: list[Any], *, forward: bool) -> Q:
