@@ -124,7 +124,7 @@ def run(console: Console) -> None:
         "invoices: by number, middle page": f"/invoices/?sort=number&after={_encode_cursor([by_number])}",
         "invoices: by date ascending, last page": "/invoices/?sort=date&page=last",
         "invoices: search a client, accents folded (“nandu”)": "/invoices/?q=nandu",
-        "invoices: search a number (“inv-04321”)": "/invoices/?q=inv-04321",
+        "invoices: search a number (“inv-043210”)": "/invoices/?q=inv-043210",
         "invoices: search, no match": "/invoices/?q=zzzz",
         "invoices: status paid": "/invoices/?status=paid",
         "invoices: overdue": "/invoices/?overdue=1",
