@@ -110,6 +110,10 @@ def _beyond(keys: tuple[tuple[str, bool], ...], values: list[Any], *, forward: b
         lookup = "lt" if descending == forward else "gt"
         strict = Q(**{f"{field}__{lookup}": values[i]})
         condition = strict if i == len(keys) - 1 else strict | (Q(**{field: values[i]}) & condition)
+    if len(keys) > 1:
+        # Implied by the condition, but it gives the index a range to start from instead of an OR.
+        field, descending = keys[0]
+        condition &= Q(**{f"{field}__{'lte' if descending == forward else 'gte'}": values[0]})
     return condition
 
 
