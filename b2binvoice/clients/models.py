@@ -57,8 +57,11 @@ class Client(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Save the client, refreshing its search column and, after a rename, its invoices' one."""
-        self.search_text = search_text([self.name, self.tin, self.city])
         update_fields = kwargs.get("update_fields")
+        if update_fields is not None and not {"name", "tin", "city"} & set(update_fields):
+            super().save(*args, **kwargs)  # e.g. the B2Brouter contact id: nothing searchable changed
+            return
+        self.search_text = search_text([self.name, self.tin, self.city])
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "search_text"}
         renamed = self.pk is not None and type(self).objects.filter(pk=self.pk).exclude(name=self.name).exists()

@@ -109,9 +109,11 @@ class Invoice(models.Model):
         self.search_text = search_text([self.number, self.client.name if self.client_id else ""])
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        self.refresh_search_text()
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None:
+        if update_fields is None:
+            self.refresh_search_text()
+        elif {"number", "client", "client_id"} & set(update_fields):
+            self.refresh_search_text()
             kwargs["update_fields"] = {*update_fields, "search_text"}
         super().save(*args, **kwargs)
 
