@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from b2binvoice.companies.models import Company, PaymentMethod, Tax
+from b2binvoice.core.search import search_text
 
 
 class Client(models.Model):
@@ -43,11 +46,31 @@ class Client(models.Model):
     # the contact as B2Brouter showed it), so a later change to the client is noticed before sending.
     b2brouter_contact_basis = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Name, TIN and city folded (core.search.fold) for case- and accent-insensitive search; written on save.
+    search_text = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("client")
         verbose_name_plural = _("clients")
         ordering = ["name"]
+        indexes = [models.Index(fields=["company", "name", "id"], name="client_company_name_idx")]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save the client, refreshing its search column and, after a rename, its invoices' one."""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and not {"name", "tin", "city"} & set(update_fields):
+            super().save(*args, **kwargs)  # e.g. the B2Brouter contact id: nothing searchable changed
+            return
+        self.search_text = search_text([self.name, self.tin, self.city])
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        renamed = self.pk is not None and type(self).objects.filter(pk=self.pk).exclude(name=self.name).exists()
+        super().save(*args, **kwargs)
+        if renamed:
+            for invoice in self.invoices.only("pk", "number", "client_id"):  # type: ignore[attr-defined]
+                invoice.client = self
+                invoice.refresh_search_text()
+                type(invoice).objects.filter(pk=invoice.pk).update(search_text=invoice.search_text)

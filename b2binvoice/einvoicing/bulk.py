@@ -77,16 +77,11 @@ def effective_concurrency(requested: int | None = None) -> int:
 
 # --- choosing the invoices -------------------------------------------------------------------
 
-def filtered_invoices(company: Any, query: str = "", status: str = "") -> Any:
-    """Return the company's invoices matching the invoice list's search and status filter."""
-    from b2binvoice.invoices.models import Invoice, InvoiceStatus  # noqa: PLC0415
+def filtered_invoices(company: Any, params: Any = None) -> Any:
+    """Return the company's invoices matching the invoice list's filter (search, status, state, client, dates)."""
+    from b2binvoice.invoices.views import InvoiceFilter  # noqa: PLC0415 (the list's own filter, not a copy)
 
-    invoices = Invoice.objects.filter(company=company)
-    if query:
-        invoices = invoices.filter(Q(number__icontains=query) | Q(client__name__icontains=query))
-    if status in InvoiceStatus.values:
-        invoices = invoices.filter(status=status)
-    return invoices
+    return InvoiceFilter(company=company, params=params if params is not None else {}).queryset()
 
 
 def unlinked(invoices: Any) -> Any:

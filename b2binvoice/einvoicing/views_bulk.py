@@ -23,7 +23,7 @@ def _chosen(request: HttpRequest, action: str) -> tuple[list[Any], list[tuple[An
     """Return the invoices the request chose for ``action``, and those left out with the reason."""
     company = request.company  # type: ignore[attr-defined] (set by company_required)
     data = request.POST
-    invoices = bulk.filtered_invoices(company, data.get("q", "").strip(), data.get("status", ""))
+    invoices = bulk.filtered_invoices(company, data)
     if data.get("scope") != "filter":
         ids = [int(value) for value in data.getlist("invoice") if value.isdigit()]
         invoices = invoices.model.objects.filter(company=company, pk__in=ids)

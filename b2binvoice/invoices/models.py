@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -17,6 +19,7 @@ from b2binvoice.companies.models import (
     TaxKind,
 )
 from b2binvoice.companies.taxtypes import tax_type_problem
+from b2binvoice.core.search import search_text
 
 
 class InvoiceStatus(models.TextChoices):
@@ -80,15 +83,39 @@ class Invoice(models.Model):
     correction_reason = models.TextField(_("reason"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The number and the client's name folded (core.search.fold) for case- and accent-insensitive
+    # search; written on save and when the client is renamed.
+    search_text = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
         ordering = ["-issue_date", "-number"]
         constraints = [models.UniqueConstraint(fields=["company", "number"], name="unique_invoice_number_per_company")]
+        # The list's orderings and filters, each served by an index scan (the number ordering by
+        # the unique constraint's index); see docs/architecture.md, "Fast lists".
+        indexes = [
+            models.Index(fields=["company", "-issue_date", "-id"], name="invoice_company_date_idx"),
+            models.Index(fields=["company", "status", "-issue_date", "-id"], name="invoice_company_status_idx"),
+            models.Index(fields=["client", "-issue_date", "-id"], name="invoice_client_date_idx"),
+            models.Index(fields=["company", "status", "due_date"], name="invoice_company_due_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.number
+
+    def refresh_search_text(self) -> None:
+        """Recompute the search column from the number and the client's name."""
+        self.search_text = search_text([self.number, self.client.name if self.client_id else ""])
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None:
+            self.refresh_search_text()
+        elif {"number", "client", "client_id"} & set(update_fields):
+            self.refresh_search_text()
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
 
     @property
     def is_credit_note(self) -> bool:

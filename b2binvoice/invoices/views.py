@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.db.models import Q, QuerySet
@@ -16,9 +19,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from b2binvoice.clients.models import Client
+from b2binvoice.core.search import clean_query, fold
 from b2binvoice.core.tenancy import company_required
 
 from . import history
@@ -44,28 +50,223 @@ def _with_amounts(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
     """Load what totals and the list need in a fixed number of queries."""
     related = ["client"]
     # The B2Brouter list cell reads invoice.b2brouter_link; select it when the integration is installed.
-    if any(f.name == "b2brouter_link" for f in Invoice._meta.get_fields()):
+    if _has_b2brouter_link():
         related.append("b2brouter_link")
     return invoices.select_related(*related).prefetch_related("lines", "taxes", "adjustments")
 
 
+#: Sortable columns of the invoice list: key -> the keyset (field, descending) each is paged on.
+#: Every ordering ends on a unique key within the company, so it is total and an index serves it.
+SORTS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "-date": (("issue_date", True), ("id", True)),
+    "date": (("issue_date", False), ("id", False)),
+    "-number": (("number", True),),
+    "number": (("number", False),),
+}
+DEFAULT_SORT = "-date"
+#: The list counts matches up to this many and says "more than" beyond (no full COUNT per view).
+COUNT_CAP = 1000
+#: The filter's totals are computed when it matches at most this many invoices (docs/architecture.md).
+TOTALS_LIMIT = 200
+#: B2Brouter states offered by the filter ("none": not linked).
+B2BROUTER_STATES = ("none", "new", "sending", "sent", "registered", "accepted", "refused", "error", "paid",
+                    "allegedly_paid", "closed", "downloaded", "annulled")
+
+
+def _has_b2brouter_link() -> bool:
+    return any(f.name == "b2brouter_link" for f in Invoice._meta.get_fields())
+
+
+def _date(raw: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def _encode_cursor(values: list[Any]) -> str:
+    raw = json.dumps([v.isoformat() if isinstance(v, dt.date) else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(token: str, keys: tuple[tuple[str, bool], ...]) -> list[Any] | None:
+    """Return the key values of a page cursor, or None when it is not one of this ordering."""
+    try:
+        values = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        if not isinstance(values, list) or len(values) != len(keys):
+            return None
+        decoded = [_date(str(v)) if field == "issue_date" else int(v) if field == "id" else str(v)
+                   for (field, _desc), v in zip(keys, values, strict=True)]
+    except (ValueError, TypeError):
+        return None
+    return None if None in decoded else decoded
+
+
+def _beyond(keys: tuple[tuple[str, bool], ...], values: list[Any], *, forward: bool) -> Q:
+    """Return the condition "after (forward) or before this key" in the keyset ordering."""
+    condition = Q()
+    for i in range(len(keys) - 1, -1, -1):
+        field, descending = keys[i]
+        lookup = "lt" if descending == forward else "gt"
+        strict = Q(**{f"{field}__{lookup}": values[i]})
+        condition = strict if i == len(keys) - 1 else strict | (Q(**{field: values[i]}) & condition)
+    if len(keys) > 1:
+        # Implied by the condition, but it gives the index a range to start from instead of an OR.
+        field, descending = keys[0]
+        condition &= Q(**{f"{field}__{'lte' if descending == forward else 'gte'}": values[0]})
+    return condition
+
+
+def _order(keys: tuple[tuple[str, bool], ...], *, reverse: bool = False) -> list[str]:
+    return [("-" if descending != reverse else "") + field for field, descending in keys]
+
+
+class InvoiceFilter:
+    """The invoice list's search, filters and ordering, read from the query string."""
+
+    def __init__(self, request: HttpRequest | None = None, *, company: Any = None, params: Any = None) -> None:
+        """Read the filter from the request's query string, or from ``params`` for ``company``.
+
+        The second form serves the bulk actions, which post the list's filter back.
+        """
+        if request is not None:
+            params = request.GET
+            company = request.company  # type: ignore[attr-defined]
+        self.company = company
+        self.query = clean_query(params.get("q"))
+        status = params.get("status", "")
+        self.status = status if status in InvoiceStatus.values else ""
+        state = params.get("state", "")
+        self.state = state if state in B2BROUTER_STATES and _has_b2brouter_link() else ""
+        client = params.get("client", "")
+        self.client = int(client) if client.isdigit() and len(client) < 12 else None
+        self.date_from = _date(params.get("from", ""))
+        self.date_to = _date(params.get("to", ""))
+        self.overdue = params.get("overdue") == "1"
+        sort = params.get("sort", DEFAULT_SORT)
+        self.sort = sort if sort in SORTS else DEFAULT_SORT
+
+    @property
+    def active(self) -> bool:
+        return bool(self.query or self.status or self.state or self.client or self.date_from or self.date_to
+                    or self.overdue)
+
+    def queryset(self) -> QuerySet[Invoice]:
+        invoices = Invoice.objects.filter(company=self.company)
+        if self.query:
+            invoices = invoices.filter(search_text__contains=fold(self.query))
+        if self.status:
+            invoices = invoices.filter(status=self.status)
+        if self.state == "none":
+            invoices = invoices.filter(b2brouter_link__isnull=True)
+        elif self.state:
+            invoices = invoices.filter(b2brouter_link__state=self.state, b2brouter_link__status="linked")
+        if self.client is not None:
+            invoices = invoices.filter(client_id=self.client)
+        if self.date_from:
+            invoices = invoices.filter(issue_date__gte=self.date_from)
+        if self.date_to:
+            invoices = invoices.filter(issue_date__lte=self.date_to)
+        if self.overdue:
+            invoices = invoices.filter(status=InvoiceStatus.ISSUED, due_date__lt=timezone.localdate())
+        return invoices
+
+    def params(self, **changes: Any) -> str:
+        """Return the query string of this filter with ``changes`` (None drops a key)."""
+        values: dict[str, Any] = {
+            "q": self.query, "status": self.status, "state": self.state, "client": self.client,
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "", "overdue": "1" if self.overdue else "",
+            "sort": "" if self.sort == DEFAULT_SORT else self.sort,
+        } | changes
+        return urlencode({k: v for k, v in values.items() if v not in (None, "")})
+
+
+@dataclass
+class KeysetPage:
+    """One page of a keyset-paged list, with the links to its neighbours."""
+
+    rows: list[Any]
+    previous_url: str | None
+    next_url: str | None
+    first_url: str | None
+    last_url: str | None
+
+    def __iter__(self) -> Iterator[Invoice]:
+        return (invoice for invoice, _totals in self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def _keyset_page(invoices: QuerySet[Invoice], filters: InvoiceFilter, request: HttpRequest) -> tuple[
+        list[Invoice], KeysetPage]:
+    """Fetch one page by key ("after", "before" or "last"): never an OFFSET, so any page costs the same."""
+    keys = SORTS[filters.sort]
+    after = _decode_cursor(request.GET.get("after", ""), keys)
+    before = None if after else _decode_cursor(request.GET.get("before", ""), keys)
+    last = after is None and before is None and request.GET.get("page") == "last"
+    backwards = before is not None or last
+    if after is not None:
+        invoices = invoices.filter(_beyond(keys, after, forward=True))
+    elif before is not None:
+        invoices = invoices.filter(_beyond(keys, before, forward=False))
+    found = list(invoices.order_by(*_order(keys, reverse=backwards))[:PAGE_SIZE + 1])
+    more = len(found) > PAGE_SIZE
+    found = found[:PAGE_SIZE]
+    if backwards:
+        found.reverse()
+    has_previous = more if backwards else after is not None
+    has_next = (before is not None) if backwards else more
+
+    def key(invoice: Invoice) -> str:
+        return _encode_cursor([getattr(invoice, field) for field, _desc in keys])
+
+    page = KeysetPage(
+        rows=[],
+        previous_url="?" + filters.params(before=key(found[0])) if has_previous and found else None,
+        next_url="?" + filters.params(after=key(found[-1])) if has_next and found else None,
+        first_url="?" + filters.params() if has_previous else None,
+        last_url="?" + filters.params(page="last") if has_next else None,
+    )
+    return found, page
+
+
+def _filter_totals(invoices: QuerySet[Invoice], matched: int) -> list[tuple[str, Decimal]] | None:
+    """Return the filter's total per currency, or None when it matches more than TOTALS_LIMIT invoices.
+
+    Totals are computed by the app's arithmetic (nothing stores them), so they are bounded by the
+    number of invoices rather than read from an aggregate over the whole table.
+    """
+    if matched > TOTALS_LIMIT:
+        return None
+    sums: dict[str, Decimal] = {}
+    for invoice in invoices.prefetch_related("lines", "taxes", "adjustments").order_by():
+        totals = calculate_invoice(invoice)
+        sums[totals.currency] = sums.get(totals.currency, Decimal("0")) + totals.total
+    return sorted(sums.items())
+
+
 @company_required
 def invoice_list(request: HttpRequest) -> HttpResponse:
-    """List the current company's invoices with search, status filter and pagination."""
-    query = request.GET.get("q", "").strip()
-    status = request.GET.get("status", "")
-    invoices = Invoice.objects.filter(company=request.company)
-    if query:
-        invoices = invoices.filter(Q(number__icontains=query) | Q(client__name__icontains=query))
-    if status in InvoiceStatus.values:
-        invoices = invoices.filter(status=status)
-    else:
-        status = ""
-    page = Paginator(_with_amounts(invoices).order_by("-issue_date", "-number"), PAGE_SIZE).get_page(
-        request.GET.get("page"))
-    rows = [(invoice, calculate_invoice(invoice)) for invoice in page.object_list]
+    """List the current company's invoices: search, filters, sortable columns, keyset pages, totals."""
+    filters = InvoiceFilter(request)
+    invoices = filters.queryset()
+    found, page = _keyset_page(_with_amounts(invoices), filters, request)
+    page.rows = [(invoice, calculate_invoice(invoice)) for invoice in found]
+    matched = invoices.order_by().values("pk")[:COUNT_CAP + 1].count()
+    # The client filter's options, built in one pass: a company may have hundreds of clients.
+    client_options = format_html_join("", '<option value="{}"{}>{}</option>', (
+        (pk, mark_safe(" selected") if pk == filters.client else "", name)  # noqa: S308 - a constant
+        for pk, name in Client.objects.filter(company=filters.company).order_by("name").values_list("pk", "name")))
     return render(request, "invoices/invoice_list.html", {
-        "page": page, "rows": rows, "query": query, "status": status, "statuses": InvoiceStatus.choices,
+        "page": page, "rows": page.rows, "filters": filters, "query": filters.query, "status": filters.status,
+        "statuses": InvoiceStatus.choices, "states": B2BROUTER_STATES if _has_b2brouter_link() else (),
+        "client_options": client_options, "matched": min(matched, COUNT_CAP), "more_than": matched > COUNT_CAP,
+        "totals": _filter_totals(invoices, matched) if filters.active else None,
+        "totals_limit": TOTALS_LIMIT,
+        "sort_links": {column: "?" + filters.params(sort=column if filters.sort == f"-{column}" else f"-{column}")
+                       for column in ("date", "number")},
     })
 
 

@@ -219,9 +219,9 @@ def test_invoice_list_search_filter_and_pagination(demo_web, lingua):
     for n in range(30):
         Invoice.objects.create(company=lingua, number=f"BULK-{n:03d}", client=nordlicht, issue_date=base.issue_date)
     first = demo_web.get("/invoices/")
-    assert len(first.context["rows"]) == 25 and "Page 1 of 2" in first.content.decode()
-    second = demo_web.get("/invoices/?page=2")
-    assert len(second.context["rows"]) == 15
+    assert len(first.context["rows"]) == 25 and first.context["page"].previous_url is None
+    second = demo_web.get("/invoices/" + first.context["page"].next_url)
+    assert len(second.context["rows"]) == 15 and second.context["page"].next_url is None
 
 
 def test_invoice_list_queries_do_not_grow_with_the_number_of_invoices(demo_web, lingua, django_assert_max_num_queries):

@@ -248,13 +248,15 @@ def make_company(name: str, username: str) -> AppCompany:
 def bulk_invoices(setup: AppCompany, count: int, *, lines: int = 3, start: int = 1, prefix: str = "INV-",
                   discount: bool = True) -> list[Any]:
     """Insert ``count`` invoices with ``lines`` lines, the company's taxes and a 5 % discount, in bulk."""
+    from b2binvoice.core.search import search_text
     from b2binvoice.invoices.models import Invoice, InvoiceAdjustment, InvoiceLine, InvoiceTax
 
     first_day = dt.date(2026, 1, 1)
     invoices = Invoice.objects.bulk_create([
         Invoice(company=setup.company, client=setup.client, number=f"{prefix}{n:05d}",
                 issue_date=first_day + dt.timedelta(days=n % 300), due_date=first_day + dt.timedelta(days=n % 300 + 30),
-                currency="EUR", payment_method=setup.bank, status="issued")
+                currency="EUR", payment_method=setup.bank, status="issued",
+                search_text=search_text([f"{prefix}{n:05d}", setup.client.name]))
         for n in range(start, start + count)
     ])
     if invoices and invoices[0].pk is None:  # backends that do not return ids from bulk inserts

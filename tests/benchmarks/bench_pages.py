@@ -65,8 +65,8 @@ def run(console: Console) -> None:
     link_half(first + more)
     count = INVOICES + 1
     pages |= {
-        "list, page 20": "/invoices/?page=20",
-        "list, last page": f"/invoices/?page={(count + 24) // 25}",
+        "list, by number": "/invoices/?sort=number",
+        "list, last page": "/invoices/?page=last",
         "list, status filter": "/invoices/?status=issued",
         "invoice page (200 lines)": f"/invoices/{big.pk}/",
     }
