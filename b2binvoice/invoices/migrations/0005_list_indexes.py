@@ -46,7 +46,7 @@ def drop_trigram_index(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clients', '0003_list_indexes'),
+        ('clients', '0004_list_indexes'),
         ('companies', '0004_credit_note_series'),
         ('invoices', '0004_lock_history_credit_notes'),
     ]

@@ -17,7 +17,7 @@ def fill_search_text(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clients', '0002_b2brouter_fields'),
+        ('clients', '0003_b2brouter_contact_basis'),
         ('companies', '0004_credit_note_series'),
     ]
 
