@@ -72,9 +72,9 @@ def queue_sync_if_due(now: dt.datetime | None = None) -> bool:
 
 
 def _backend() -> Any:
-    from django_tasks import default_task_backend  # noqa: PLC0415
+    from .tasks import sync_b2brouter  # noqa: PLC0415
 
-    return default_task_backend
+    return sync_b2brouter.get_backend()  # the backend itself, not the settings proxy
 
 
 def requeue_stale(now: dt.datetime | None = None) -> dict[str, int]:
