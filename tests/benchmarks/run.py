@@ -1,7 +1,7 @@
 """Run the benchmarks and print their figures: ``python -m tests.benchmarks.run [name ...]``.
 
 ``make bench`` (scripts/bench.sh) runs them all. Names select some: ``calculations``,
-``sim_calculations``, ``client_paging``, ``pages``, ``create_invoice``. The database is a
+``sim_calculations``, ``client_paging``, ``pages``, ``create_invoice``, ``ops``. The database is a
 throwaway one (see ``_harness.configure_environment``), created, migrated and dropped here.
 The modules are named ``bench_*.py`` so pytest never collects them.
 """
@@ -17,7 +17,7 @@ import time
 
 from tests.benchmarks._harness import configure_environment, throwaway_database
 
-BENCHMARKS = ("calculations", "sim_calculations", "client_paging", "pages", "create_invoice")
+BENCHMARKS = ("calculations", "sim_calculations", "client_paging", "pages", "create_invoice", "ops")
 
 
 def main(argv: list[str]) -> int:
