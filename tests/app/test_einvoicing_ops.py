@@ -46,6 +46,11 @@ from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
     web,
 )
 
+try:  # RQ's fixtures (Redis database 15; skipped without Redis)
+    from tests.app.test_tasks_rq import redis_server, rq_settings, rq_tasks, run_rq_worker  # noqa: F401
+except pytest.skip.Exception:  # the redis extra is not installed
+    run_rq_worker = None
+
 pytestmark = pytest.mark.django_db
 
 SETTINGS_URL = "/settings/integrations/b2brouter/"
@@ -304,3 +309,22 @@ def test_the_sync_writes_changed_links_in_one_batch_and_unchanged_ones_not_at_al
     assert _writes(queries, "einvoicing_invoicelink") == []
     assert _writes(queries, "einvoicing_invoiceevent") == []
     assert SyncPass.objects.filter(integration=integration).order_by("started_at").last().changed == 0
+
+
+@pytest.mark.skipif(run_rq_worker is None, reason="the redis extra (django-tasks-rq) is not installed")
+def test_an_rq_job_abandoned_by_a_killed_worker_is_requeued_and_runs(request, integration):
+    request.getfixturevalue("rq_tasks")
+    import django_rq
+    from rq.job import JobStatus
+
+    result = tasks.sync_b2brouter.enqueue(company_id=integration.company_id, trigger="manual")
+    queue = django_rq.get_queue("default")
+    job = queue.fetch_job(result.id)
+    # A worker took the job and was killed: the job stays STARTED, its registry entry expires.
+    queue.remove(job)
+    job.set_status(JobStatus.STARTED)
+    queue.connection.zadd(queue.started_job_registry.key, {f"{job.id}:killed": 1})
+    assert scheduler.requeue_stale() == {"requeued": 1, "failed": 0}
+    assert job.id in queue.get_job_ids()
+    run_rq_worker()
+    assert SyncPass.objects.filter(integration=integration, trigger="manual").count() == 1
