@@ -3,6 +3,7 @@
 # SQLite by default, in throwaway files under data/ (never the demo's database); with a
 # PostgreSQL DATABASE_URL they run in a throwaway test_<name>_bench<pid> database beside it.
 # Benchmarks measure and print; they assert no time. Pick some: bash scripts/bench.sh pages
+# The operations benchmark (ops) seeds BENCH_SYNC_INVOICES (10000) invoices; BENCH_POLL_SAMPLE (1000) are polled one by one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
