@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -223,6 +223,29 @@ def _differs(current: InvoiceLink, fields: dict[str, Any]) -> bool:
     return any(not _same(getattr(current, name), value) for name, value in fields.items() if name != "refreshed_at")
 
 
+def _write_links(links: list[InvoiceLink], names_by_link: dict[int, tuple[str, ...]]) -> None:
+    """Write each link's changed fields: one ``UPDATE ... WHERE id = %s`` run with executemany per set of fields.
+
+    Rows of a listing carry the same keys, so a batch is usually one statement. Unlike
+    ``bulk_update`` (one CASE per field over the whole batch) its cost stays linear in the rows.
+    """
+    connection = connections[InvoiceLink.objects.db]
+    quote = connection.ops.quote_name
+    meta = InvoiceLink._meta
+    groups: dict[tuple[str, ...], list[InvoiceLink]] = {}
+    for link in links:
+        groups.setdefault(names_by_link[link.pk], []).append(link)
+    with connection.cursor() as cursor:
+        for names, members in groups.items():
+            fields = [meta.get_field(name) for name in names]
+            sql = (f"UPDATE {quote(meta.db_table)} SET "
+                   + ", ".join(f"{quote(field.column)} = %s" for field in fields)  # type: ignore[union-attr]
+                   + f" WHERE {quote(meta.pk.column)} = %s")  # type: ignore[union-attr]
+            cursor.executemany(sql, [
+                [field.get_db_prep_save(getattr(link, field.attname), connection) for field in fields]  # type: ignore[union-attr]
+                + [link.pk] for link in members])
+
+
 def _apply_batch(links: Any, rows: dict[int, dict[str, Any]], report: SyncReport) -> None:
     """Write what changed of one batch of listed invoices: one read, one bulk write, one bulk insert of events.
 
@@ -231,7 +254,7 @@ def _apply_batch(links: Any, rows: dict[int, dict[str, Any]], report: SyncReport
     notification arriving meanwhile is not overwritten by an older listing.
     """
     changed_links: list[InvoiceLink] = []
-    written: set[str] = set()
+    written_by_link: dict[int, tuple[str, ...]] = {}
     new_events: list[InvoiceEvent] = []
     to_observe: list[InvoiceLink] = []
     by = _("the sync")
@@ -250,7 +273,7 @@ def _apply_batch(links: Any, rows: dict[int, dict[str, Any]], report: SyncReport
             changed = [name for name in WATCHED if name in fields and not _same(getattr(link, name), fields[name])]
             for name, value in fields.items():
                 setattr(link, name, value)
-            written.update(fields)
+            written_by_link[link.pk] = tuple(sorted(fields))
             changed_links.append(link)
             if link.attempt_kind == AttemptKind.SEND or (
                     link.state in attempts.SENT_STATES and link.invoice.status == InvoiceStatus.DRAFT):
@@ -265,7 +288,7 @@ def _apply_batch(links: Any, rows: dict[int, dict[str, Any]], report: SyncReport
                 b2brouter_id=int(link.b2brouter_id or 0), old_state=old_state, new_state=link.state,
                 total=link.total, changes=text))
         if changed_links:
-            InvoiceLink.objects.bulk_update(changed_links, sorted(written), batch_size=BATCH)
+            _write_links(changed_links, written_by_link)
             InvoiceEvent.objects.bulk_create(new_events, batch_size=BATCH)
     report.written += len(changed_links)
     for link in to_observe:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from typing import Any
 from unittest import mock
 
@@ -284,8 +285,9 @@ def _invoices(web, company, customer, vat, bank, count: int) -> list[InvoiceLink
 
 
 def _writes(queries: CaptureQueriesContext, table: str) -> list[str]:
-    return [q["sql"] for q in queries.captured_queries
-            if q["sql"].startswith(("UPDATE", "INSERT")) and table in q["sql"]]
+    """Return the statements writing ``table`` (an executemany is one statement, logged as "N times: SQL")."""
+    statements = [re.sub(r"^\d+ times: ", "", q["sql"]) for q in queries.captured_queries]
+    return [sql for sql in statements if sql.startswith(("UPDATE", "INSERT")) and table in sql]
 
 
 def test_the_sync_writes_changed_links_in_one_batch_and_unchanged_ones_not_at_all(
