@@ -141,10 +141,13 @@ def loads(text: str | bytes) -> Any:
     return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
 
 
-def _money_hook(obj: dict[str, Any]) -> dict[str, Any]:
-    for key in obj.keys() & MONEY_FIELDS:
+def _money_hook(obj: dict[str, Any], _fields: frozenset[str] = MONEY_FIELDS, _decimal: type = Decimal) -> dict[str, Any]:
+    # Called by json for every object it builds; most values under money keys are Decimals already
+    # (parse_float), so the common case is one C-level set operation and a few type checks.
+    for key in _fields.intersection(obj):
         value = obj[key]
-        if type(value) is not Decimal and not isinstance(value, (dict, list)):
+        kind = type(value)
+        if kind is not _decimal and kind is not dict and kind is not list:
             obj[key] = _money_value(value)
     return obj
 
