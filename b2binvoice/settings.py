@@ -289,6 +289,12 @@ B2BROUTER_MAX_RETRIES = int(os.environ.get("B2BROUTER_MAX_RETRIES", "2"))
 B2BROUTER_BULK_CONCURRENCY = int(os.environ.get("B2BROUTER_BULK_CONCURRENCY", "4"))
 # Received webhook notifications are kept this long (to de-duplicate retried deliveries).
 B2BROUTER_WEBHOOK_EVENTS_DAYS = int(os.environ.get("B2BROUTER_WEBHOOK_EVENTS_DAYS", "90"))
+# The task worker queues the sync every B2BROUTER_SYNC_INTERVAL seconds (0: never) and re-queues tasks
+# RUNNING for longer than B2BROUTER_TASK_STALE_AFTER seconds (their worker was stopped); see einvoicing/scheduler.py.
+B2BROUTER_SYNC_INTERVAL = float(os.environ.get("B2BROUTER_SYNC_INTERVAL", "300"))
+B2BROUTER_TASK_STALE_AFTER = float(os.environ.get("B2BROUTER_TASK_STALE_AFTER", "1800"))
+B2BROUTER_SCHEDULER_IN_WORKER = os.environ.get("B2BROUTER_SCHEDULER_IN_WORKER", "true").lower() not in ("0", "false", "no")
+B2BROUTER_STUCK_AFTER = float(os.environ.get("B2BROUTER_STUCK_AFTER", "3600"))
 
 LOGGING = {
     "version": 1,

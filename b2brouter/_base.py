@@ -47,18 +47,19 @@ class Service:
         key: str,
         params: Mapping[str, Any],
         parse: Callable[[dict[str, Any]], T],
+        money: bool = False,
     ) -> ListPage[T]:
         limit = params.get("limit")
         if limit is not None and not 1 <= int(limit) <= MAX_PAGE_SIZE:
             raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}, got {limit!r}")
         offset = int(params.get("offset") or 0)
-        body = self._client.request("GET", path, params=params)
+        body = self._client.request("GET", path, params=params, money=money)
         # meta.offset is not trusted for paging: a server echoing a wrong one (say 0) would
         # make the next page the same request again, for ever. The offset asked for is known.
         items, total_count, _meta_offset, meta_limit = read_list(body, key)
 
         def fetch_next(next_offset: int) -> ListPage[T]:
-            return self._list(path, key, {**params, "offset": next_offset}, parse)
+            return self._list(path, key, {**params, "offset": next_offset}, parse, money)
 
         return ListPage(
             data=[parse(item) for item in items if isinstance(item, dict)],

@@ -34,7 +34,7 @@ from ._exceptions import (
     status_error_class,
 )
 from ._invoices import InvoicesService
-from ._money import decimal_literal, dumps, loads
+from ._money import decimal_literal, dumps, loads, loads_money
 from ._version import __version__
 from ._web_hooks import WebHooksService
 
@@ -354,8 +354,12 @@ class B2BRouter:
         *,
         params: Mapping[str, object] | None = None,
         json: object = None,
+        money: bool = False,
     ) -> Any:
         """Call any endpoint and return its decoded JSON (Decimal for non-integer numbers).
+
+        ``money=True`` also turns every value under a money key into a Decimal while parsing
+        (see :func:`~b2brouter._money.loads_money`): for bodies made of invoices.
 
         The services cover the documented endpoints; this is the escape hatch for the rest.
         ``json`` is sent as the body when it is not None. Raise an :class:`APIStatusError`
@@ -365,7 +369,7 @@ class B2BRouter:
         if not response.content.strip():
             return None
         try:
-            return loads(response.content)
+            return (loads_money if money else loads)(response.content)
         except ValueError:
             raise UnexpectedResponseError(
                 f"B2Brouter answered {method.upper()} {path} with a body that is not JSON",

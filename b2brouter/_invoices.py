@@ -33,6 +33,11 @@ def _invoice(data: dict[str, Any]) -> Invoice:
     return cast(Invoice, with_decimals(data))
 
 
+def _decoded_invoice(data: dict[str, Any]) -> Invoice:
+    # A list page is parsed with request(money=True): its amounts are Decimals already.
+    return cast(Invoice, data)
+
+
 def _accept_for(document_type: str) -> str:
     # As B2Brouter's own SDK does: documents are not JSON, so ask for what they are.
     if document_type.startswith("pdf"):
@@ -66,7 +71,8 @@ class InvoicesService(Service):
         ``accepted``, ``registered``, ``closed``, ``allegedly_paid``), ``query``,
         ``updated_at_from``, ``offset``, ``limit`` (at most 500).
         """
-        return self._list(resource_path("/accounts/{}/invoices", account), "invoices", filters, _invoice)
+        return self._list(resource_path("/accounts/{}/invoices", account), "invoices", filters, _decoded_invoice,
+                          money=True)
 
     def find_by_number(self, account: AccountId, number: str) -> Invoice | None:
         """Return the account's invoice numbered exactly ``number``, or None.

@@ -141,7 +141,9 @@ def compute_totals(
         _adjust(_exact(line.quantity) * _exact(line.price) / _exact(line.base_quantity), line.allowance_charges)
         for line in lines
     ]
-    contributions: list[Fraction] = [Fraction(R(n)) if settings.round_before_sum else n for n in nets]
+    line_amounts = [R(n) for n in nets]
+    contributions: list[Fraction] = ([Fraction(a) for a in line_amounts] if settings.round_before_sum
+                                     else list(nets))
     total_c = sum(contributions, Fraction(0))
 
     # Step 3: document allowances/charges as amounts, spread over the lines by contribution.
@@ -165,12 +167,13 @@ def compute_totals(
                 bases[i] += signed / len(contributions)
 
     # Steps 4-5: one group per distinct (name, category, percent), in order of appearance.
-    groups: dict[tuple[str, str, Decimal], list[int]] = {}
+    # Each group's members are an insertion-ordered dict (a set that keeps the lines' order): a
+    # membership test costs the same however many lines the group already has, so the totals stay
+    # linear in the number of lines.
+    groups: dict[tuple[str, str, Decimal], dict[int, None]] = {}
     for i, line in enumerate(lines):
         for tax in line.taxes:
-            members = groups.setdefault((tax.name, tax.category, tax.percent), [])
-            if i not in members:
-                members.append(i)
+            groups.setdefault((tax.name, tax.category, tax.percent), {})[i] = None
     tax_groups = []
     for (name, category, percent), members in groups.items():
         rate = Fraction(percent) / 100
@@ -188,7 +191,7 @@ def compute_totals(
     subtotal = R(total_c + sum(signed_amounts, Fraction(0)))
     total = subtotal + sum((g.amount for g in tax_groups), Decimal(0))
     return Totals(
-        line_amounts=[R(n) for n in nets],
+        line_amounts=line_amounts,
         document_adjustments=amounts,
         taxes=tax_groups,
         subtotal=subtotal,

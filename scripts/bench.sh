@@ -4,6 +4,7 @@
 # PostgreSQL DATABASE_URL they run in a throwaway test_<name>_bench<pid> database beside it.
 # Benchmarks measure and print; they assert no time. Pick some: bash scripts/bench.sh pages
 # The lists at 100,000 invoices (lists) run on PostgreSQL only; on SQLite they print why they skip.
+# The operations benchmark (ops) seeds BENCH_SYNC_INVOICES (10000) invoices; BENCH_POLL_SAMPLE (1000) are polled one by one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 import b2brouter
 
-from . import attempts, directory, events
+from . import attempts, directory, events, tasks
 from .comparison import Comparison, compare, link_figures
 from .errors import describe, is_no_account_group, no_account_group_text
 from .mapping import contact_payload, invoice_payload
@@ -327,7 +327,7 @@ def match_contact(*, client: Any) -> Result:
         return Result("error", _("%(client)s has no tax id to look it up by: add one, or create or choose the "
                                  "contact.") % {"client": client.name})
     try:
-        found = remote.find_contact_by_tin(client.tin, client.country or None)
+        found = remote.find_contact_by_tin(client.tin, client.country or None, fresh=True)
     except b2brouter.B2BRouterError as exc:
         return _error(_("Could not search B2Brouter's contacts."), exc)
     if not found or not found.get("id"):
@@ -347,7 +347,7 @@ def create_contact(*, client: Any) -> Result:
         return Result("error", _("B2Brouter needs the client's tax id to create a contact: add it to %(client)s "
                                  "first.") % {"client": client.name})
     try:
-        existing = remote.find_contact_by_tin(client.tin, client.country or None)
+        existing = remote.find_contact_by_tin(client.tin, client.country or None, fresh=True)
         contact = existing or remote.create_contact(contact_payload(client))
     except b2brouter.B2BRouterError as exc:
         return _error(_("B2Brouter did not create the contact."), exc)
@@ -895,6 +895,7 @@ def send_invoice(*, invoice: Any, user: Any, link: InvoiceLink | None = None, in
         setattr(link, name, value)
     _mark_issued(invoice)
     _refresh_quietly(link, remote)
+    tasks.queue_quota_refresh(invoice.company_id)  # a send counts against the account's quota
     return Result("success", _("B2Brouter invoice #%(id)s was sent.") % {"id": link.b2brouter_id})
 
 

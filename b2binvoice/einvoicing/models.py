@@ -529,3 +529,68 @@ class BulkRunItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}/{self.invoice_id}: {self.outcome}"
+
+
+class SyncTrigger(models.TextChoices):
+    SCHEDULE = "schedule", _("schedule")
+    MANUAL = "manual", _("Sync now")
+    COMMAND = "command", _("command")
+
+
+class SyncPass(models.Model):
+    """One sync of one integration: when it ran, what started it, what it read and wrote, how it ended."""
+
+    integration = models.ForeignKey(B2BrouterIntegration, on_delete=models.CASCADE, related_name="sync_passes")
+    trigger = models.CharField(max_length=10, choices=SyncTrigger.choices, default=SyncTrigger.COMMAND)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    requests = models.PositiveIntegerField(default=0)
+    listed = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    checked = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        indexes = [models.Index(fields=["integration", "-started_at"], name="einvoicing_syncpass_recent")]
+        verbose_name = _("B2Brouter sync pass")
+
+    def __str__(self) -> str:
+        return f"sync {self.integration_id} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def ok(self) -> bool:
+        return self.finished_at is not None and not self.error
+
+
+class SchedulerState(models.Model):
+    """When the embedded scheduler queues a job next; one row per job, shared by every worker process."""
+
+    name = models.CharField(max_length=64, unique=True)
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContactLookup(models.Model):
+    """A remembered answer to "which contact of the account has this tax id" (contact_id None: none has).
+
+    Kept until the client's name, tax id or country changes or the user asks B2Brouter again, so
+    showing an invoice never asks B2Brouter.
+    """
+
+    integration = models.ForeignKey(B2BrouterIntegration, on_delete=models.CASCADE, related_name="contact_lookups")
+    account_id = models.CharField(max_length=64)
+    tin = models.CharField(max_length=64)
+    country = models.CharField(max_length=2, blank=True)
+    contact_id = models.BigIntegerField(null=True, blank=True)
+    checked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["integration", "account_id", "tin", "country"],
+                                               name="einvoicing_one_contact_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.tin} -> {self.contact_id or 'none'}"

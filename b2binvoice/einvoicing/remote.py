@@ -7,14 +7,18 @@ response types touches this module only.
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import dataclasses
+import hashlib
 import itertools
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
 from b2brouter import (
@@ -25,6 +29,7 @@ from b2brouter import (
     B2BRouter,
 )
 
+from . import contact_cache
 from .models import B2BrouterIntegration, Environment
 
 API_BASES = {Environment.PRODUCTION: PRODUCTION_BASE_URL, Environment.STAGING: STAGING_BASE_URL}
@@ -53,14 +58,17 @@ rate_limit_observer: contextvars.ContextVar[Callable[[float | None], None] | Non
     "b2brouter_rate_limit_observer", default=None)
 
 
-def _observe_rate_limit(observer: Callable[[float | None], None]) -> Callable[[Any], None]:
-    def hook(response: Any) -> None:
-        if response.status_code == 429:
-            try:
-                observer(max(0.0, float(response.headers.get("retry-after", ""))))
-            except ValueError:
-                observer(None)
-    return hook
+def _report_rate_limit(response: Any) -> None:
+    """Tell the observer of the calling context (a bulk run's worker) about a 429 and its Retry-After."""
+    if response.status_code != 429:
+        return
+    observer = rate_limit_observer.get()
+    if observer is None:
+        return
+    try:
+        observer(max(0.0, float(response.headers.get("retry-after", ""))))
+    except ValueError:
+        observer(None)
 
 
 def _transport() -> Any:
@@ -71,14 +79,61 @@ def _transport() -> Any:
 
 
 def build_client(*, api_key: str, environment: str) -> B2BRouter:
-    """Build the B2Brouter client for a key and environment."""
-    return B2BRouter(
+    """Build a new B2Brouter client for a key and environment (its own connection pool).
+
+    Its responses pass through ``_report_rate_limit``, which reads the observer of the calling
+    thread's context: the client is shared, the observer is not.
+    """
+    client = B2BRouter(
         api_key,
         base_url=api_base_url(environment),
         timeout=float(getattr(settings, "B2BROUTER_TIMEOUT", 20)),
         max_retries=int(getattr(settings, "B2BROUTER_MAX_RETRIES", 2)),
         transport=_transport(),
     )
+    http = getattr(client, "_http", None)
+    if http is not None:
+        http.event_hooks["response"].append(_report_rate_limit)
+    return client
+
+
+# One client per process and credentials: its connection pool keeps connections (and their TLS
+# sessions) open between page views and tasks. httpx clients are safe to share between threads.
+_clients: dict[tuple[str, ...], B2BRouter] = {}
+_clients_lock = threading.Lock()
+
+
+def shared_client(*, api_key: str, environment: str) -> B2BRouter:
+    """Return this process's client for a key and environment, building it on first use."""
+    key = (hashlib.sha256(api_key.encode()).hexdigest(), environment, api_base_url(environment),
+           str(getattr(settings, "B2BROUTER_TIMEOUT", 20)), str(getattr(settings, "B2BROUTER_MAX_RETRIES", 2)),
+           repr(getattr(settings, "B2BROUTER_TRANSPORT_FACTORY", None)))
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = build_client(api_key=api_key, environment=environment)
+        return client
+
+
+def close_clients(**kwargs: Any) -> None:
+    """Close and forget every shared client (settings changed, or the process ends)."""
+    with _clients_lock:
+        clients = list(_clients.values())
+        _clients.clear()
+    for client in clients:
+        try:
+            client.close()
+        except Exception:  # noqa: BLE001 (closing must never raise)
+            pass
+
+
+def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting.startswith("B2BROUTER_") or setting == "SIMULATOR_BASE_URL":
+        close_clients()
+
+
+setting_changed.connect(_on_setting_changed, dispatch_uid="einvoicing.remote.clients")
+atexit.register(close_clients)
 
 
 def to_decimal(value: Any) -> Decimal | None:
@@ -122,29 +177,18 @@ def _rows(result: Any, name: str) -> list[dict[str, Any]]:
 class Remote:
     """The B2Brouter calls the integration makes, answering plain data."""
 
-    def __init__(self, *, api_key: str, environment: str, account_id: str) -> None:
+    def __init__(self, *, api_key: str, environment: str, account_id: str, integration_id: int | None = None) -> None:
         self.environment = environment
         self.account_id = account_id
-        self.client = build_client(api_key=api_key, environment=environment)
-        observer = rate_limit_observer.get()
-        http = getattr(self.client, "_http", None)
-        if observer is not None and http is not None:
-            http.event_hooks["response"].append(_observe_rate_limit(observer))
-
-    def __del__(self) -> None:
-        # Release the connection pool with the object; a Remote lives for one request.
-        client = getattr(self, "client", None)
-        if client is not None:
-            try:
-                client.close()
-            except Exception:  # noqa: BLE001 (closing at collection must never raise)
-                pass
+        # Contact lookups are remembered per integration (see contact_cache.py); None: always ask.
+        self.integration_id = integration_id
+        self.client = shared_client(api_key=api_key, environment=environment)
 
     @classmethod
     def for_integration(cls, integration: B2BrouterIntegration) -> "Remote":
-        """Return a Remote for the integration's stored credentials."""
+        """Return a Remote for the integration's stored credentials (the process's shared client)."""
         return cls(api_key=integration.api_key, environment=integration.environment,
-                   account_id=integration.account_id)
+                   account_id=integration.account_id, integration_id=integration.pk)
 
     def _account(self) -> Any:
         # The client accepts the account as given; numeric ids are sent as such.
@@ -158,14 +202,30 @@ class Remote:
         """Change the account's writable fields."""
         return _unwrap(self.client.accounts.update(self._account(), changes), "account")
 
-    def find_contact_by_tin(self, tin: str, country: str | None = None) -> dict[str, Any] | None:
-        """Return the account's contact with this (normalised) TIN, or None."""
+    def find_contact_by_tin(self, tin: str, country: str | None = None, *, fresh: bool = False) -> dict[str, Any] | None:
+        """Return the account's contact with this (normalised) TIN, or None.
+
+        A remembered answer (found or not) is returned without asking B2Brouter unless ``fresh``;
+        a found contact is then only ``{"id": ...}``.
+        """
+        if self.integration_id is not None and not fresh:
+            known = contact_cache.remembered(self.integration_id, self.account_id, tin, country)
+            if known is not None:
+                return {"id": known.contact_id} if known.contact_id else None
         found = self.client.contacts.find_by_tin(self._account(), tin, country=country)
-        return _unwrap(found, "contact") if found else None
+        contact = _unwrap(found, "contact") if found else None
+        if self.integration_id is not None:
+            contact_id = contact.get("id") if contact else None
+            contact_cache.remember(self.integration_id, self.account_id, tin, country,
+                                   int(contact_id) if contact_id else None)
+        return contact
 
     def create_contact(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Create a contact in the account."""
-        return _unwrap(self.client.contacts.create(self._account(), data), "contact")
+        """Create a contact in the account (which makes remembered "no contact" answers stale)."""
+        created = _unwrap(self.client.contacts.create(self._account(), data), "contact")
+        if self.integration_id is not None:
+            contact_cache.forget_not_found(self.integration_id)
+        return created
 
     def contacts(self, **filters: Any) -> list[dict[str, Any]]:
         """List the account's contacts matching ``filters``."""

@@ -20,11 +20,32 @@ def refresh_link(link_id: int) -> str:
 
 
 @task()
-def sync_b2brouter(company_id: int | None = None) -> list[dict[str, Any]]:
-    """Update the links of every enabled integration (or one company's) from B2Brouter's changed invoices."""
+def sync_b2brouter(company_id: int | None = None, trigger: str = "command") -> list[dict[str, Any]]:
+    """Update the links of every enabled integration (or one company's) from B2Brouter's changed invoices.
+
+    ``trigger`` (schedule, manual, command) is recorded with the pass for the health panel.
+    """
     from .sync import sync_all  # noqa: PLC0415
 
-    return [report.as_dict() for report in sync_all(company_id)]
+    return [report.as_dict() for report in sync_all(company_id, trigger=trigger)]
+
+
+@task()
+def refresh_quota(company_id: int) -> bool:
+    """Read the account's transaction count and limit again (queued after a send)."""
+    from .models import B2BrouterIntegration  # noqa: PLC0415
+    from .sync import refresh_quota as run  # noqa: PLC0415
+
+    integration = B2BrouterIntegration.objects.filter(company_id=company_id).first()
+    return bool(integration is not None and integration.is_ready and run(integration))
+
+
+def queue_quota_refresh(company_id: int) -> None:
+    """Queue :func:`refresh_quota` (inline with the immediate backend); never fail the caller."""
+    try:
+        refresh_quota.enqueue(company_id)
+    except Exception:  # noqa: BLE001 (a queue outage must not fail the send; the sync reads it too)
+        logger.exception("Could not queue the quota refresh of company %s", company_id)
 
 
 def queue_refresh(link_id: int) -> bool:

@@ -1,7 +1,7 @@
 """Run the benchmarks and print their figures: ``python -m tests.benchmarks.run [name ...]``.
 
 ``make bench`` (scripts/bench.sh) runs them all. Names select some: ``calculations``,
-``sim_calculations``, ``client_paging``, ``pages``, ``create_invoice``, ``bulk``, ``lists``
+``sim_calculations``, ``client_paging``, ``pages``, ``create_invoice``, ``bulk``, ``ops``, ``lists``
 (PostgreSQL only). The database is a
 throwaway one (see ``_harness.configure_environment``), created, migrated and dropped here.
 The modules are named ``bench_*.py`` so pytest never collects them.
@@ -18,7 +18,7 @@ import time
 
 from tests.benchmarks._harness import configure_environment, throwaway_database
 
-BENCHMARKS = ("calculations", "sim_calculations", "client_paging", "pages", "create_invoice", "bulk", "lists")
+BENCHMARKS = ("calculations", "sim_calculations", "client_paging", "pages", "create_invoice", "bulk", "ops", "lists")
 
 
 def main(argv: list[str]) -> int:
