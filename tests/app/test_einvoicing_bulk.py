@@ -138,6 +138,8 @@ def test_blocked_invoice_says_why_and_failure_carries_b2brouters_message(web, co
     # B2Brouter refuses it (a unit code it does not know, written past the form's checks): failed,
     # with its words and request id.
     contact_for(sim, account, customer)
+    # The lookup above remembered "no contact"; the user asks B2Brouter again ("Match by tax id").
+    web.post(f"/clients/{customer.pk}/b2brouter/match/")
     UnitMapping.objects.create(company=company, label="words", key="words", code=99)
     run = bulk.run_bulk(bulk.start_run(company=company, user=None, action="send", invoices=[blocked]).pk)
     item = run.items.get()

@@ -36,6 +36,7 @@ from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
     account,
     bank,
     company,
+    confirmed,
     contact_for,
     customer,
     integration,
@@ -93,7 +94,7 @@ def paths(method: str | None = None) -> list[str]:
 def linked(web, company, account, integration, customer, vat, bank, sim) -> InvoiceLink:
     contact_for(sim, account, customer)
     invoice = make_invoice(company, customer, taxes=[vat], payment_method=bank)
-    assert web.post(f"/invoices/{invoice.pk}/b2brouter/create/").status_code == 302
+    assert confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/").status_code == 302
     return InvoiceLink.objects.get(invoice=invoice)
 
 
@@ -279,7 +280,7 @@ def _invoices(web, company, customer, vat, bank, count: int) -> list[InvoiceLink
     links = []
     for n in range(count):
         invoice = make_invoice(company, customer, taxes=[vat], payment_method=bank, number=f"OPS-{n:03}")
-        assert web.post(f"/invoices/{invoice.pk}/b2brouter/create/").status_code == 302
+        assert confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/").status_code == 302
         links.append(InvoiceLink.objects.get(invoice=invoice))
     return links
 
