@@ -138,3 +138,18 @@ def test_history_is_newest_first_and_paginated(web, company, vat):
     assert "→ VAT n05<" not in first
     second = web.get(HISTORY + "?page=2").content.decode()
     assert "→ VAT n05<" in second and "→ VAT n55<" not in second
+
+
+def test_applying_the_required_settings_is_recorded(web, user, company, sim):
+    data, key = sim.create_account(name="Mismatched S.L.", tin_value="ESB12345674", country="es",
+                                   rounding_method="bankers", round_before_sum=False, apply_taxes_per_line=True)
+    assert web.post(SETTINGS_URL, {"enabled": "on", "environment": "simulator", "api_key": key,
+                                   "account_id": str(data["id"])}).status_code == 302
+    assert web.post(SETTINGS_URL + "apply/").status_code == 302
+    entry = SettingsChange.objects.filter(company=company, area="integration").order_by("-pk").first()
+    assert entry.user == user and entry.action == "changed"
+    changes = {c["field"]: (c["old"], c["new"]) for c in entry.changes}
+    assert changes["rounding method"] == ("bankers", "half_up")
+    assert changes["round before sum"] == ("no", "yes")
+    assert changes["apply taxes per line"] == ("yes", "no")
+    assert key not in web.get(HISTORY).content.decode()
