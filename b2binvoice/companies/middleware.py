@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from . import audit
 from .models import Company
 
 SESSION_KEY = "current_company_id"
@@ -40,4 +41,9 @@ class CurrentCompanyMiddleware:
                 if company is not None:
                     request.session[SESSION_KEY] = company.pk
             request.company = company  # type: ignore[attr-defined]
-        return self.get_response(request)
+        # Who changes settings during this request, for the audit trail (companies.audit).
+        token = audit.current_user.set(user)
+        try:
+            return self.get_response(request)
+        finally:
+            audit.current_user.reset(token)

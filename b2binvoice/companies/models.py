@@ -315,3 +315,42 @@ class UnitMapping(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         self.key = unit_key(self.label)
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class SettingsChange(models.Model):
+    """One recorded change to a company's settings: who, when, what (field: old -> new); never a secret's value.
+
+    Written by :mod:`b2binvoice.companies.audit`; append-only, shown on Settings -> History.
+    """
+
+    class Area(models.TextChoices):
+        COMPANY = "company", _("Company")
+        TAX = "tax", _("Tax")
+        PAYMENT_METHOD = "payment_method", _("Payment method")
+        UNIT = "unit", _("Unit")
+        MEMBERSHIP = "membership", _("Membership")
+        INTEGRATION = "integration", _("B2Brouter integration")
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("created")
+        CHANGED = "changed", _("changed")
+        DELETED = "deleted", _("deleted")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="settings_changes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    # Kept as written at the time, so the entry still says who after the user is deleted.
+    username = models.CharField(max_length=150, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    area = models.CharField(max_length=20, choices=Area.choices)
+    action = models.CharField(max_length=10, choices=Action.choices, default=Action.CHANGED)
+    object_repr = models.CharField(max_length=200, blank=True)
+    # [{"field": label, "old": text, "new": text}] or, for a secret, [{"field": label, "change": "set"}].
+    changes = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["company", "-at"], name="settingschange_company_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_area_display()} {self.object_repr} {self.action}"

@@ -5,6 +5,7 @@ from . import views
 app_name = "companies"
 urlpatterns = [
     path("company/", views.company_settings, name="company"),
+    path("history/", views.settings_history, name="history"),
     path("company/switch/", views.switch_company, name="switch"),
     path("taxes/", views.tax_list, name="taxes"),
     path("taxes/new/", views.tax_edit, name="tax_create"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -15,8 +16,11 @@ from b2binvoice.core.tenancy import company_required
 
 from .forms import CompanyForm, PaymentMethodForm, SwitchCompanyForm, TaxForm, UnitMappingForm
 from .middleware import SESSION_KEY
-from .models import PaymentMethod, Tax, UnitMapping
+from . import audit
+from .models import PaymentMethod, SettingsChange, Tax, UnitMapping
 from .units import BUILT_IN, unit_code_label
+
+HISTORY_PAGE_SIZE = 50
 
 
 @company_required
@@ -24,6 +28,7 @@ def company_settings(request: HttpRequest) -> HttpResponse:
     """Edit the current company."""
     form = CompanyForm(request.POST or None, instance=request.company)
     if request.method == "POST" and form.is_valid():
+        audit.record(form.instance, area=SettingsChange.Area.COMPANY, company=request.company, user=request.user)
         form.save()
         messages.success(request, _("Company settings saved."))
         return HttpResponseRedirect(reverse("companies:company"))
@@ -43,6 +48,7 @@ def tax_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     tax = get_object_or_404(Tax, company=request.company, pk=pk) if pk is not None else None
     form = TaxForm(request.POST or None, instance=tax, company=request.company)
     if request.method == "POST" and form.is_valid():
+        audit.record(form.instance, area=SettingsChange.Area.TAX, company=request.company, user=request.user)
         saved = form.save()
         messages.success(request, _("Tax “%(name)s” saved.") % {"name": saved.name})
         return HttpResponseRedirect(reverse("companies:taxes"))
@@ -66,6 +72,7 @@ def unit_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     initial = {"label": request.GET.get("label", "")[:20]} if mapping is None else None
     form = UnitMappingForm(request.POST or None, instance=mapping, company=request.company, initial=initial)
     if request.method == "POST" and form.is_valid():
+        audit.record(form.instance, area=SettingsChange.Area.UNIT, company=request.company, user=request.user)
         saved = form.save()
         messages.success(request, _("Unit “%(label)s” saved.") % {"label": saved.label})
         return HttpResponseRedirect(reverse("companies:units"))
@@ -77,6 +84,7 @@ def unit_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 def unit_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Delete one of the company's unit mappings (the built-in table applies again)."""
     mapping = get_object_or_404(UnitMapping, company=request.company, pk=pk)
+    audit.record(mapping, area=SettingsChange.Area.UNIT, company=request.company, user=request.user, deleted=True)
     mapping.delete()
     messages.success(request, _("Unit “%(label)s” deleted.") % {"label": mapping.label})
     return HttpResponseRedirect(reverse("companies:units"))
@@ -95,10 +103,19 @@ def payment_method_edit(request: HttpRequest, pk: int | None = None) -> HttpResp
     method = get_object_or_404(PaymentMethod, company=request.company, pk=pk) if pk is not None else None
     form = PaymentMethodForm(request.POST or None, instance=method, company=request.company)
     if request.method == "POST" and form.is_valid():
+        audit.record(form.instance, area=SettingsChange.Area.PAYMENT_METHOD, company=request.company, user=request.user)
         saved = form.save()
         messages.success(request, _("Payment method “%(name)s” saved.") % {"name": saved.name})
         return HttpResponseRedirect(reverse("companies:payment_methods"))
     return render(request, "companies/payment_method_form.html", {"form": form, "method": method})
+
+
+@company_required
+def settings_history(request: HttpRequest) -> HttpResponse:
+    """List the current company's recorded settings changes, newest first."""
+    entries = SettingsChange.objects.filter(company=request.company).order_by("-at", "-pk")
+    page = Paginator(entries, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "companies/settings_history.html", {"page": page})
 
 
 @login_required

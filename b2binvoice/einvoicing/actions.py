@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import b2brouter
+from b2binvoice.companies.audit import record_integration
 
 from . import attempts, directory, events, tasks
 from .comparison import Comparison, compare, link_figures
@@ -126,11 +127,13 @@ def save_settings(*, company: Any, enabled: bool, environment: str, api_key: str
         integration.enabled = False
         integration.send_after_create = send_after_create
         if integration.pk is not None:
+            record_integration(integration)
             integration.save(update_fields=["enabled", "send_after_create", "updated_at"])
         return Result("info", _("The integration is disabled."))
     if not enabled and not credentials_changed:
         integration.enabled = False
         integration.send_after_create = send_after_create
+        record_integration(integration)
         integration.save()
         return Result("info", _("The integration is disabled; the stored credentials were kept."))
     try:
@@ -149,6 +152,7 @@ def save_settings(*, company: Any, enabled: bool, environment: str, api_key: str
     integration.send_after_create = send_after_create
     integration.verified_at = timezone.now()
     _store_account(integration, account)
+    record_integration(integration)
     integration.save()
     return Result("success", _("Connected to B2Brouter account %(name)s (%(tin)s).") % {
         "name": integration.account_name or account_id, "tin": integration.account_tin or "-"})
@@ -176,6 +180,7 @@ def apply_required_settings(integration: B2BrouterIntegration) -> Result:
     except b2brouter.B2BRouterError as exc:
         return _error(_("B2Brouter did not apply the settings."), exc)
     _store_account(integration, account)
+    record_integration(integration)
     integration.save()
     if integration.settings_match:
         return Result("success", _("The required calculation settings were applied in B2Brouter."))
@@ -230,6 +235,7 @@ def save_webhook_secret(integration: B2BrouterIntegration, *, secret: str, build
     integration.webhook_url = url[:500]
     integration.webhook_registered_at = timezone.now()
     integration.webhook_last_received_at = None
+    record_integration(integration)
     integration.save(update_fields=["webhook_secret", "webhook_setup", "webhook_url", "webhook_registered_at",
                                     "webhook_last_received_at", "updated_at"])
     return Result("success", _("Signing secret saved: notifications B2Brouter sends to %(url)s are now checked with "
@@ -282,6 +288,7 @@ def register_webhook(integration: B2BrouterIntegration, *, build_url: Callable[[
     integration.webhook_url = url[:500]
     integration.webhook_registered_at = timezone.now()
     integration.webhook_last_received_at = None
+    record_integration(integration)
     integration.save()
     if old_remote_id and old_remote_id != integration.webhook_remote_id:
         try:

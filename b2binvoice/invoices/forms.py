@@ -139,8 +139,48 @@ def check_absolute_adjustments(adjustments: BaseInlineFormSet, currency: str) ->
     return fits
 
 
-class LineFormSet(BaseInlineFormSet):
+class OwnRowField(forms.ModelChoiceField):
+    """The hidden id of an inline row: only a row of the invoice being edited, refused with one clear message."""
+
+    def __init__(self, *args: Any, message: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.message = message
+
+    def to_python(self, value: Any) -> Any:
+        try:
+            row = super().to_python(value)
+        except ValidationError:
+            raise ValidationError(self.message, code="foreign_row") from None
+        if row is None and self.required:
+            raise ValidationError(self.message, code="foreign_row")
+        return row
+
+
+class OwnRowsFormSet(BaseInlineFormSet):
+    """An inline formset whose rows accept only ids of the parent's own rows.
+
+    Django's model formsets accept any row id of the model and, when the id is not one
+    of the parent's rows, build a new row instead; a tampered id would then add a row
+    to this invoice. Here an existing row must carry one of the invoice's own ids and
+    an added row none at all, or the form is refused and nothing is saved.
+    """
+
+    foreign_row_message: Any = _("This row does not belong to this invoice.")
+
+    def add_fields(self, form: Any, index: int | None) -> None:
+        super().add_fields(form, index)
+        name = self._pk_field.name
+        existing = index is not None and index < self.initial_form_count()
+        current = form.fields[name]
+        form.fields[name] = OwnRowField(
+            self.get_queryset() if existing else self.model._default_manager.none(), message=self.foreign_row_message,
+            required=existing, initial=current.initial, widget=current.widget)
+
+
+class LineFormSet(OwnRowsFormSet):
     """The lines of an invoice; at least one is required."""
+
+    foreign_row_message = _("This line does not belong to this invoice.")
 
     def clean(self) -> None:
         super().clean()
@@ -151,6 +191,12 @@ class LineFormSet(BaseInlineFormSet):
             raise ValidationError(_("Add at least one line."), code="no_lines")
 
 
+class AdjustmentFormSet(OwnRowsFormSet):
+    """The discounts and charges of an invoice."""
+
+    foreign_row_message = _("This discount or charge does not belong to this invoice.")
+
+
 def line_formset(*, extra: int) -> type[BaseInlineFormSet]:
     """Return the lines formset class with ``extra`` empty rows."""
     return inlineformset_factory(Invoice, InvoiceLine, form=LineForm, formset=LineFormSet, extra=extra,
@@ -159,7 +205,8 @@ def line_formset(*, extra: int) -> type[BaseInlineFormSet]:
 
 def adjustment_formset(*, extra: int) -> type[BaseInlineFormSet]:
     """Return the discounts/charges formset class with ``extra`` empty rows."""
-    return inlineformset_factory(Invoice, InvoiceAdjustment, form=AdjustmentForm, extra=extra, can_delete=True)
+    return inlineformset_factory(Invoice, InvoiceAdjustment, form=AdjustmentForm, formset=AdjustmentFormSet,
+                                 extra=extra, can_delete=True)
 
 
 class InvoiceHeaderForm(forms.ModelForm):
