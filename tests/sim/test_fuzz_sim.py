@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from django.contrib.auth import get_user_model
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -262,16 +261,10 @@ def test_deep_nesting_is_refused_quickly(api: Api, account: Account, data: st.Da
     assert response.status_code == 400
 
 
-@pytest.fixture
-def member(sim: Sim) -> Sim:
-    user = get_user_model().objects.create_user("sim-fuzzer", password="unused-password-1")
-    sim.client.force_login(user)
-    return sim
-
-
 @FUZZ
 @given(data=st.data())
-def test_the_web_apps_webhooks_page(member: Sim, account: Account, data: st.DataObject) -> None:
+def test_the_web_apps_webhooks_page(signed_in: Sim, account: Account, data: st.DataObject) -> None:
+    member = signed_in
     fields = data.draw(st.dictionaries(st.sampled_from(["url", "description", "events"]), form_text, max_size=3))
     if data.draw(st.booleans()):
         fields.setdefault("url", "http://127.0.0.1:9/hook")
