@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable
+from html.parser import HTMLParser
 from typing import Any
 
 from django.db import models
@@ -39,19 +40,25 @@ def _long_text(alphabet: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 
 
 # Text as it can travel in a URL or a form: no lone surrogates (HTTP carries bytes, Django decodes them).
+# The known troublemakers are drawn often (one_of picks its branches about evenly).
 printable = st.characters(exclude_categories=("Cs",))
+_nasty_form_text = st.sampled_from([t for t in NASTY_TEXT if not any(0xD800 <= ord(c) <= 0xDFFF for c in t)])
+_big_numbers = st.sampled_from([str(n) for n in BIG_NUMBERS])
 form_text = st.one_of(
     st.text(printable, max_size=12),
-    st.sampled_from([t for t in NASTY_TEXT if not any(0xD800 <= ord(c) <= 0xDFFF for c in t)]),
+    _nasty_form_text,
+    st.sampled_from(["\x00", "a\x00b", "%00"]),
     _long_text(printable),
-    st.sampled_from([str(n) for n in BIG_NUMBERS]),
+    _big_numbers,
+    _big_numbers,
     st.decimals(allow_nan=False, allow_infinity=False, places=4).map(str),
 )
 # Text inside JSON may carry anything JSON can escape, lone surrogates included.
 any_char = st.characters(exclude_categories=())
 json_text = st.one_of(st.text(any_char, max_size=12), st.sampled_from(NASTY_TEXT), _long_text(any_char))
 json_scalar = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.sampled_from(BIG_NUMBERS), st.floats(), json_text,
+    st.none(), st.booleans(), st.integers(), st.sampled_from(BIG_NUMBERS), st.sampled_from(BIG_NUMBERS), st.floats(),
+    json_text,
 )
 json_value = st.recursive(
     json_scalar,
@@ -92,3 +99,66 @@ def fingerprint(*querysets: Iterable[Any]) -> str:
             digest.update(repr(row).encode("utf-8", "surrogatepass"))
         digest.update(b"|")
     return digest.hexdigest()
+
+
+class _Forms(HTMLParser):
+    """Collect each form's action and the values its fields would submit as they are shown."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.forms: list[tuple[str, dict[str, list[str]]]] = []
+        self.select: str | None = None
+        self.select_first: str | None = None
+        self.select_chosen = False
+        self.textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.forms.append((a.get("action", ""), {}))
+        if not self.forms:
+            return
+        fields = self.forms[-1][1]
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = a.get("type", "text")
+            if kind in ("checkbox", "radio") and "checked" not in a:
+                return
+            if kind in ("submit", "button", "image", "file"):
+                return
+            fields.setdefault(name, []).append(a.get("value", "on" if kind == "checkbox" else ""))
+        elif tag == "select" and name:
+            self.select, self.select_first, self.select_chosen = name, None, False
+        elif tag == "option" and self.select:
+            value = a.get("value", "")
+            if self.select_first is None:
+                self.select_first = value
+            if "selected" in a:
+                fields.setdefault(self.select, []).append(value)
+                self.select_chosen = True
+        elif tag == "textarea" and name:
+            self.textarea = name
+            fields.setdefault(name, []).append("")
+
+    def handle_data(self, data: str) -> None:
+        if self.textarea and self.forms:
+            self.forms[-1][1][self.textarea][-1] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select" and self.select and self.forms:
+            if not self.select_chosen and self.select_first is not None:
+                self.forms[-1][1].setdefault(self.select, []).append(self.select_first)
+            self.select = None
+        elif tag == "textarea":
+            self.textarea = None
+
+
+def form_fields(html: str, action: str = "") -> dict[str, list[str]]:
+    """Return what the page's form posting to ``action`` ("" for the page itself) submits as shown."""
+    parser = _Forms()
+    parser.feed(html)
+    for form_action, fields in parser.forms:
+        if form_action == action:
+            fields.pop("csrfmiddlewaretoken", None)
+            return fields
+    raise AssertionError(f"no form posting to {action!r} on the page")

@@ -1,7 +1,19 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.core.management import call_command
+from django.db.models.signals import post_migrate
+
+
+def create_cache_tables(using: str = "default", **kwargs: Any) -> None:
+    """Create the database cache's table after `migrate` (the receiver's rate limit counts there); idempotent."""
+    call_command("createcachetable", database=using, verbosity=0)
 
 
 class EinvoicingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "b2binvoice.einvoicing"
     label = "einvoicing"
+
+    def ready(self) -> None:
+        post_migrate.connect(create_cache_tables, sender=self, dispatch_uid="b2binvoice.einvoicing.cache_tables")

@@ -407,3 +407,7 @@ class ProbeRun(models.Model):
 
         return (self.outcome == ProbeOutcome.RUNNING
                 and self.started_at < timezone.now() - RUNNING_TIMEOUT)
+
+
+# The receiver's count of deliveries with a bad signature lives beside the rest of its guard.
+from .webhook_guard import WebhookSignatureFailures  # noqa: E402, F401
