@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 
 from .exceptions import InjectedServerError, RateLimited, ValidationFailed
+from .validation import out_of_range
 from .models import SimAccount
 
 NO_ANSWER_MODES = ("withhold", "drop")
@@ -44,7 +45,7 @@ def _rate(value: Any, param: str) -> str:
         rate = Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise ValidationFailed(f"{param} must be a number between 0 and 1", param=param) from None
-    if not rate.is_finite() or not 0 <= rate <= 1 or rate.as_tuple().exponent < -15:  # type: ignore[operator]
+    if out_of_range(rate) or not 0 <= rate <= 1:
         raise ValidationFailed(f"{param} must be a number between 0 and 1 (at most 15 decimals)", param=param)
     return f"{rate:f}"
 

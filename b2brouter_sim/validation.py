@@ -62,6 +62,12 @@ def normalise_tin(value: str) -> str:
     return compact
 
 
+def out_of_range(value: Decimal) -> bool:
+    """Tell whether a number has more than MAX_DIGITS digits before or after the decimal point (or none)."""
+    exponent = value.as_tuple().exponent
+    return not isinstance(exponent, int) or value.adjusted() >= MAX_DIGITS or exponent < -MAX_DIGITS
+
+
 def decimal(value: Any, param: str, *, required: bool = True, default: Decimal | None = None) -> Decimal:
     """Parse a JSON number or numeric string into a Decimal, or raise ValidationFailed."""
     if value is None or value == "":
@@ -78,7 +84,7 @@ def decimal(value: Any, param: str, *, required: bool = True, default: Decimal |
         raise ValidationFailed(f"{_label(param)} is not a number", param=param) from None
     if not result.is_finite():
         raise ValidationFailed(f"{_label(param)} is not a number", param=param)
-    if result.adjusted() >= MAX_DIGITS or result.as_tuple().exponent < -MAX_DIGITS:
+    if out_of_range(result):
         raise ValidationFailed(
             f"{_label(param)} is out of range (at most {MAX_DIGITS} digits before and after the decimal point)",
             param=param)
@@ -225,7 +231,7 @@ def check_storable(value: Any, wrapper: str | None = None) -> None:
         elif isinstance(item, int):
             if abs(item) >= MAX_INTEGER:
                 raise ValidationFailed(f"{_label(path or 'body')} is out of range", param=path or "body")
-        elif isinstance(item, Decimal) and (item.adjusted() >= MAX_DIGITS or item.as_tuple().exponent < -MAX_DIGITS):
+        elif isinstance(item, Decimal) and out_of_range(item):
             raise ValidationFailed(
                 f"{_label(path or 'body')} is out of range (at most {MAX_DIGITS} digits before and after the "
                 "decimal point)", param=path or "body")
