@@ -407,7 +407,14 @@ def _check_invoice(account: SimAccount, data: dict[str, Any], *, exclude_pk: int
     v.check_payment(data)
     is_credit_note = v.boolean(data.get("is_credit_note", False), "is_credit_note")
     contact = _resolve_contact(account, data, invoice_type)
-    totals = compute_totals(lines, adjustments, settings_of(account), currency)
+    try:
+        totals = compute_totals(lines, adjustments, settings_of(account), currency)
+        stored_totals = totals_json(totals, currency)
+    except ArithmeticError:  # decimal.InvalidOperation, Overflow: beyond 28 significant digits
+        raise ValidationFailed(
+            "The invoice's amounts are too large to compute: check the quantities, prices and base quantities",
+            param="invoice_lines_attributes",
+        ) from None
     return {
         "number": number,
         "type": invoice_type,
@@ -416,7 +423,7 @@ def _check_invoice(account: SimAccount, data: dict[str, Any], *, exclude_pk: int
         "currency": currency,
         "is_credit_note": is_credit_note,
         "contact": contact,
-        "totals": totals_json(totals, currency),
+        "totals": stored_totals,
     }
 
 

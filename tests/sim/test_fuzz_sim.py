@@ -276,3 +276,25 @@ def test_the_web_apps_webhooks_page(signed_in: Sim, account: Account, data: st.D
         assert fingerprint(*SIM_TABLES) == before, fields
     created = data.draw(form_text)
     assert member.client.get(page, {"created": created}).status_code < 500
+
+
+def test_amounts_beyond_the_arithmetic_are_422(account: Account, contact: dict[str, Any]) -> None:
+    huge = line(quantity="999999999999999", price="999999999999999", base_quantity="0.000000000000001")
+    response = account.create_invoice(number="FZ-HUGE", contact_id=contact["id"], invoice_lines_attributes=[huge])
+    assert response.status_code == 422, response.content
+    assert response.json()["error"]["param"] == "invoice_lines_attributes"
+    assert not SimInvoice.objects.filter(number="FZ-HUGE").exists()
+
+
+@pytest.mark.parametrize("field,value,param", [
+    ("name", ["Acme"], "name"), ("name", "x" * 201, "name"), ("tin_value", "1" * 41, "tin_value"),
+    ("tin_scheme", "99201", "tin_scheme"), ("email", {"a": 1}, "email"), ("country", "esp", "country"),
+    ("city", "a\x00b", "city"),
+])
+def test_contact_text_that_fits_no_column_is_422_with_its_param(account: Account, field: str, value: Any,
+                                                                 param: str) -> None:
+    body = {"name": "Acme", "tin_value": "DE999999999", "country": "de"} | {field: value}
+    response = account.call("POST", f"accounts/{account.id}/contacts", {"contact": body})
+    assert response.status_code == 422, response.content
+    assert response.json()["error"]["param"] == param
+    assert not SimContact.objects.filter(tin_value="DE999999999").exists()
