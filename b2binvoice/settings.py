@@ -100,6 +100,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # A NUL character in a query string or form field is 400, before a view hands it to the database.
+    "b2binvoice.core.badinput.RejectNulCharactersMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "b2binvoice.core.sessions.IdleSessionMiddleware",
@@ -295,6 +297,26 @@ B2BROUTER_SYNC_INTERVAL = float(os.environ.get("B2BROUTER_SYNC_INTERVAL", "300")
 B2BROUTER_TASK_STALE_AFTER = float(os.environ.get("B2BROUTER_TASK_STALE_AFTER", "1800"))
 B2BROUTER_SCHEDULER_IN_WORKER = os.environ.get("B2BROUTER_SCHEDULER_IN_WORKER", "true").lower() not in ("0", "false", "no")
 B2BROUTER_STUCK_AFTER = float(os.environ.get("B2BROUTER_STUCK_AFTER", "3600"))
+
+# The webhook receiver answers 429 to more than this many deliveries per period to one receiver URL
+# (0: no limit), and logs deliveries with a bad signature at most once per interval per company
+# (b2binvoice.einvoicing.webhook_guard).
+B2BROUTER_WEBHOOK_RATE_LIMIT = env_int("B2BROUTER_WEBHOOK_RATE_LIMIT", 60)
+B2BROUTER_WEBHOOK_RATE_PERIOD = env_int("B2BROUTER_WEBHOOK_RATE_PERIOD", 60)
+B2BROUTER_WEBHOOK_WARNING_INTERVAL = env_int("B2BROUTER_WEBHOOK_WARNING_INTERVAL", 300)
+
+# The Django cache keeps the webhook receiver's delivery counts. By default it lives in the
+# database (table b2binvoice_cache, created by `migrate`), so every web process counts together;
+# CACHE_BACKEND=locmem keeps it in each process (the limit then applies per process), redis in
+# Redis (REDIS_URL).
+CACHE_BACKEND = os.environ.get("CACHE_BACKEND", "database")
+if CACHE_BACKEND == "locmem":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+elif CACHE_BACKEND == "redis":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "b2binvoice_cache"}}
 
 LOGGING = {
     "version": 1,

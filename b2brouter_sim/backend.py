@@ -182,15 +182,16 @@ def get_account(caller: SimAccount, account_id: Any) -> SimAccount:
 
 def update_account(account: SimAccount, data: dict[str, Any]) -> SimAccount:
     """Update name, contact and address fields and the calculation settings; tin_value cannot change."""
-    if "tin_value" in data and v.normalise_tin(str(data["tin_value"] or "")) != v.normalise_tin(account.tin_value):
+    if "tin_value" in data and v.normalise_tin(_text(SimAccount, data, "tin_value")) != v.normalise_tin(account.tin_value):
         raise ValidationFailed("Tin value cannot be changed", code="parameter_cannot_change", param="tin_value")
     if "name" in data:
-        if not str(data["name"] or "").strip():
+        name = _text(SimAccount, data, "name")
+        if not name.strip():
             raise ValidationFailed("Name can't be blank", code="parameter_blank", param="name")
-        account.name = str(data["name"])
+        account.name = name
     for field in ACCOUNT_TEXT_FIELDS:
         if field in data:
-            setattr(account, field, str(data[field] or ""))
+            setattr(account, field, _text(SimAccount, data, field))
     if "country" in data:
         account.country = v.country(data["country"])
     if "rounding_method" in data:
@@ -223,7 +224,7 @@ def get_contact(account: SimAccount, contact_id: Any) -> SimContact:
 def _apply_contact_fields(contact: SimContact, data: dict[str, Any], prefix: str = "") -> None:
     for name in CONTACT_TEXT_FIELDS:
         if name in data:
-            value = "" if data[name] is None else str(data[name])
+            value = _text(SimContact, data, name, prefix)
             if name == "tin_scheme" or name == "cin_scheme":
                 value = value.zfill(4) if value else ""
             if name == "country":
@@ -384,15 +385,15 @@ def _check_invoice(account: SimAccount, data: dict[str, Any], *, exclude_pk: int
     Without a `number`, B2Brouter numbers the invoice itself (automatic numbering): the
     caller assigns one after the checks pass (see next_number).
     """
-    number = str(data.get("number") or "").strip()
+    number = _text(SimInvoice, data, "number").strip() if data.get("number") else ""
     if number:
         taken = SimInvoice.objects.filter(account=account, number=number)
         if exclude_pk is not None:
             taken = taken.exclude(pk=exclude_pk)
         if taken.exists():
             raise ValidationFailed("Number has already been taken", code="parameter_taken", param="number")
-    invoice_type = str(data.get("type") or "IssuedInvoice")
-    if invoice_type not in INVOICE_TYPES:
+    invoice_type = data.get("type") or "IssuedInvoice"
+    if not isinstance(invoice_type, str) or invoice_type not in INVOICE_TYPES:
         raise ValidationFailed(
             f"Type is not included in the list ({', '.join(INVOICE_TYPES)})", code="parameter_inclusion", param="type"
         )
@@ -407,7 +408,14 @@ def _check_invoice(account: SimAccount, data: dict[str, Any], *, exclude_pk: int
     is_credit_note = v.boolean(data.get("is_credit_note", False), "is_credit_note")
     v.check_corrective(data, is_credit_note)
     contact = _resolve_contact(account, data, invoice_type)
-    totals = compute_totals(lines, adjustments, settings_of(account), currency)
+    try:
+        totals = compute_totals(lines, adjustments, settings_of(account), currency)
+        stored_totals = totals_json(totals, currency)
+    except ArithmeticError:  # decimal.InvalidOperation, Overflow: beyond 28 significant digits
+        raise ValidationFailed(
+            "The invoice's amounts are too large to compute: check the quantities, prices and base quantities",
+            param="invoice_lines_attributes",
+        ) from None
     return {
         "number": number,
         "type": invoice_type,
@@ -416,7 +424,7 @@ def _check_invoice(account: SimAccount, data: dict[str, Any], *, exclude_pk: int
         "currency": currency,
         "is_credit_note": is_credit_note,
         "contact": contact,
-        "totals": totals_json(totals, currency),
+        "totals": stored_totals,
     }
 
 
@@ -646,7 +654,7 @@ def schedule_next(invoice: SimInvoice) -> None:
 def mark_as(invoice: SimInvoice, state: Any, reason: str | None = None) -> SimInvoice:
     """Set the state by hand (new, sent, accepted, registered, refused, paid, closed)."""
     allowed = MARKABLE_STATES.get(invoice.type, MARKABLE_STATES["IssuedInvoice"])
-    if state not in allowed:
+    if not isinstance(state, str) or state not in allowed:
         raise ValidationFailed(
             f"State is not included in the list ({', '.join(sorted(allowed))})",
             code="parameter_inclusion",
@@ -690,6 +698,7 @@ def register_participant(country: str, scheme: str, identifier: str, data: dict[
     key = v.normalise_tin(identifier)
     if not key:
         raise ValidationFailed("Id can't be blank", code="parameter_blank", param="id")
+    v.text(identifier, "id", v.max_length(SimDirectoryEntry, "identifier"))
     others = data.get("other_document_type_codes", [])
     if not isinstance(others, list) or not all(isinstance(o, str) for o in others):
         raise ValidationFailed("other_document_type_codes must be a list of codes", param="other_document_type_codes")
@@ -699,9 +708,9 @@ def register_participant(country: str, scheme: str, identifier: str, data: dict[
         identifier_key=key,
         defaults={
             "identifier": identifier,
-            "name": str(data.get("name") or ""),
-            "transport_type_code": str(data.get("transport_type_code") or "peppol"),
-            "document_type_code": str(data.get("document_type_code") or "xml.ubl.invoice.bis3"),
+            "name": _text(SimDirectoryEntry, data, "name"),
+            "transport_type_code": _text(SimDirectoryEntry, data, "transport_type_code") or "peppol",
+            "document_type_code": _text(SimDirectoryEntry, data, "document_type_code") or "xml.ubl.invoice.bis3",
             "other_document_type_codes": others,
         },
     )
@@ -731,6 +740,16 @@ def _ransack(query: str | None, fields: set[str]) -> list[tuple[str, str]]:
         conditions.append((field, value))
     return conditions
 
+
+
+def _text(model: type[Any], data: dict[str, Any], field: str, prefix: str = "") -> str:
+    """Read ``data[field]`` as text that fits the column ``model.field`` (422 with the param otherwise)."""
+    value = data.get(field)
+    length = v.max_length(model, field)
+    if field in ("tin_scheme", "cin_scheme") and isinstance(value, (str, int)) and len(str(value)) > length:
+        raise ValidationFailed(f"{field.replace('_', ' ').capitalize()} must be a scheme code of at most {length} "
+                               "digits (9920, 0088, ...)", param=f"{prefix}{field}")
+    return v.text(value, f"{prefix}{field}", length)
 
 
 def int_or_none(value: Any) -> int | None:

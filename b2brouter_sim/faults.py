@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 
 from .exceptions import InjectedServerError, RateLimited, ValidationFailed
+from .validation import out_of_range
 from .models import SimAccount
 
 NO_ANSWER_MODES = ("withhold", "drop")
@@ -57,20 +58,28 @@ def _rate(value: Any, param: str) -> str:
         rate = Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise ValidationFailed(f"{param} must be a number between 0 and 1", param=param) from None
-    if not 0 <= rate <= 1:
-        raise ValidationFailed(f"{param} must be a number between 0 and 1", param=param)
+    if out_of_range(rate) or not 0 <= rate <= 1:
+        raise ValidationFailed(f"{param} must be a number between 0 and 1 (at most 15 decimals)", param=param)
     return f"{rate:f}"
 
 
+# Upper bounds, so that a fault cannot stall a test run or overflow a column.
+LIMITS = {"seed": 2**63 - 1, "latency_ms": 60_000, "no_answer_delay": 600, "rate_limit.requests": 1_000_000,
+          "rate_limit.per_seconds": 86_400}
+
+
 def _non_negative_int(value: Any, param: str) -> int:
+    maximum = LIMITS[param]
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ValidationFailed(f"{param} must be a non-negative integer", param=param)
     try:
-        number = int(value)
+        number = int(value) if isinstance(value, int) or len(value) <= 20 else -1
     except ValueError:
         raise ValidationFailed(f"{param} must be a non-negative integer", param=param) from None
     if number < 0:
         raise ValidationFailed(f"{param} must be a non-negative integer", param=param)
+    if number > maximum:
+        raise ValidationFailed(f"{param} must be at most {maximum}", param=param)
     return number
 
 
@@ -85,7 +94,7 @@ def parse(data: dict[str, Any]) -> dict[str, Any]:
     faults["error_rate"] = _rate(data.get("error_rate", 0), "error_rate")
     faults["no_answer_rate"] = _rate(data.get("no_answer_rate", 0), "no_answer_rate")
     mode = data.get("no_answer_mode", "withhold")
-    if mode not in NO_ANSWER_MODES:
+    if not isinstance(mode, str) or mode not in NO_ANSWER_MODES:
         raise ValidationFailed(
             "no_answer_mode is not included in the list (withhold, drop)", code="parameter_inclusion", param="no_answer_mode"
         )

@@ -1,7 +1,10 @@
 """HTML pages under /sim/app/: the simulator's stand-in for B2Brouter's web app.
 
-Like the rest of /sim/app/ they need no login (they stand in for a logged-in B2Brouter user),
-so each page is scoped to one account and never shows a secret it did not just create.
+They list every simulated account, so they require a user logged in to the project that hosts
+the simulator (any user: the simulator is a development tool, mounted only where it is enabled);
+anyone else is sent to the host's login page (``settings.LOGIN_URL``). Each page is scoped to one
+account and never shows a secret it did not just create. The API under /sim/ authenticates with
+the account's key instead, and /sim/_control/ is the tests' development surface.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseNotFound
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,12 +29,16 @@ REQUEST_ID_HEADER = "X-B2B-API-Request-Id"
 
 
 def page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Give a page a request id like every other simulator response, and a plain 404."""
+    """Require a logged-in user; give a page a request id like every other simulator response, and a plain 404."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            response = view(request, *args, **kwargs)
+            user = getattr(request, "user", None)
+            if user is None or not user.is_authenticated:
+                response = redirect_to_login(request.get_full_path())
+            else:
+                response = view(request, *args, **kwargs)
         except Http404:
             response = HttpResponseNotFound("Not found in the B2Brouter simulator.", content_type="text/plain")
         response[REQUEST_ID_HEADER] = "req_" + uuid.uuid4().hex
@@ -107,11 +115,12 @@ def webhooks(request: HttpRequest, account_id: int) -> HttpResponse:
     elif request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "POST"])
     created = None
-    if request.GET.get("created", "").isdigit():
+    wanted = request.GET.get("created", "")
+    if wanted.isascii() and wanted.isdigit() and len(wanted) <= 18:
         with transaction.atomic():
             created = (
                 SimWebhook.objects.select_for_update()
-                .filter(account=account, pk=int(request.GET["created"]), secret_shown=False)
+                .filter(account=account, pk=int(wanted), secret_shown=False)
                 .first()
             )
             if created is not None:

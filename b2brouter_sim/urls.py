@@ -41,12 +41,12 @@ urlpatterns = [
     # Control surface for tests and demos (exists only while the simulator is mounted).
     path("_control/accounts", v.endpoint("control", POST=v.control_create_account), name="control-accounts"),
     path(
-        "_control/accounts/<int:account_id>/options",
+        "_control/accounts/<str:account_id>/options",
         v.endpoint("control", GET=v.control_get_options, PUT=v.control_set_options),
         name="control-options",
     ),
     path(
-        "_control/accounts/<int:account_id>/faults",
+        "_control/accounts/<str:account_id>/faults",
         v.endpoint("control", GET=v.control_get_faults, PUT=v.control_set_faults),
         name="control-faults",
     ),
@@ -60,7 +60,7 @@ urlpatterns = [
         v.endpoint("control", POST=v.control_apply_deferred),
         name="control-deferred-apply",
     ),
-    path("_control/invoices/<int:invoice_id>/advance", v.endpoint("control", POST=v.control_advance), name="control-advance"),
+    path("_control/invoices/<str:invoice_id>/advance", v.endpoint("control", POST=v.control_advance), name="control-advance"),
     path(
         "_control/directory/<str:country>/<str:scheme>/<str:identifier>",
         v.endpoint("control", PUT=v.control_directory_put, DELETE=v.control_directory_delete),

@@ -7,15 +7,19 @@ currencies from Babel, both third-party).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from babel.numbers import list_currencies
 from stdnum import iban as stdnum_iban
 
 from .calculations import AllowanceCharge, Line, Tax
 from .exceptions import BadRequest, ValidationFailed
+
+if TYPE_CHECKING:
+    from django.db import models
 
 TAX_KEYS = {"name", "category", "percent", "comment"}
 CATEGORIES = {"S", "AA", "AAA", "H", "Z", "E", "AE", "K", "G", "O", "NS"}
@@ -43,6 +47,15 @@ ROUNDING_METHODS = {"half_up", "bankers", "truncate"}
 # in law, R2 art. 80.3 (insolvency), R3 art. 80.4 (bad debts), R4 other causes, R5 simplified invoices.
 AMEND_REASONS = ("R1", "R2", "R3", "R4", "R5")
 
+# Bodies deeper than this are refused before they are parsed (a B2Brouter invoice is 5 levels deep).
+MAX_NESTING = 32
+# Numbers anywhere in a body: at most this many digits before and after the decimal point
+# (B2Brouter stores amounts in database columns; no invoice needs more).
+MAX_DIGITS = 15
+MAX_INTEGER = 10**30
+_JSON_TOKENS = re.compile(rb'[\\"\[\]{}]')
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
 
 def normalise_tin(value: str) -> str:
     """Return the comparable form of a TIN: upper case, no separators, no 2-letter country prefix."""
@@ -50,6 +63,12 @@ def normalise_tin(value: str) -> str:
     if len(compact) > 2 and compact[:2].isalpha():
         compact = compact[2:]
     return compact
+
+
+def out_of_range(value: Decimal) -> bool:
+    """Tell whether a number has more than MAX_DIGITS digits before or after the decimal point (or none)."""
+    exponent = value.as_tuple().exponent
+    return not isinstance(exponent, int) or value.adjusted() >= MAX_DIGITS or exponent < -MAX_DIGITS
 
 
 def decimal(value: Any, param: str, *, required: bool = True, default: Decimal | None = None) -> Decimal:
@@ -68,6 +87,10 @@ def decimal(value: Any, param: str, *, required: bool = True, default: Decimal |
         raise ValidationFailed(f"{_label(param)} is not a number", param=param) from None
     if not result.is_finite():
         raise ValidationFailed(f"{_label(param)} is not a number", param=param)
+    if out_of_range(result):
+        raise ValidationFailed(
+            f"{_label(param)} is out of range (at most {MAX_DIGITS} digits before and after the decimal point)",
+            param=param)
     return result
 
 
@@ -103,10 +126,10 @@ def seconds(value: Any, param: str) -> int:
     """Parse a whole number of seconds between 0 and 3600."""
     if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
         raise ValidationFailed(f"{_label(param)} must be a whole number of seconds", param=param)
-    number = int(value)
-    if number > 3600:
+    digits = str(value).strip()
+    if not digits.isascii() or len(digits) > 4 or int(digits) > 3600:
         raise ValidationFailed(f"{_label(param)} must be at most 3600", param=param)
-    return number
+    return int(digits)
 
 
 def boolean(value: Any, param: str) -> bool:
@@ -120,7 +143,7 @@ def boolean(value: Any, param: str) -> bool:
 
 def rounding_method(value: Any) -> str:
     """Check a rounding method name."""
-    if value not in ROUNDING_METHODS:
+    if not isinstance(value, str) or value not in ROUNDING_METHODS:
         raise ValidationFailed(
             "Rounding method is not included in the list (half_up, bankers, truncate)",
             code="parameter_inclusion",
@@ -134,6 +157,128 @@ def wrapped(body: Any, key: str) -> dict[str, Any]:
     if not isinstance(body, dict) or not isinstance(body.get(key), dict):
         raise BadRequest(f"The body must be a JSON object wrapped in {key!r}: {{\"{key}\": {{...}}}}", param=key)
     return body[key]
+
+
+def too_deep(raw: bytes, limit: int = MAX_NESTING) -> bool:
+    """Tell whether JSON text nests arrays and objects more than ``limit`` levels deep.
+
+    Scans the bytes without recursion and stops at the first level too many, so a body of
+    100,000 opening brackets is refused at once instead of exhausting the parser's recursion.
+    Brackets inside strings do not count.
+    """
+    depth = 0
+    in_string = False
+    escaped_at = -1
+    for match in _JSON_TOKENS.finditer(raw):
+        token, at = match.group(), match.start()
+        if at == escaped_at:
+            continue
+        if in_string:
+            if token == b"\\":
+                escaped_at = at + 1
+            elif token == b'"':
+                in_string = False
+        elif token == b'"':
+            in_string = True
+        elif token in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return False
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Parse a request body: numbers as Decimal, no NaN or Infinity, at most MAX_NESTING levels deep."""
+    if too_deep(raw):
+        raise BadRequest(f"The body is nested more than {MAX_NESTING} levels deep")
+    try:
+        return json.loads(raw, parse_float=Decimal, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise BadRequest("The body is not valid JSON") from None
+
+
+def _path(parent: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{parent}[{key}]"
+    return f"{parent}.{key}" if parent else key
+
+
+def check_storable(value: Any, wrapper: str | None = None) -> None:
+    """Refuse a parsed body holding what no B2Brouter column can store (422 with the value's param).
+
+    That is a NUL character or an unpaired surrogate in any text, or a number beyond
+    MAX_DIGITS digits (integers beyond 10^30). The walk uses its own stack, never recursion.
+    """
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                child_path = _path(path, key) if path or key != wrapper else ""
+                if _UNSTORABLE.search(key):
+                    raise ValidationFailed("A key of the body contains a NUL character or an unpaired surrogate",
+                                           param=path or "body")
+                stack.append((child_path, child))
+        elif isinstance(item, list):
+            stack.extend((_path(path, i), child) for i, child in enumerate(item))
+        elif isinstance(item, str):
+            storable(item, path or "body")
+        elif isinstance(item, bool) or item is None:
+            continue
+        elif isinstance(item, int):
+            if abs(item) >= MAX_INTEGER:
+                raise ValidationFailed(f"{_label(path or 'body')} is out of range", param=path or "body")
+        elif isinstance(item, Decimal) and out_of_range(item):
+            raise ValidationFailed(
+                f"{_label(path or 'body')} is out of range (at most {MAX_DIGITS} digits before and after the "
+                "decimal point)", param=path or "body")
+
+
+def storable(text: str, param: str) -> str:
+    """Return ``text`` unless it holds a NUL character or an unpaired surrogate (422)."""
+    if _UNSTORABLE.search(text):
+        raise ValidationFailed(
+            f"{_label(param)} contains a character that cannot be stored (a NUL character or an unpaired surrogate)",
+            param=param)
+    return text
+
+
+def max_length(model: type[models.Model], field: str) -> int:
+    """Return the length of a text column of the simulator's own tables."""
+    length = model._meta.get_field(field).max_length
+    assert length is not None
+    return int(length)
+
+
+def text(value: Any, param: str, limit: int) -> str:
+    """Read a text field: a string, or a number written as text, of at most ``limit`` characters.
+
+    null is "". A list, an object or a boolean is 422, as is text longer than its column.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise ValidationFailed(f"{_label(param)} must be a string", param=param)
+    result = value if isinstance(value, str) else str(value)
+    if len(result) > limit:
+        raise ValidationFailed(f"{_label(param)} is too long (maximum is {limit} characters)", param=param)
+    return storable(result, param)
+
+
+def whole_number(value: Any, param: str, *, maximum: int) -> int:
+    """Parse a whole number from 0 to ``maximum`` (a JSON integer or a string of ASCII digits)."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValidationFailed(f"{_label(param)} must be a whole number", param=param)
+    digits = str(value).strip()
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > len(str(maximum)) or int(digits) > maximum:
+        raise ValidationFailed(f"{_label(param)} must be a whole number from 0 to {maximum}", param=param)
+    return int(digits)
 
 
 def _label(param: str) -> str:
@@ -200,7 +345,7 @@ def parse_allowance_charges(raw: Any, param: str) -> list[AllowanceCharge]:
         if not isinstance(item, dict):
             raise ValidationFailed("Each allowance or charge must be an object", param=p)
         indicator = item.get("allowance_charge_indicator", "allowance")
-        if indicator not in {"allowance", "charge"}:
+        if not isinstance(indicator, str) or indicator not in {"allowance", "charge"}:
             raise ValidationFailed(
                 "Allowance charge indicator is not included in the list (allowance, charge)",
                 code="parameter_inclusion",

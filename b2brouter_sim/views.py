@@ -41,8 +41,13 @@ class SimulatedConnectionDrop(ConnectionResetError):
     """Raised while streaming a response to drop the connection after the first bytes."""
 
 
-def body_of(request: HttpRequest) -> Any:
-    """Parse the JSON body with numbers as Decimal (never float); an empty body is {}."""
+def body_of(request: HttpRequest, wrapper: str | None = None) -> Any:
+    """Parse the JSON body with numbers as Decimal (never float); an empty body is {}.
+
+    A body nested too deeply or that is not JSON is 400; text no column can store (NUL,
+    unpaired surrogates) or numbers out of range anywhere in it are 422 with their param,
+    named inside ``wrapper`` (``invoice_lines_attributes[0].description``, not ``invoice.``...).
+    """
     if not request.body:
         return {}
     if request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
@@ -50,10 +55,18 @@ def body_of(request: HttpRequest) -> Any:
         if not request.POST:
             return {}
         raise BadRequest("Send the body as JSON (Content-Type: application/json)")
-    try:
-        return json.loads(request.body, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("The body is not valid JSON") from None
+    body = v.parse_json(request.body)
+    v.check_storable(body, wrapper)
+    return body
+
+
+def check_request_text(request: HttpRequest, path_values: dict[str, Any]) -> None:
+    """Refuse NUL characters in the query string (400) and in the path (404: no record has such an id)."""
+    for name, values in request.GET.lists():
+        if "\x00" in name or any("\x00" in value for value in values):
+            raise BadRequest(f"Query parameter {name[:40]!r} contains a NUL character", param=name.replace("\x00", ""))
+    if any(isinstance(value, str) and "\x00" in value for value in path_values.values()):
+        raise NotFound("Not found: the path contains a NUL character")
 
 
 def ok(data: dict[str, Any], status: int = 200) -> JsonResponse:
@@ -65,7 +78,8 @@ def listing(request: HttpRequest, key: str, qs: QuerySet[Any], serialise: Callab
     """Return one page of `qs` as {key: [...], "meta": {total_count, offset, limit}}."""
     offset, limit = backend.page(request.GET.dict())
     total = qs.count()
-    items = [serialise(obj) for obj in qs[offset : offset + limit]]
+    # An offset past the end is an empty page (and never reaches SQL, where it may not fit).
+    items = [serialise(obj) for obj in qs[offset : offset + limit]] if offset < total else []
     return ok({key: items, "meta": {"total_count": total, "offset": offset, "limit": limit}})
 
 
@@ -134,6 +148,7 @@ def endpoint(kind: str = "api", **handlers: Handler) -> Callable[..., HttpRespon
             handler = handlers.get(method) or (handlers.get("GET") if method == "HEAD" else None)
             if handler is None:
                 raise MethodNotAllowed(f"{request.method} is not allowed here; use {', '.join(handlers)}")
+            check_request_text(request, kwargs)
             if kind == "api":
                 backend.check_version(request.headers.get("X-B2B-API-Version"))
                 account = backend.authenticate(request.headers.get("X-B2B-API-Key"))
@@ -184,7 +199,7 @@ def get_account(request: HttpRequest, account: SimAccount, account_id: int) -> H
 
 def update_account(request: HttpRequest, account: SimAccount, account_id: int) -> HttpResponse:
     target = backend.get_account(account, account_id)
-    data = v.wrapped(body_of(request), "account")
+    data = v.wrapped(body_of(request, "account"), "account")
     return ok({"account": serializers.account(backend.update_account(target, data))})
 
 
@@ -198,7 +213,7 @@ def list_contacts(request: HttpRequest, account: SimAccount, account_id: int) ->
 
 def create_contact(request: HttpRequest, account: SimAccount, account_id: int) -> HttpResponse:
     target = backend.get_account(account, account_id)
-    data = v.wrapped(body_of(request), "contact")
+    data = v.wrapped(body_of(request, "contact"), "contact")
     return ok({"contact": serializers.contact(backend.create_contact(target, data))}, status=201)
 
 
@@ -208,7 +223,7 @@ def get_contact(request: HttpRequest, account: SimAccount, contact_id: int) -> H
 
 def update_contact(request: HttpRequest, account: SimAccount, contact_id: int) -> HttpResponse:
     contact = backend.get_contact(account, contact_id)
-    data = v.wrapped(body_of(request), "contact")
+    data = v.wrapped(body_of(request, "contact"), "contact")
     return ok({"contact": serializers.contact(backend.update_contact(contact, data))})
 
 
@@ -229,7 +244,7 @@ def list_invoices(request: HttpRequest, account: SimAccount, account_id: int) ->
 
 def create_invoice(request: HttpRequest, account: SimAccount, account_id: int) -> HttpResponse:
     target = backend.get_account(account, account_id)
-    body = body_of(request)
+    body = body_of(request, "invoice")
     data = v.wrapped(body, "invoice")
     send = v.boolean(body.get("send_after_import", False), "send_after_import")
     invoice = backend.create_invoice(target, data, send_after_import=send)
@@ -247,7 +262,7 @@ def get_invoice(request: HttpRequest, account: SimAccount, invoice_id: int) -> H
 
 def update_invoice(request: HttpRequest, account: SimAccount, invoice_id: int) -> HttpResponse:
     invoice = backend.get_invoice(account, invoice_id)
-    data = v.wrapped(body_of(request), "invoice")
+    data = v.wrapped(body_of(request, "invoice"), "invoice")
     return ok({"invoice": serializers.invoice(backend.update_invoice(invoice, data))})
 
 
@@ -272,13 +287,14 @@ def send_invoice(request: HttpRequest, account: SimAccount, invoice_id: int) -> 
 
 def mark_as(request: HttpRequest, account: SimAccount, invoice_id: int) -> HttpResponse:
     invoice = backend.get_invoice(account, invoice_id)
-    body = body_of(request)
+    body = body_of(request, "invoice")
     if isinstance(body, dict) and isinstance(body.get("invoice"), dict):
         body = body["invoice"]
     if not isinstance(body, dict) or not body.get("state"):
         raise v.ValidationFailed("State can't be blank", code="parameter_blank", param="state")
-    reason = body.get("reason") or body.get("refuse_reason")
-    backend.mark_as(invoice, body["state"], str(reason) if reason else None)
+    reason_param = "reason" if body.get("reason") else "refuse_reason"
+    reason = v.text(body.get(reason_param) or None, reason_param, v.max_length(SimInvoice, "refuse_reason"))
+    backend.mark_as(invoice, body["state"], reason or None)
     return ok({"invoice": serializers.invoice(_fresh(invoice))})
 
 
@@ -323,7 +339,7 @@ def list_webhooks(request: HttpRequest, account: SimAccount) -> HttpResponse:
 
 
 def create_webhook_view(request: HttpRequest, account: SimAccount) -> HttpResponse:
-    hook = create_webhook(account, v.wrapped(body_of(request), "web_hook"))
+    hook = create_webhook(account, v.wrapped(body_of(request, "web_hook"), "web_hook"))
     return ok({"web_hook": serializers.webhook(hook, with_secret=True)}, status=201)
 
 
@@ -350,7 +366,7 @@ def delete_webhook(request: HttpRequest, account: SimAccount, hook_id: int) -> H
 
 def control_create_account(request: HttpRequest) -> HttpResponse:
     """Create an account and return it with its API key."""
-    body = body_of(request)
+    body = body_of(request, "account")
     if not isinstance(body, dict):
         raise BadRequest("The body must be a JSON object")
     data = body["account"] if isinstance(body.get("account"), dict) else body
@@ -369,7 +385,7 @@ def account_options(data: dict[str, Any]) -> dict[str, Any]:
     options: dict[str, Any] = {}
     for name in ACCOUNT_TEXT_OPTIONS:
         if data.get(name) not in (None, ""):
-            options[name] = str(data[name])
+            options[name] = v.text(data[name], name, v.max_length(SimAccount, name))
     for flag in ("round_before_sum", "apply_taxes_per_line", "minimal_answers"):
         if data.get(flag) not in (None, ""):
             options[flag] = v.boolean(data[flag], flag)
@@ -390,7 +406,7 @@ def control_get_options(request: HttpRequest, account_id: int) -> HttpResponse:
 def control_set_options(request: HttpRequest, account_id: int) -> HttpResponse:
     """Change an account's simulator options (minimal_answers, document_delay_seconds)."""
     account = _control_account(request, account_id)
-    body = body_of(request)
+    body = body_of(request, "options")
     data = body["options"] if isinstance(body, dict) and isinstance(body.get("options"), dict) else body
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object of options")
@@ -399,7 +415,7 @@ def control_set_options(request: HttpRequest, account_id: int) -> HttpResponse:
 
 def control_directory_put(request: HttpRequest, country: str, scheme: str, identifier: str) -> HttpResponse:
     """List (or relist) a participant in the simulated directory."""
-    body = body_of(request)
+    body = body_of(request, "participant")
     data = body["participant"] if isinstance(body, dict) and isinstance(body.get("participant"), dict) else body
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object")
@@ -421,7 +437,7 @@ def control_get_faults(request: HttpRequest, account_id: int) -> HttpResponse:
 
 def control_set_faults(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _control_account(request, account_id)
-    body = body_of(request)
+    body = body_of(request, "faults")
     data = body["faults"] if isinstance(body, dict) and isinstance(body.get("faults"), dict) else body
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object of faults")
@@ -442,7 +458,8 @@ def control_apply_deferred(request: HttpRequest, account_id: int) -> HttpRespons
 
 
 def control_advance(request: HttpRequest, invoice_id: int) -> HttpResponse:
-    invoice = SimInvoice.objects.select_for_update().select_related("contact", "account").filter(pk=invoice_id).first()
+    invoice = (SimInvoice.objects.select_for_update().select_related("contact", "account")
+               .filter(pk=backend.int_or_none(invoice_id)).first())
     if invoice is None:
         raise NotFound("Invoice not found")
     backend.advance(invoice)

@@ -50,19 +50,19 @@ def create_webhook(account: SimAccount, data: dict[str, Any], *, secret_shown: b
     `secret_shown` is False for an endpoint made in the web app, whose page shows the secret
     on the next visit only (the API shows it in the 201 answer).
     """
-    url = str(data.get("url") or "").strip()
+    url = v.text(data.get("url"), "url", v.max_length(SimWebhook, "url")).strip()
     if not url:
         raise ValidationFailed("Url can't be blank", code="parameter_blank", param="url")
     if not url.startswith(("http://", "https://")):
         raise ValidationFailed("Url must be an http(s) URL", param="url")
     events = data.get("events") or [STATE_CHANGE]
-    if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
+    if not isinstance(events, list) or not all(isinstance(e, str) and len(e) <= 100 for e in events):
         raise ValidationFailed("Events must be a list of event codes", param="events")
     return SimWebhook.objects.create(
         account=account,
         url=url,
         events=events,
-        description=str(data.get("description") or "")[:200],
+        description=v.text(data.get("description"), "description", v.max_length(SimWebhook, "description")),
         enabled=v.boolean(data.get("enabled", True), "enabled"),
         signing_secret="whsec_" + secrets.token_hex(24),
         secret_shown=secret_shown,

@@ -1,6 +1,14 @@
 import sys
+from typing import Any
 
 from django.apps import AppConfig
+from django.core.management import call_command
+from django.db.models.signals import post_migrate
+
+
+def create_cache_tables(using: str = "default", **kwargs: Any) -> None:
+    """Create the database cache's table after `migrate` (the receiver's rate limit counts there); idempotent."""
+    call_command("createcachetable", database=using, verbosity=0)
 
 
 class EinvoicingConfig(AppConfig):
@@ -14,3 +22,4 @@ class EinvoicingConfig(AppConfig):
         contact_cache.connect()
         # A task worker (db_worker, rqworker) also queues the periodic sync: no cron needed.
         scheduler.start_in_worker(sys.argv)
+        post_migrate.connect(create_cache_tables, sender=self, dispatch_uid="b2binvoice.einvoicing.cache_tables")

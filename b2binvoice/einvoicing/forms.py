@@ -104,9 +104,9 @@ class LinkSearchForm(forms.Form):
 
 
 class ChooseForm(forms.Form):
-    """Pick one B2Brouter record by id."""
+    """Pick one B2Brouter record by id (B2Brouter's ids fit a 64-bit integer, as ours must)."""
 
-    b2brouter_id = forms.IntegerField(min_value=1)
+    b2brouter_id = forms.IntegerField(min_value=1, max_value=2**63 - 1)
 
 
 class ContactSearchForm(forms.Form):

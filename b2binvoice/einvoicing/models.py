@@ -594,3 +594,7 @@ class ContactLookup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tin} -> {self.contact_id or 'none'}"
+
+
+# The receiver's count of deliveries with a bad signature lives beside the rest of its guard.
+from .webhook_guard import WebhookSignatureFailures  # noqa: E402, F401

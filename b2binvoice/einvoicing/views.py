@@ -18,7 +18,7 @@ from b2binvoice.clients.models import Client
 from b2binvoice.core.tenancy import company_required
 from b2binvoice.invoices.models import Invoice
 
-from . import actions, directory, recipient, tasks, webhooks
+from . import actions, directory, recipient, tasks, webhook_guard, webhooks
 from .actions import Result
 from .comparison import compare, link_figures
 from .forms import ChooseForm, ContactSearchForm, IntegrationSettingsForm, LinkSearchForm, WebhookSecretForm
@@ -208,6 +208,9 @@ def settings_webhook_secret(request: HttpRequest) -> HttpResponse:
 @require_POST
 def webhook(request: HttpRequest, token: str) -> HttpResponse:
     """Receive a signed B2Brouter notification: verify, record once, update the link, answer fast."""
+    refused = webhook_guard.screen(request, token)  # rate, size and nesting, before anything is parsed
+    if refused is not None:
+        return refused
     integration = webhooks.find_integration(token)
     if integration is None:
         raise Http404("unknown webhook endpoint")

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 import b2brouter
 from b2brouter import webhooks as signatures
 
-from . import attempts, events
+from . import attempts, events, webhook_guard
 from .actions import STATE_CHANGE_EVENT
 from .models import B2BrouterIntegration, InvoiceLink, LinkStatus, WebhookEvent, WebhookOutcome
 from .sync import present_fields
@@ -79,7 +79,7 @@ def _is_stale(link: InvoiceLink, triggered_at: dt.datetime, event_id: int | None
 
 def find_integration(token: str) -> B2BrouterIntegration | None:
     """Return the integration whose receiver URL carries ``token`` and that can check signatures."""
-    if not token:
+    if not token or not webhook_guard.plausible_token(token):
         return None
     integration = B2BrouterIntegration.objects.filter(webhook_token=token).first()
     if integration is None or not integration.webhook_secret:
@@ -92,12 +92,18 @@ def receive(integration: B2BrouterIntegration, *, body: bytes, header: str) -> R
     try:
         event = signatures.verify(body, header, integration.webhook_secret)
     except b2brouter.WebhookSignatureError as exc:
-        # The reason names what failed (header, time, match), never the secret or the signature.
-        logger.warning("Rejected a B2Brouter notification for company %s: %s", integration.company_id, exc)
+        # Counted and shown on the settings page; logged once per interval, not once per delivery.
+        webhook_guard.signature_failed(integration, str(exc))
         return Received(400, "invalid signature")
-    except ValueError as exc:
-        logger.warning("Rejected a B2Brouter notification for company %s: %s", integration.company_id, exc)
+    except (ValueError, RecursionError) as exc:
+        logger.warning("Rejected a B2Brouter notification for company %s: %s", integration.company_id,
+                       str(exc)[:200])
         return Received(400, "not an event")
+    problem = webhook_guard.event_problem(dict(event))
+    if problem is not None:
+        # Correctly signed but unusable: refused whole (400), so nothing half-read is stored.
+        logger.warning("Rejected a B2Brouter notification for company %s: %s", integration.company_id, problem)
+        return Received(400, problem)
     data: dict[str, Any] = dict(event.get("data") or {})
     event_id = _integer(data.get("event_id"))
     triggered_at = _triggered_at(dict(event))
@@ -109,9 +115,9 @@ def receive(integration: B2BrouterIntegration, *, body: bytes, header: str) -> R
                            integration.company_id)
             return Received(400, "no triggered_at")
         triggered_at = timezone.now().replace(microsecond=0)
-    code = str(event.get("code") or "")[:100]
+    code = str(event.get("code") or "")
     invoice_id = _integer(data.get("invoice_id"))
-    state = str(data.get("state") or "")[:32]
+    state = str(data.get("state") or "")
     notes = data.get("notes")
     notes = "" if notes is None else str(notes)
     key = dedup_key(event_id=event_id, invoice_id=invoice_id, state=state,
@@ -140,13 +146,13 @@ def receive(integration: B2BrouterIntegration, *, body: bytes, header: str) -> R
             else:
                 received.outcome = WebhookOutcome.APPLIED
                 received.link_id = link.pk
-                _apply(link, data, invoice_id=invoice_id, state=state, notes=notes, triggered_at=triggered_at,
-                       event_id=event_id)
+                complete = _apply(link, data, invoice_id=invoice_id, state=state, notes=notes,
+                                  triggered_at=triggered_at, event_id=event_id)
                 events.state_notified(invoice=link.invoice, b2brouter_id=invoice_id, state=state, notes=notes)
                 # A state past new issues the invoice here and confirms a send whose answer was lost.
                 attempts.observe(link, by=_("a notification from B2Brouter"))
                 # The notification names the state only; its totals, errors and reason come from a read.
-                received.needs_refresh = "total" not in data
+                received.needs_refresh = not complete
         record.outcome = received.outcome
         record.invoice = link.invoice if link is not None else None
         record.save(update_fields=["outcome", "invoice"])
@@ -155,14 +161,23 @@ def receive(integration: B2BrouterIntegration, *, body: bytes, header: str) -> R
 
 
 def _apply(link: InvoiceLink, data: dict[str, Any], *, invoice_id: int, state: str, notes: str,
-           triggered_at: dt.datetime, event_id: int | None) -> None:
+           triggered_at: dt.datetime, event_id: int | None) -> bool:
+    """Store the notified state; return whether the notification also carried the invoice's figures."""
     fields: dict[str, Any] = {}
     if "total" in data:
-        # A richer notification than the documented one: take every field it carries.
-        fields = present_fields({**data, "id": invoice_id})
+        # A richer notification than the documented one: take every field it carries, if all of them
+        # can be read and stored; otherwise it counts as the documented one (the state, then a read).
+        try:
+            fields = present_fields({**data, "id": invoice_id})
+        except (TypeError, ValueError, AttributeError, ArithmeticError, KeyError):
+            fields = {}
+        if not webhook_guard.storable_link_fields(fields):
+            fields = {}
+    complete = bool(fields)
     fields.update(state=state, state_updated_at=triggered_at, state_event_id=event_id)
-    if state == "refused" and notes and "refuse_reason" not in data:
+    if state == "refused" and notes and "refuse_reason" not in fields:
         fields["refuse_reason"] = notes
     InvoiceLink.objects.filter(pk=link.pk).update(**fields)
     for name, value in fields.items():
         setattr(link, name, value)
+    return complete

@@ -24,6 +24,13 @@ class Sim:
         body = response.json()
         return body["account"], body["api_key"]
 
+    def sign_in(self) -> None:
+        """Log the client in to the host app: the web app's pages under /sim/app/ require it."""
+        from django.contrib.auth import get_user_model
+
+        user, _ = get_user_model().objects.get_or_create(username="sim-web-user")
+        self.client.force_login(user)
+
     def call(self, method: str, path: str, key: str | None, body: Any = None, *, version: str | None = VERSION,
              **query: Any) -> Any:
         """Call the API with the usual headers; `path` is relative to /sim/."""
@@ -81,6 +88,13 @@ def line(quantity: Any = "1", price: Any = "100", percent: Any = "21", **extra: 
 @pytest.fixture
 def sim(client: Client, db: None) -> Sim:
     return Sim(client)
+
+
+@pytest.fixture
+def signed_in(sim: Sim) -> Sim:
+    """The simulator's client, logged in to the host app (for the pages under /sim/app/)."""
+    sim.sign_in()
+    return sim
 
 
 @pytest.fixture

@@ -86,7 +86,8 @@ def test_demo_seed_is_idempotent_and_matches_the_app_demo(sim: Sim) -> None:
     assert by_name["Nordlicht Übersetzungen GmbH"]["transport_type_code"] == "peppol"
 
 
-def test_pages_list_accounts_contacts_and_invoices(sim: Sim, account: Account) -> None:
+def test_pages_list_accounts_contacts_and_invoices(signed_in: Sim, account: Account) -> None:
+    sim = signed_in
     contact = account.contact(name="<script>alert(1)</script> GmbH")
     invoice = account.invoice(contact_id=contact["id"], number="<b>N-1</b>")
     listing = sim.client.get("/sim/app/")
@@ -103,7 +104,8 @@ def test_pages_list_accounts_contacts_and_invoices(sim: Sim, account: Account) -
     assert listing["X-B2B-API-Request-Id"] != missing["X-B2B-API-Request-Id"]
 
 
-def test_page_shows_errors_and_refusals(sim: Sim, account: Account) -> None:
+def test_page_shows_errors_and_refusals(signed_in: Sim, account: Account) -> None:
+    sim = signed_in
     contact = account.contact(scenario="refuse")
     invoice = account.invoice(contact_id=contact["id"])
     account.call("POST", f"invoices/send_invoice/{invoice['id']}")

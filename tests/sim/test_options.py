@@ -175,6 +175,7 @@ def test_documents_and_pages_work_under_minimal_answers(minimal: Account) -> Non
     root = ET.fromstring(ubl.content)
     assert root.findtext("cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:ID", namespaces=NS) == "S"
     assert minimal.call("GET", f"invoices/{invoice['id']}/as/pdf.invoice").content.startswith(b"%PDF")
+    minimal.sim.sign_in()
     page = minimal.sim.client.get(f"/sim/app/invoices/{invoice['id']}")
     assert page.status_code == 200
     assert "IVA 21% on 100.00" in page.content.decode()

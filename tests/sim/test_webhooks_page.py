@@ -21,6 +21,11 @@ except ImportError:  # pragma: no cover - the client package is written alongsid
 SECRET = re.compile(r'value="(whsec_[0-9a-f]+)"')
 
 
+@pytest.fixture(autouse=True)
+def _signed_in(signed_in: Sim) -> None:
+    """The web app's pages require a user logged in to the host app."""
+
+
 def page_url(account: Account) -> str:
     return f"/sim/app/accounts/{account.id}/developers/webhooks"
 
@@ -125,6 +130,8 @@ def test_the_forms_carry_a_csrf_token(account: Account) -> None:
     from django.test import Client
 
     browser = Client(enforce_csrf_checks=True)
+    account.sim.sign_in()
+    browser.cookies = account.sim.client.cookies  # the same logged-in browser, now checking CSRF
     page = browser.get(page_url(account)).content.decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
     assert token
