@@ -64,7 +64,8 @@ def _rate(value: Any, param: str) -> str:
 
 
 # Upper bounds, so that a fault cannot stall a test run or overflow a column.
-LIMITS = {"seed": 2**63 - 1, "latency_ms": 60_000, "no_answer_delay": 600, "rate_limit.requests": 1_000_000,
+LIMITS = {"seed": 2**63 - 1, "latency_ms": 60_000, "no_answer_delay": 600, "apply_later_delay": 172_800,
+          "rate_limit.requests": 1_000_000,
           "rate_limit.per_seconds": 86_400}
 
 

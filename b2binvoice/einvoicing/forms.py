@@ -53,6 +53,14 @@ class IntegrationSettingsForm(forms.Form):
             self.fields["api_key"].help_text = _("Stored key: %(masked)s. Leave blank to keep it.") % {
                 "masked": integration.masked_key}
 
+    def clean_api_key(self) -> str:
+        key = (self.cleaned_data.get("api_key") or "").strip()
+        # The key travels in an HTTP header: printable ASCII only (B2Brouter's keys are letters, digits, _ and -).
+        if key and not (key.isascii() and key.isprintable() and " " not in key):
+            raise ValidationError(_("An API key has only letters, digits and punctuation, without spaces: "
+                                    "copy it again from B2Brouter."), code="invalid")
+        return key
+
     def clean_account_id(self) -> str:
         value = self.cleaned_data["account_id"]
         if value and not value.replace("-", "").replace("_", "").isalnum():

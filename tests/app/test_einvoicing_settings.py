@@ -94,6 +94,16 @@ def test_wrong_account_id_gets_its_own_message_and_keeps_old_credentials(web, co
     assert integration.account_id == str(data["id"]) and integration.api_key == key
 
 
+def test_a_key_that_cannot_travel_in_a_header_is_a_form_error(web, company, account, integration):
+    """A pasted key with a non-ASCII character once answered 500 (httpx cannot encode the header)."""
+    data, key = account
+    response = post_settings(web, key="\x80sim_key", account_id=str(data["id"]))
+    assert response.status_code == 200
+    assert "An API key has only letters, digits and punctuation" in response.content.decode()
+    integration.refresh_from_db()
+    assert integration.api_key == key
+
+
 NO_ACCOUNT_GROUP_TEXT = ("This API key is valid but not yet enabled for the API in this environment (B2Brouter code "
                          "no_account_group). Ask B2Brouter support to enable API access for your account group.")
 
