@@ -42,7 +42,17 @@ def migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
+@pytest.fixture
+def back_to_latest():
+    """Leave the test database fully migrated, whatever the test migrated it back to."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("back_to_latest")
 def test_existing_taxes_and_invoice_copies_get_a_type_from_their_label_and_country():
     apps = migrate(BEFORE)
     Company = apps.get_model("companies", "Company")
