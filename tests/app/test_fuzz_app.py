@@ -10,6 +10,7 @@ import json
 import time
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -135,10 +136,12 @@ def test_signed_webhook_payloads(registered: B2BrouterIntegration, linked: Invoi
 
 @FUZZ
 @given(header=form_text, token=form_text, raw=st.one_of(json_value.map(dumps), raw_body))
+@example(header="", token="00000#", raw=b"")  # a "#" in the token once made the path end early (301)
 def test_unsigned_webhook_deliveries(registered: B2BrouterIntegration, linked: InvoiceLink, header: str, token: str,
                                      raw: bytes) -> None:
     before = fingerprint(*APP_TABLES)
-    path = f"/webhooks/b2brouter/{registered.webhook_token if len(token) % 2 else token.replace('/', '') or 'x'}/"
+    # The token is URL-quoted as any client sends it ("#" would otherwise end the path: a fragment).
+    path = f"/webhooks/b2brouter/{registered.webhook_token if len(token) % 2 else quote(token, safe='') or 'x'}/"
     response = HttpClient().post(path, data=raw, content_type="application/json", HTTP_X_B2BROUTER_SIGNATURE=header)
     assert response.status_code in (400, 404, 413), (path, header, response.status_code)
     assert fingerprint(*APP_TABLES) == before
