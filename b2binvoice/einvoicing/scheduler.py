@@ -93,7 +93,9 @@ def _requeue_stale_db(backend: Any, now: dt.datetime) -> dict[str, int]:
 
     counts = {"requeued": 0, "failed": 0}
     stale = DBTaskResult.objects.running().filter(backend_name=backend.alias, started_at__lt=now - stale_after())
-    for row in stale.only("pk", "worker_ids"):
+    for row in stale.only("pk", "worker_ids", "task_path", "args_kwargs"):
+        if _bulk_run_still_working(row, now):
+            continue
         running = DBTaskResult.objects.filter(pk=row.pk, status=TaskResultStatus.RUNNING)
         if len(row.worker_ids or []) >= MAX_CLAIMS:
             counts["failed"] += running.update(
@@ -106,6 +108,26 @@ def _requeue_stale_db(backend: Any, now: dt.datetime) -> dict[str, int]:
     if counts["requeued"] or counts["failed"]:
         logger.warning("Tasks left running by a stopped worker: %(requeued)s re-queued, %(failed)s failed", counts)
     return counts
+
+
+def _bulk_run_still_working(row: Any, now: dt.datetime) -> bool:
+    """Tell whether a long bulk run's task is alive: one of its invoices finished within the timeout.
+
+    A bulk run of thousands of invoices may run longer than ``B2BROUTER_TASK_STALE_AFTER``; its items
+    finishing one after another show its worker is alive, so it is not re-queued beside itself. When
+    its worker was killed, the items stop finishing and the task is re-queued: the run resumes with the
+    invoices still waiting (``bulk.run_bulk``), the one in flight included (its create converges
+    through the link's attempt record, never a duplicate).
+    """
+    if not row.task_path.endswith(".bulk_run"):
+        return False
+    from .models import BulkRunItem  # noqa: PLC0415
+
+    args = (row.args_kwargs or {}).get("args") or []
+    run_id = args[0] if args else (row.args_kwargs or {}).get("kwargs", {}).get("run_id")
+    if run_id is None:
+        return False
+    return BulkRunItem.objects.filter(run_id=run_id, finished_at__gte=now - stale_after()).exists()
 
 
 def _requeue_stale_rq(backend: Any) -> dict[str, int]:

@@ -20,9 +20,12 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from b2binvoice.einvoicing import scheduler, tasks
+from b2binvoice.einvoicing import bulk, scheduler, tasks
 from b2binvoice.einvoicing.models import (
     B2BrouterIntegration,
+    BulkOutcome,
+    BulkRunItem,
+    BulkStatus,
     ContactLookup,
     InvoiceEvent,
     InvoiceLink,
@@ -171,6 +174,44 @@ def test_a_task_that_keeps_killing_its_worker_is_failed_not_requeued_for_ever(in
     assert outcome == {"requeued": 0, "failed": 1}
     row = DBTaskResult.objects.get(pk=result.id)
     assert row.status == TaskResultStatus.FAILED and "never finished" in row.traceback
+
+
+class _WorkerKilled(BaseException):
+    """Stands for the worker process dying (not an Exception: the run cannot catch it and say so)."""
+
+
+def test_a_bulk_run_whose_worker_was_killed_resumes_with_the_invoices_still_waiting(
+        company, account, integration, customer, vat, bank, sim, settings):
+    settings.B2BROUTER_TASK_STALE_AFTER = 600
+    contact_for(sim, account, customer)
+    chosen = [make_invoice(company, customer, number=f"INV-{n:04d}", taxes=[vat], payment_method=bank)
+              for n in range(1, 4)]
+    run = bulk.start_run(company=company, user=None, action="send", invoices=chosen, concurrency=1)
+    result = tasks.bulk_run.enqueue(run.pk)
+
+    def die(item: Any, outcome: Any) -> None:
+        raise _WorkerKilled
+
+    # The worker claimed the task, pushed the first invoice and was killed.
+    now = timezone.now()
+    _claim_and_die(result.id, started=now - dt.timedelta(seconds=601))
+    with pytest.raises(_WorkerKilled):
+        bulk.run_bulk(run.pk, on_done=die)
+    run.refresh_from_db()
+    assert run.status == BulkStatus.RUNNING
+    assert sorted(run.items.values_list("outcome", flat=True)) == [BulkOutcome.SENT] + [BulkOutcome.WAITING] * 2
+    # An invoice finished within the timeout: a long run still working is not queued beside itself.
+    assert scheduler.requeue_stale(now) == {"requeued": 0, "failed": 0}
+    # No invoice has finished for longer than the timeout: the task goes back to the queue and resumes.
+    BulkRunItem.objects.filter(run=run).update(finished_at=now - dt.timedelta(seconds=700))
+    assert scheduler.requeue_stale(now) == {"requeued": 1, "failed": 0}
+    run_worker()
+    run.refresh_from_db()
+    assert run.status == BulkStatus.DONE
+    assert list(run.items.values_list("outcome", flat=True)) == [BulkOutcome.SENT] * 3
+    remote = sim.invoices(account[0]["id"], account[1])
+    assert sorted(i["number"] for i in remote) == ["INV-0001", "INV-0002", "INV-0003"]  # each once
+    assert DBTaskResult.objects.get(pk=result.id).status == TaskResultStatus.SUCCESSFUL
 
 
 # --- 2. Health panel ------------------------------------------------------------------------------
