@@ -66,6 +66,10 @@ def test_health_panel_lists_what_needs_a_look_and_sync_now_updates_it(app: Page,
     expect(health.locator('[data-fact="sync"]')).to_contain_text("(Sync now)")
     expect(health.locator('[data-fact="sync"]')).to_contain_text(re.compile(r"\d+ changed in B2Brouter, 1 updated here"))
     expect(health.locator('.b2b-health-list[data-kind="stuck"] .b2b-count')).to_have_text("0")
+    # The send counted against the account's quota: the panel shows B2Brouter's figure, not a stale 0.
+    used = demo.api("GET", f"/accounts/{demo.account_id}")["account"]["transactions_count"]
+    assert used >= 1
+    expect(health.locator('[data-fact="quota"]')).to_contain_text(f"{used} of 1000 used")
     screenshot("health-synced")
 
     # The link in the panel led to the invoice, which now shows the accepted state.
