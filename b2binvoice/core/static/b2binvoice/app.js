@@ -24,3 +24,7 @@ document.addEventListener("change", function (event) {
 document.addEventListener("click", function (event) {
   if (event.target.closest("[data-print]")) window.print();
 });
+// Controls that only work with JavaScript (e.g. the invoice form's client search) are hidden until now.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-needs-js][hidden]").forEach(function (element) { element.hidden = false; });
+});
