@@ -7,6 +7,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
+from b2binvoice.clients.models import Client
 from b2binvoice.invoices.models import Invoice
 from tests.e2e.test_demo_walkthrough import Demo, app, demo, sim_over_http  # noqa: F401  (fixtures used by name)
 
@@ -26,8 +27,14 @@ def test_typing_45_50_in_spanish_updates_the_running_total_and_saves_it(app: Pag
     search = page.locator("#client-search")
     expect(search).to_be_visible()
     search.fill("nordl")
-    expect(page.locator("#id_client option[value]:not([value=''])")).to_have_count(1)
-    page.locator("#id_client").select_option(label="Nordlicht Übersetzungen GmbH")
+    client = page.locator("#id_client")
+    expect(client.locator("option[value]:not([value=''])")).to_have_count(1)
+    search.press("Enter")  # moves to the list, does not submit the form
+    expect(client).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(client).to_have_value(str(Client.objects.get(name="Nordlicht Übersetzungen GmbH").pk))
+    # Still on the form: Enter in the search did not submit it.
+    expect(page).to_have_url(re.compile(r"/invoices/new/$"))
 
     page.locator("#id_lines-0-description").fill("Traducción DE>ES")
     page.locator("#id_lines-0-quantity").fill("1")

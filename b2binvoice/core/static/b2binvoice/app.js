@@ -28,3 +28,13 @@ document.addEventListener("click", function (event) {
 document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("[data-needs-js][hidden]").forEach(function (element) { element.hidden = false; });
 });
+// <input data-search-for="id">: Enter or ArrowDown moves to the list it narrows (the invoice form's
+// client search) instead of submitting the form, so a client is chosen from the keyboard.
+document.addEventListener("keydown", function (event) {
+  const search = event.target.closest && event.target.closest("[data-search-for]");
+  if (!search || (event.key !== "Enter" && event.key !== "ArrowDown")) return;
+  const list = document.getElementById(search.dataset.searchFor);
+  if (!list) return;
+  event.preventDefault();
+  list.focus();
+});
