@@ -218,3 +218,18 @@ def test_duplicate_needs_the_csrf_token(lingua, demo_user):
     original = Invoice.objects.get(company=lingua, number="LD-0002")
     assert browser.post(f"/invoices/{original.pk}/duplicate/").status_code == 403
     assert Invoice.objects.filter(company=lingua).count() == 10
+
+
+def test_a_credit_note_is_not_duplicated(demo_web, lingua, demo_user):
+    from b2binvoice.invoices.credit_notes import create_credit_note
+
+    original = Invoice.objects.get(company=lingua, number="LD-0001")
+    note = create_credit_note(original=original, user=demo_user, reason_code="R1", reason="Wrong count",
+                              issue_date=timezone.localdate(),
+                              quantities={line.pk: line.quantity for line in original.lines.all()})
+    page = demo_web.get(f"/invoices/{note.pk}/").content.decode()
+    assert f'action="/invoices/{note.pk}/duplicate/"' not in page
+    count = Invoice.objects.filter(company=lingua).count()
+    response = demo_web.post(f"/invoices/{note.pk}/duplicate/")
+    assert response.status_code == 302 and response["Location"] == f"/invoices/{note.pk}/"
+    assert Invoice.objects.filter(company=lingua).count() == count
