@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from b2binvoice.core.localformats import LocalDecimalField
 from b2binvoice.core.money import currency_codes
 from b2binvoice.core.validators import compact_iban, validate_tin
 
@@ -116,6 +117,7 @@ class TaxForm(forms.ModelForm):
     class Meta:
         model = Tax
         fields = ["name", "tax_type", "kind", "rate", "amount", "category", "exemption_reason", "is_active"]
+        field_classes = {"rate": LocalDecimalField, "amount": LocalDecimalField}
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

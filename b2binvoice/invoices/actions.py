@@ -10,7 +10,15 @@ from django.db import transaction
 from b2binvoice.companies.models import Company, Tax
 
 from . import history
-from .models import ChangeAction, Invoice, InvoiceTax
+from .models import (
+    ChangeAction,
+    Invoice,
+    InvoiceAdjustment,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    InvoiceTax,
+)
 
 # A company that typed many numbers by hand ahead of its sequence could make allocation
 # skip a long run; beyond this the sequence is clearly misconfigured.
@@ -98,13 +106,16 @@ def save_header(*, form: Any, user: Any = None) -> Invoice:
     return invoice
 
 
-def _record_save(invoice: Invoice, before: dict[str, Any] | None, user: Any) -> None:
+def _record_save(invoice: Invoice, before: dict[str, Any] | None, user: Any, *, duplicated_from: str = "") -> None:
     after = history.snapshot(invoice)
     if before is None:
-        history.record(invoice, ChangeAction.CREATED, user=user, changes={
+        changes = {
             "fields": [{"field": name, "old": "", "new": after["fields"][name]}
                        for name in ("number", "client", "issue_date", "currency", "status") if after["fields"][name]],
-            "lines": {"removed": [], "added": after["lines"]}, "total": {"old": "", "new": after["total"]}})
+            "lines": {"removed": [], "added": after["lines"]}, "total": {"old": "", "new": after["total"]}}
+        if duplicated_from:
+            changes["duplicated_from"] = duplicated_from
+        history.record(invoice, ChangeAction.CREATED, user=user, changes=changes)
         return
     changes = history.diff(before, after)
     if not changes:
@@ -121,3 +132,42 @@ def delete_draft(invoice: Invoice, *, user: Any = None) -> None:
             "fields": [{"field": "number", "old": content["fields"]["number"], "new": ""}],
             "total": {"old": content["total"], "new": ""}})
         invoice.delete()
+
+
+#: The header fields a duplicate takes from its original; everything else starts afresh.
+DUPLICATED_FIELDS = ("client", "currency", "payment_method", "note", "buyer_reference", "purchase_order",
+                     "project_reference")
+
+
+def duplicate_invoice(original: Invoice, *, issue_date: Any, user: Any = None) -> Invoice:
+    """Create a draft copy of ``original`` dated ``issue_date``, with the next number of the sequence.
+
+    The copy has the original's client, lines, taxes, discounts and charges, references and note,
+    and the same payment term; never its B2Brouter link, lock, payments or credit-note fields (a
+    copy is always an invoice, even of a credit note it would be wrong to re-issue as such). A tax
+    whose company tax still exists is copied from it as it is now, as adding it again would.
+    """
+    with transaction.atomic():
+        company = original.company
+        copy = Invoice(company=company, kind=InvoiceKind.INVOICE, status=InvoiceStatus.DRAFT, issue_date=issue_date,
+                       **{name: getattr(original, name) for name in DUPLICATED_FIELDS})
+        if original.due_date:
+            copy.due_date = issue_date + (original.due_date - original.issue_date)
+        copy.number = next_invoice_number(company)
+        copy.save()
+        for position, line in enumerate(original.lines.all()):
+            InvoiceLine.objects.create(invoice=copy, position=position, description=line.description,
+                                       quantity=line.quantity, unit=line.unit, unit_price=line.unit_price)
+        for adjustment in original.adjustments.all():
+            InvoiceAdjustment.objects.create(invoice=copy, kind=adjustment.kind, mode=adjustment.mode,
+                                             value=adjustment.value, reason=adjustment.reason)
+        for tax_copy in original.taxes.select_related("tax"):
+            if tax_copy.tax is not None:
+                InvoiceTax.copy_of(tax_copy.tax, copy).save()
+            else:
+                InvoiceTax.objects.create(
+                    invoice=copy, name=tax_copy.name, tax_type=tax_copy.tax_type, kind=tax_copy.kind,
+                    rate=tax_copy.rate, amount=tax_copy.amount, category=tax_copy.category,
+                    exemption_reason=tax_copy.exemption_reason)
+        _record_save(copy, None, user, duplicated_from=original.number)
+    return copy

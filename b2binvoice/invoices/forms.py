@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from b2binvoice.clients.models import Client
 from b2binvoice.companies.forms import currency_choices
 from b2binvoice.companies.models import Company, PaymentMethod, Tax
+from b2binvoice.core.localformats import LocalDecimalField
 from b2binvoice.core.money import minor_units, quantum
 
 from .models import CorrectiveReason, Invoice, InvoiceAdjustment, InvoiceLine
@@ -87,6 +88,7 @@ class LineForm(forms.ModelForm):
     class Meta:
         model = InvoiceLine
         fields = ["description", "quantity", "unit", "unit_price"]
+        field_classes = {"quantity": LocalDecimalField, "unit_price": LocalDecimalField}
         widgets = {
             "description": forms.TextInput(attrs={"class": "wide"}),
             "quantity": forms.TextInput(attrs={"inputmode": "decimal", "class": "num"}),
@@ -101,6 +103,7 @@ class AdjustmentForm(forms.ModelForm):
     class Meta:
         model = InvoiceAdjustment
         fields = ["kind", "mode", "value", "reason"]
+        field_classes = {"value": LocalDecimalField}
         widgets = {"value": forms.TextInput(attrs={"inputmode": "decimal", "class": "num"})}
 
     def clean_value(self) -> Decimal:
@@ -278,7 +281,7 @@ class CreditNoteForm(forms.Form):
         self.original = original
         self.rows = rows
         for row in rows:
-            self.fields[f"line_{row.line.pk}"] = forms.DecimalField(
+            self.fields[f"line_{row.line.pk}"] = LocalDecimalField(
                 label=row.line.description, required=False, min_value=Decimal(0), max_digits=18, decimal_places=4,
                 initial=row.remaining.normalize() if row.remaining else Decimal(0),
                 widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "num"}))

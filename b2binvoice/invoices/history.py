@@ -124,6 +124,8 @@ def describe(entry: InvoiceChange) -> list[str]:
             "fields": ", ".join(_label(name) for name in changes["attempted"])})
     if changes.get("credit_note"):
         text.append(_("Credit note %(number)s for %(total)s") % changes["credit_note"])
+    if changes.get("duplicated_from"):
+        text.append(_("Duplicate of invoice %(number)s") % {"number": changes["duplicated_from"]})
     if changes.get("corrects"):
         text.append(_("Corrects invoice %(number)s of %(date)s") % changes["corrects"])
     if changes.get("reason"):

@@ -22,13 +22,14 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from b2binvoice.clients.models import Client
 from b2binvoice.core.search import clean_query, fold
 from b2binvoice.core.tenancy import company_required
 
 from . import history
-from .actions import delete_draft, save_header, save_invoice
+from .actions import delete_draft, duplicate_invoice, save_header, save_invoice
 from .calculations import DISCOUNT, InvoiceTotals, calculate_invoice
 from .credit_notes import create_credit_note, credit_refusal, credit_summary, creditable_lines
 from .forms import (
@@ -41,6 +42,8 @@ from .forms import (
 )
 from .lock import Lock, deletion_refusal, invoice_lock, posted_fields
 from .models import ChangeAction, Invoice, InvoiceStatus
+from .preview import Preview, preview
+from .summary import error_summary
 
 PAGE_SIZE = 25
 DEFAULT_PAYMENT_TERM = dt.timedelta(days=30)
@@ -351,9 +354,71 @@ def _edit(request: HttpRequest, invoice: Invoice | None) -> HttpResponse:
     template = "invoices/invoice_form.html"
     if creating and request.htmx and request.htmx.target == "client-defaults":
         template = "invoices/_client_defaults.html"  # the client changed: refresh its defaults only
+    if request.method == "POST":
+        running = preview(company=company, data=request.POST, invoice=invoice)
+    else:
+        running = _saved_running_total(invoice) if invoice is not None else None
     return render(request, template, {
         "form": form, "lines": lines, "adjustments": adjustments, "invoice": invoice, "creating": creating,
+        "error_summary": error_summary(form, lines, adjustments) if request.method == "POST" else [],
+        "running": running,
+        "totals_url": reverse("invoices:edit_totals", args=[invoice.pk]) if invoice else reverse("invoices:totals"),
     })
+
+
+def _saved_running_total(invoice: Invoice) -> Preview:
+    """Return the running total of a saved invoice as its page shows it."""
+    totals = calculate_invoice(invoice)
+    return Preview(totals=totals, counted_lines=len(totals.line_amounts))
+
+
+@require_POST
+@company_required
+def invoice_totals(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Return the running total of the invoice form as posted (htmx, as the user types)."""
+    invoice = get_object_or_404(Invoice, company=request.company, pk=pk) if pk is not None else None
+    running = preview(company=request.company, data=request.POST, invoice=invoice)  # type: ignore[attr-defined]
+    return render(request, "invoices/_running_total.html", {"running": running})
+
+
+CLIENT_OPTIONS_LIMIT = 50
+
+
+@require_GET
+@company_required
+def client_options(request: HttpRequest) -> HttpResponse:
+    """Return the <option>s of the company's clients matching ``q`` (the invoice form's client search)."""
+    company = request.company  # type: ignore[attr-defined]
+    query = clean_query(request.GET.get("client_q"))
+    clients = Client.objects.filter(company=company).order_by("name")
+    if query:
+        clients = clients.filter(search_text__contains=fold(query))
+    found = list(clients.values_list("pk", "name")[:CLIENT_OPTIONS_LIMIT + 1])
+    more = len(found) > CLIENT_OPTIONS_LIMIT
+    found = found[:CLIENT_OPTIONS_LIMIT]
+    current = request.GET.get("client", "")
+    chosen = (Client.objects.filter(company=company, pk=current).values_list("pk", "name").first()
+              if current.isdigit() else None)
+    if chosen is not None and chosen not in found:
+        found.insert(0, chosen)
+    return render(request, "invoices/_client_options.html", {
+        "clients": found, "chosen": chosen[0] if chosen else None, "more": more, "query": query})
+
+
+@require_POST
+@company_required
+def invoice_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Create a draft copy of an invoice (any status, linked or not) and open it for editing."""
+    original = get_object_or_404(
+        Invoice.objects.select_related("company", "client").prefetch_related("lines", "adjustments"),
+        company=request.company, pk=pk)
+    if original.is_credit_note:
+        messages.error(request, _("A credit note cannot be duplicated: create a credit note from its invoice."))
+        return HttpResponseRedirect(reverse("invoices:detail", args=[original.pk]))
+    copy = duplicate_invoice(original, issue_date=timezone.localdate(), user=request.user)
+    messages.success(request, _("Invoice %(number)s created as a draft copy of %(original)s: check it and save.")
+                     % {"number": copy.number, "original": original.number})
+    return HttpResponseRedirect(reverse("invoices:edit", args=[copy.pk]))
 
 
 @company_required

@@ -1,4 +1,10 @@
-"""Template filters that format money with the currency's decimals."""
+"""Template filters that format money, numbers and dates in the active language.
+
+``money`` keeps the currency's decimals (1,234.20 in English, 1.234,20 in Spanish); ``amount``
+adds the currency as the language writes it (€1,234.20 / 1.234,20 €); ``plain_decimal`` and
+``percent`` show quantities, prices and rates without trailing zeros; ``local_date`` shows a
+date as the language writes it (ISO in English).
+"""
 
 from __future__ import annotations
 
@@ -7,40 +13,50 @@ from typing import Any
 
 from django import template
 
-from b2binvoice.core.money import minor_units, round_money
+from b2binvoice.core import localformats
 
 register = template.Library()
 
 
 @register.filter
 def money(value: Any, currency: str = "EUR") -> str:
-    """Format ``value`` with thousands separators and the decimals of ``currency`` (1,234.20)."""
+    """Format ``value`` with thousands separators and the decimals of ``currency`` (1,234.20 / 1.234,20)."""
     if value is None or value == "":
         return ""
     try:
-        amount = round_money(Decimal(str(value)), currency)
+        return localformats.format_money(value, currency)
     except (InvalidOperation, ValueError):
         return str(value)
-    return f"{amount:,.{minor_units(currency)}f}"
+
+
+@register.filter
+def amount(value: Any, currency: str = "EUR") -> str:
+    """Format ``value`` with its currency as the active language writes it (€1,234.20 / 1.234,20 €)."""
+    if value is None or value == "":
+        return ""
+    try:
+        return localformats.format_amount(value, currency)
+    except (InvalidOperation, ValueError):
+        return str(value)
 
 
 @register.filter
 def percent(value: Any) -> str:
-    """Format a rate without trailing zeros (21.0000 -> 21, -15 -> -15, 5.5 -> 5.5)."""
+    """Format a rate without trailing zeros (21.0000 -> 21, -15 -> -15, 5.5 -> 5.5 / 5,5)."""
     if value is None or value == "":
         return ""
-    rate = Decimal(str(value))
-    text = format(rate.normalize(), "f")
-    return text
+    return localformats.format_number(Decimal(str(value)), grouping=False)
 
 
 @register.filter
 def plain_decimal(value: Any) -> str:
-    """Format a quantity or price without trailing zeros (12000.0000 -> 12000, 0.085000 -> 0.085)."""
+    """Format a quantity or price without trailing zeros (12000.0000 -> 12000, 0.085000 -> 0.085 / 0,085)."""
     if value is None or value == "":
         return ""
-    number = Decimal(str(value))
-    text = format(number, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
+    return localformats.format_number(Decimal(str(value)), grouping=False)
+
+
+@register.filter
+def local_date(value: Any) -> str:
+    """Format a date in the active language (2026-12-31 in English, 31/12/2026 in Spanish)."""
+    return localformats.local_date(value)

@@ -24,3 +24,17 @@ document.addEventListener("change", function (event) {
 document.addEventListener("click", function (event) {
   if (event.target.closest("[data-print]")) window.print();
 });
+// Controls that only work with JavaScript (e.g. the invoice form's client search) are hidden until now.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-needs-js][hidden]").forEach(function (element) { element.hidden = false; });
+});
+// <input data-search-for="id">: Enter or ArrowDown moves to the list it narrows (the invoice form's
+// client search) instead of submitting the form, so a client is chosen from the keyboard.
+document.addEventListener("keydown", function (event) {
+  const search = event.target.closest && event.target.closest("[data-search-for]");
+  if (!search || (event.key !== "Enter" && event.key !== "ArrowDown")) return;
+  const list = document.getElementById(search.dataset.searchFor);
+  if (!list) return;
+  event.preventDefault();
+  list.focus();
+});
