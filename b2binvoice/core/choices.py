@@ -102,11 +102,11 @@ def currency_choices() -> list[tuple[str, str]]:
     return [(code, currency_label(code)) for code in sorted(active_currencies())]
 
 
-def _country_label(code: str) -> str:
+def country_label(code: str) -> str:
     return str(_locale().territories.get(code.upper()) or code)
 
 
-def _language_label(code: str) -> str:
+def language_label(code: str) -> str:
     name = _locale().languages.get(code.lower())
     return _capitalised(str(name)) if name else code
 
@@ -143,14 +143,14 @@ class CodeChoiceField(forms.ChoiceField):
 
 def country_field(**kwargs: Any) -> CodeChoiceField:
     kwargs.setdefault("label", _("country"))
-    return CodeChoiceField(choices=country_choices, label_of=_country_label, error_messages={
+    return CodeChoiceField(choices=country_choices, label_of=country_label, error_messages={
         "invalid_choice": _("“%(value)s” is not an ISO 3166 country code: choose the country from the list.")},
         **kwargs)
 
 
 def language_field(**kwargs: Any) -> CodeChoiceField:
     kwargs.setdefault("label", _("language"))
-    return CodeChoiceField(choices=language_choices, label_of=_language_label, normalise=str.lower, error_messages={
+    return CodeChoiceField(choices=language_choices, label_of=language_label, normalise=str.lower, error_messages={
         "invalid_choice": _("“%(value)s” is not an ISO 639-1 language code: choose the language from the list.")},
         **kwargs)
 

@@ -109,3 +109,10 @@ def test_a_stored_value_outside_the_lists_still_shows_and_saves(spanish_web, lin
     Invoice.objects.filter(pk=invoice.pk).update(currency="DEM")
     html = spanish_web.get(f"/invoices/{invoice.pk}/edit/").content.decode()
     assert selected(html, "currency") == ("DEM", "DEM – Marco alemán")
+
+
+def test_the_client_page_names_the_country_and_language(spanish_web, lingua):
+    client = Client.objects.filter(company=lingua).first()
+    Client.objects.filter(pk=client.pk).update(country="DE", language="de")
+    html = spanish_web.get(f"/clients/{client.pk}/").content.decode()
+    assert "<br>Alemania</dd>" in html and "<dd>Alemán</dd>" in html
