@@ -98,12 +98,15 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the visitor's choice (cookie) or the browser's Accept-Language; a logged-in
+    # user's saved preference then wins (b2binvoice.core.language, after authentication).
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     # A NUL character in a query string or form field is 400, before a view hands it to the database.
     "b2binvoice.core.badinput.RejectNulCharactersMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "b2binvoice.core.language.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "b2binvoice.core.sessions.IdleSessionMiddleware",
     # Optional two-factor login (b2binvoice.core.twofactor): a user who turned it on reaches no page
@@ -131,6 +134,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "b2binvoice.companies.context_processors.current_company",
+                "b2binvoice.core.language.switcher_context",
             ],
         },
     },
@@ -194,7 +198,13 @@ OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "b2binvoice")
 OTP_TOTP_THROTTLE_FACTOR = 1
 
 LANGUAGE_CODE = "en"
+# The interface's languages; catalogues in b2binvoice/locale, compiled by scripts/venv.sh
+# (README, "Languages").
 LANGUAGES = [("en", "English"), ("es", "Español"), ("ca", "Català")]
+LOCALE_PATHS = [BASE_DIR / "b2binvoice" / "locale"]
+LANGUAGE_COOKIE_NAME = "b2binvoice_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Madrid")
 USE_I18N = True
 USE_TZ = True
@@ -253,6 +263,7 @@ X_FRAME_OPTIONS = "DENY"
 if PRODUCTION and not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    LANGUAGE_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     # Load balancers probe these over plain HTTP.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]

@@ -22,3 +22,5 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$spec"
   touch "$stamp"
 fi
+# The translations: compile b2binvoice/locale/*/LC_MESSAGES/django.po into .mo files (babel, no msgfmt).
+"$VENV/bin/python" -m b2binvoice.core.catalogues

@@ -9,6 +9,7 @@ import httpx
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.utils import translation
 
 _handler: WSGIHandler | None = None
 
@@ -17,13 +18,15 @@ def inprocess_wsgi_app(environ: dict[str, Any], start_response: Callable[..., An
     """Serve one request with the project's WSGI handler, keeping the test's DB connection open.
 
     Like Django's test client, this stops the request signals from closing the
-    connection, which would break the transaction a test (and an outer request) runs in.
+    connection, which would break the transaction a test (and an outer request) runs in. The
+    request's language is its own too: the outer request's active language is restored after it.
     """
     global _handler
     if _handler is None:
         _handler = WSGIHandler()
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
+    outer_language = translation.get_language()
     try:
         response = _handler(environ, start_response)
         body = b"".join(response)
@@ -31,6 +34,7 @@ def inprocess_wsgi_app(environ: dict[str, Any], start_response: Callable[..., An
             response.close()
         return [body]
     finally:
+        translation.activate(outer_language)
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
 

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from b2binvoice.companies.models import Company, PaymentMethod, Tax
+from b2binvoice.core import choices
 from b2binvoice.core.validators import compact_iban, validate_iban, validate_tin
 
 from .models import Client
@@ -16,6 +17,10 @@ from .models import Client
 
 class ClientForm(forms.ModelForm):
     """Create or edit a client of the current company."""
+
+    country = choices.country_field(initial=Client._meta.get_field("country").default)
+    language = choices.language_field(initial=Client._meta.get_field("language").default,
+                                      help_text=_("The language of the invoices for this client."))
 
     class Meta:
         model = Client

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from b2binvoice.core.localformats import LocalDecimalField
-from b2binvoice.core.money import currency_codes
+from b2binvoice.core import choices
 from b2binvoice.core.validators import compact_iban, validate_tin
 
 from .models import (
@@ -26,14 +26,15 @@ from .units import unit_code_choices, unit_key
 
 
 def currency_choices() -> list[tuple[str, str]]:
-    """Return the ISO 4217 codes as form choices."""
-    return [(code, code) for code in currency_codes()]
+    """Return the ISO 4217 currencies in use as form choices ("EUR – euro")."""
+    return choices.currency_choices()
 
 
 class CompanyForm(forms.ModelForm):
     """Edit the current company's identity, address, currency and numbering."""
 
-    default_currency = forms.ChoiceField(label=_("default currency"), choices=currency_choices)
+    country = choices.country_field()
+    default_currency = choices.currency_field(label=_("default currency"))
 
     class Meta:
         model = Company

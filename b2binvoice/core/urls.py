@@ -1,13 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import twofactor, views
+from . import language, twofactor, views
 
 app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/verify/", twofactor.verify, name="otp_verify"),
     path("account/", views.account, name="account"),
+    path("language/", language.set_language, name="set_language"),
     path("account/two-factor/", twofactor.two_factor, name="two_factor"),
     path(
         "account/password/",

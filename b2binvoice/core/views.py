@@ -44,7 +44,13 @@ def home(request: HttpRequest) -> HttpResponseRedirect:
 @never_cache
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
-    """The user's own settings: password and two-factor login."""
+    """The user's own settings: language, password and two-factor login."""
     from b2binvoice.core.twofactor import confirmed_device
 
-    return render(request, "registration/account.html", {"two_factor": confirmed_device(request.user) is not None})
+    from b2binvoice.core.language import LanguageForm, stored_language
+
+    language_form = LanguageForm(initial={"language": stored_language(request.user)}, allow_browser=True)
+    return render(request, "registration/account.html", {
+        "two_factor": confirmed_device(request.user) is not None,
+        "language_form": language_form,
+    })

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from b2binvoice.clients.models import Client
-from b2binvoice.companies.forms import currency_choices
+from b2binvoice.core import choices
 from b2binvoice.companies.models import Company, PaymentMethod, Tax
 from b2binvoice.core.localformats import LocalDecimalField
 from b2binvoice.core.money import minor_units, quantum
@@ -26,7 +26,7 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 class InvoiceForm(forms.ModelForm):
     """The invoice header: number, client, dates, currency, payment method, status, note and taxes."""
 
-    currency = forms.ChoiceField(label=_("currency"), choices=currency_choices)
+    currency = choices.currency_field()
     taxes = forms.ModelMultipleChoiceField(
         label=_("taxes"), queryset=Tax.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
         help_text=_("Each tax is copied into the invoice when saved, so later changes to the tax leave it as issued."))
