@@ -5,6 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
+
 from b2binvoice.companies.models import PaymentMethodType, TaxKind
 from b2binvoice.companies.units import resolve_unit, unit_key
 from b2binvoice.core.money import round_money
@@ -115,8 +118,24 @@ def references(invoice: Any) -> dict[str, str]:
     return fields
 
 
+def document_language(invoice: Any) -> str:
+    """Return the language the invoice is written in: its client's when the app speaks it, else English."""
+    code = (getattr(invoice.client, "language", "") or "").split("-")[0].lower()
+    return code if code in dict(settings.LANGUAGES) else "en"
+
+
 def invoice_payload(invoice: Any, *, contact_id: int) -> dict[str, Any]:
-    """Return the B2Brouter invoice for ``invoice`` addressed to ``contact_id``."""
+    """Return the B2Brouter invoice for ``invoice`` addressed to ``contact_id``.
+
+    Texts the app supplies (a discount without a reason, a payment method's type) are written in the
+    document's language, never the language of whoever presses the button: the same invoice always
+    makes the same payload.
+    """
+    with translation.override(document_language(invoice)):
+        return _invoice_payload(invoice, contact_id=contact_id)
+
+
+def _invoice_payload(invoice: Any, *, contact_id: int) -> dict[str, Any]:
     taxes = line_taxes(invoice)
     units = unit_mappings(invoice.company)
     lines = []

@@ -157,3 +157,18 @@ def test_formatting_then_parsing_a_decimal_gives_it_back(language: str, number: 
     with translation.override(language):
         assert parse_number(format_number(number)) == number
         assert parse_number(format_number(number, grouping=False)) == number
+
+
+def test_texts_the_app_adds_to_the_payload_are_in_the_clients_language(demo_web, lingua):
+    nordlicht = client_named(lingua, "Nordlicht")
+    nordlicht.language = "es"
+    nordlicht.save()
+    response = speaking(demo_web, "en").post("/invoices/new/", invoice_post(
+        nordlicht, lines=[("Words", "1", "", "10")], taxes=[tax_named(lingua, "IVA 21%")],
+        adjustments=[("discount", "absolute", "1.00", "")]))
+    assert response.status_code == 302
+    invoice = created(lingua)
+    for active in ("en", "ca"):
+        with translation.override(active):
+            payload = invoice_payload(Invoice.objects.get(pk=invoice.pk), contact_id=7)
+        assert payload["allowance_charges_attributes"][0]["reason"] == "Descuento"
