@@ -824,8 +824,19 @@ def create_invoice(*, invoice: Any, user: Any) -> Result:
         events.create_failed(invoice=invoice, user=user, message=problem.text)
         return problem
     events.created(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id)
-    return _after_link(invoice=invoice, link=link, integration=integration, remote=remote, user=user,
-                       how=_("Created"))
+    # Our PDF goes up before the send, so the recipient gets it as the invoice's PDF view.
+    attached = None
+    if integration.attach_pdf:
+        from .paid_pdf import attach_pdf  # noqa: PLC0415 (paid_pdf imports this module)
+
+        attached = attach_pdf(invoice=invoice, user=user, link=link, remote=remote)
+    result = _after_link(invoice=invoice, link=link, integration=integration, remote=remote, user=user,
+                         how=_("Created"))
+    if attached is None or attached.ok:
+        return result
+    level = result.level if result.level == "error" else "warning"
+    return Result(level, f"{result.text} {attached.text}", result.remote_message or attached.remote_message,
+                  result.request_id or attached.request_id, uncertain=result.uncertain)
 
 
 def pending_is_stale(link: InvoiceLink) -> bool:
