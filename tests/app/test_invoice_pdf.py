@@ -144,3 +144,65 @@ def test_without_a_unicode_font_the_pdf_still_renders(company, customer, vat, se
     invoice = make_invoice(company, customer, taxes=[vat], lines=[("1000", "1.5")])
     text = text_of(invoice_pdf.render_invoice_pdf(invoice))
     assert "Übersetzungen Kunde S.A." in text and "1.815,00 EUR" in text
+
+
+# --- Attached in B2Brouter ---------------------------------------------------------------------
+
+from b2binvoice.einvoicing.models import InvoiceEvent, InvoiceLink  # noqa: E402
+from tests.app.test_einvoicing_support import account, confirmed, contact_for, integration, section, sim  # noqa: E402,F401,F811
+
+
+def switch_attach_on(web, account):
+    data, key = account
+    response = web.post("/settings/integrations/b2brouter/", {
+        "enabled": "on", "environment": "simulator", "api_key": "", "account_id": str(data["id"]),
+        "send_after_create": "on", "attach_pdf": "on"})
+    assert response.status_code == 302
+
+
+def test_attaching_is_off_by_default(web, company, account, integration, customer, vat, sim):
+    assert integration.attach_pdf is False
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
+    link = InvoiceLink.objects.get(invoice=invoice)
+    assert sim.api("GET", f"/invoices/{link.b2brouter_id}", account[1])["invoice"]["attachments"] == []
+
+
+def test_our_pdf_becomes_the_b2brouter_invoices_pdf(web, company, account, integration, customer, vat, sim):
+    switch_attach_on(web, account)
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    response = confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
+    assert response.status_code in (200, 302)
+    link = InvoiceLink.objects.get(invoice=invoice)
+    data, key = account
+    remote = sim.api("GET", f"/invoices/{link.b2brouter_id}", key)["invoice"]
+    assert [(a["filename"], a["use_as_pdf_view"]) for a in remote["attachments"]] == [("invoice-INV-0001.pdf", True)]
+    assert remote["state"] != "new"  # attached, then sent
+    downloaded = sim.http.get(f"/sim/invoices/{link.b2brouter_id}/as/pdf.invoice", HTTP_X_B2B_API_KEY=key,
+                              HTTP_X_B2B_API_VERSION="2026-03-02").content
+    assert "Page 1 of 1" in text_of(downloaded) and "Übersetzungen Kunde S.A." in text_of(downloaded)
+    assert InvoiceEvent.objects.filter(invoice=invoice, type="pdf_attached").exists()
+
+
+def test_a_failed_upload_keeps_the_link_and_says_why(web, company, account, integration, customer, vat, sim,
+                                                     monkeypatch):
+    import b2brouter
+    from b2binvoice.einvoicing.remote import Remote
+
+    def refuse(self, invoice_id, content, *, filename, use_as_pdf_view):
+        raise b2brouter.InvalidRequestError("<b>File rejected</b>", status_code=422, request_id="req_att")
+
+    monkeypatch.setattr(Remote, "add_attachment", refuse)
+    switch_attach_on(web, account)
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
+    link = InvoiceLink.objects.get(invoice=invoice)
+    assert link.status == "linked" and link.b2brouter_id
+    page = section(web, invoice)
+    assert "Our PDF was not attached in B2Brouter" in page
+    assert "&lt;b&gt;File rejected&lt;/b&gt;" in page and "<b>File rejected</b>" not in page
+    event = InvoiceEvent.objects.get(invoice=invoice, type="pdf_attach_failed")
+    assert event.remote_message == "<b>File rejected</b>" and event.request_id == "req_att"
