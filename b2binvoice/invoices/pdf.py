@@ -183,8 +183,10 @@ class InvoicePDF(FPDF):
 
 
 def _address(party: Any, formats: _Formats) -> list[str]:
+    # A province named like its city (Barcelona, Barcelona) is written once.
+    province = party.province if (party.province or "").strip().lower() != (party.city or "").strip().lower() else ""
     lines = [party.address, " ".join(p for p in (party.postal_code, party.city) if p),
-             party.province, formats.country(party.country)]
+             province, formats.country(party.country)]
     return [line for line in lines if line]
 
 
@@ -285,7 +287,7 @@ def _lines(pdf: InvoicePDF, invoice: Invoice, totals: InvoiceTotals, formats: _F
     pdf.font(8.5)
     pdf.set_draw_color(*RULE)
     with pdf.table(
-        col_widths=(84, 20, 18, 26, 32),
+        col_widths=(76, 20, 24, 28, 32),
         text_align=("LEFT", "RIGHT", "LEFT", "RIGHT", "RIGHT"),
         headings_style=heading,
         line_height=4.8,
@@ -378,7 +380,9 @@ def _section(pdf: InvoicePDF, title: str, lines: list[str]) -> None:
 def _payment_lines(invoice: Invoice, totals: InvoiceTotals, formats: _Formats) -> list[str]:
     method = invoice.payment_method
     lines = []
-    if invoice.due_date and totals.total > 0:
+    if invoice.status == "paid":
+        lines.append(_("Paid. Thank you."))
+    elif invoice.due_date and totals.total > 0:
         lines.append(_("Please pay %(amount)s by %(date)s.") % {
             "amount": formats.money(totals.total, totals.currency), "date": formats.date(invoice.due_date)})
     if method is None:
@@ -422,6 +426,7 @@ def _render(invoice: Invoice, language: str, blocks: list[HeaderBlock]) -> bytes
     pdf.set_creator("b2binvoice")
     pdf.set_lang(language)
     pdf.add_page()
+    pdf.font(9)  # a header block may write without choosing a font
 
     # The header band: blocks stacked at the top of the first page.
     y = MARGIN

@@ -29,7 +29,8 @@ pytestmark = pytest.mark.django_db
 
 def text_of(content: bytes) -> str:
     reader = PdfReader(io.BytesIO(content))
-    return "\n".join(page.extract_text() for page in reader.pages)
+    # Babel separates an amount from its symbol with a no-break space (1.815,00\xa0€).
+    return "\n".join(page.extract_text() for page in reader.pages).replace("\xa0", " ").replace("\u202f", " ")
 
 
 def pages_of(content: bytes) -> int:
