@@ -311,7 +311,9 @@ def _payment_context(invoice: Invoice, form: PaymentForm | None = None) -> dict[
     current = payments.balance(invoice)
     refusal = payments.payment_refusal(invoice)
     if form is None and refusal is None and current.due > 0:
-        form = PaymentForm(balance=current, initial={"date": timezone.localdate(), "amount": current.due})
+        method = invoice.payment_method.type if invoice.payment_method else ""
+        form = PaymentForm(balance=current, initial={"date": timezone.localdate(), "amount": current.due,
+                                                     "method": method})
     pending = payments.remote_paid_pending(invoice)
     return {
         "balance": current, "payment_form": form if refusal is None else None, "payment_refusal": refusal,
@@ -522,7 +524,7 @@ def payment_create(request: HttpRequest, pk: int) -> HttpResponse:
     context = _detail_context(invoice)
     if refusal is None:
         context["payment_form"] = form
-    return render(request, "invoices/invoice_detail.html", context, status=400 if refusal is None else 403)
+    return render(request, "invoices/invoice_detail.html", context, status=200 if refusal is None else 403)
 
 
 @company_required
