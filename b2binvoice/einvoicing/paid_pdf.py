@@ -7,6 +7,7 @@ the user with B2Brouter's words.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -17,6 +18,8 @@ from . import events
 from .actions import Result, _linked_remote
 from .errors import describe
 from .models import InvoiceLink, LinkStatus
+
+logger = logging.getLogger(__name__)
 
 
 def _linked(invoice: Any) -> InvoiceLink | None:
@@ -58,6 +61,13 @@ def attach_pdf(*, invoice: Any, user: Any, link: InvoiceLink, remote: Any) -> Re
     filename = pdf_filename(invoice)
     try:
         content = render_invoice_pdf(invoice)
+    except Exception:  # noqa: BLE001 (the create succeeded: a PDF we cannot draw must not hide it)
+        logger.exception("Could not render the PDF of invoice %s for B2Brouter", invoice.pk)
+        text = _("Our PDF could not be drawn, so it was not attached in B2Brouter (the invoice is created and "
+                 "linked).")
+        events.pdf_attach_failed(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id, message=text)
+        return Result("warning", text)
+    try:
         remote.add_attachment(int(link.b2brouter_id or 0), content, filename=filename, use_as_pdf_view=True)
     except b2brouter.B2BRouterError as exc:
         described = describe(exc)

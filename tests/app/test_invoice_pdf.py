@@ -207,3 +207,17 @@ def test_a_failed_upload_keeps_the_link_and_says_why(web, company, account, inte
     assert "&lt;b&gt;File rejected&lt;/b&gt;" in page and "<b>File rejected</b>" not in page
     event = InvoiceEvent.objects.get(invoice=invoice, type="pdf_attach_failed")
     assert event.remote_message == "<b>File rejected</b>" and event.request_id == "req_att"
+
+
+def test_a_pdf_that_cannot_be_drawn_does_not_hide_the_create(web, company, account, integration, customer, vat, sim,
+                                                            monkeypatch):
+    def broken(invoice, language=None, **kwargs):
+        raise RuntimeError("no font")
+
+    monkeypatch.setattr(invoice_pdf, "render_invoice_pdf", broken)
+    switch_attach_on(web, account)
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
+    assert InvoiceLink.objects.get(invoice=invoice).status == "linked"
+    assert "Our PDF could not be drawn" in section(web, invoice)
