@@ -389,6 +389,25 @@ class B2BRouter:
         """GET a document and return its bytes."""
         return self._send("GET", path, params=params, body=None, accept=accept, deadline_at=deadline_at).content
 
+    def _upload(
+        self,
+        method: str,
+        path: str,
+        content: bytes,
+        *,
+        content_type: str = "application/octet-stream",
+        params: Mapping[str, object] | None = None,
+    ) -> Any:
+        """Send raw bytes as the body and return the decoded JSON answer (None when empty)."""
+        response = self._send(method, path, params=params, body=None, accept="application/json",
+                              raw=(bytes(content), content_type))
+        if not response.content.strip():
+            return None
+        try:
+            return loads(response.content)
+        except ValueError:
+            return None  # the upload succeeded (2xx); an unreadable body says nothing more
+
     def _deadline_at(self) -> float | None:
         """Return the monotonic time by which a call starting now must end (None: no deadline)."""
         return None if self.deadline is None else time.monotonic() + self.deadline
@@ -402,6 +421,7 @@ class B2BRouter:
         body: object,
         accept: str,
         deadline_at: float | None = None,
+        raw: tuple[bytes, str] | None = None,
     ) -> _Answer:
         method = method.upper()
         headers = {"Accept": accept}
@@ -409,6 +429,8 @@ class B2BRouter:
         if body is not None:
             content = dumps(body)
             headers["Content-Type"] = "application/json"
+        elif raw is not None:
+            content, headers["Content-Type"] = raw
         query: list[tuple[str, str | int | float | bool | None]] = [
             (key, _query_value(value)) for key, value in (params or {}).items() if value is not None
         ]

@@ -117,6 +117,34 @@ class InvoicesService(Service):
         body = self._client.request("POST", resource_path("/invoices/{}/mark_as", invoice_id), json={"state": state})
         return _invoice(unwrap(body, "invoice"))
 
+    def add_attachment(
+        self,
+        invoice_id: ResourceId,
+        content: bytes,
+        *,
+        filename: str,
+        use_as_pdf_view: bool = False,
+        content_type: str = "application/octet-stream",
+    ) -> None:
+        """Attach a file to an invoice (``POST /invoices/{id}/add_attachment``); B2Brouter answers 204.
+
+        The body is the file's raw bytes and ``filename`` its name. With ``use_as_pdf_view`` a PDF
+        becomes the invoice's visual and legal representation instead of one B2Brouter generates
+        (also after later changes to the invoice, until it is replaced). A POST is never retried.
+        """
+        if not filename or not str(filename).strip():
+            raise ValueError("filename is required")
+        if not content:
+            raise ValueError("content is empty")
+        self._client._upload(
+            "POST",
+            resource_path("/invoices/{}/add_attachment", invoice_id),
+            bytes(content),
+            content_type=content_type,
+            # As the attachments guide writes it: use_as_pdf_view=true.
+            params={"filename": str(filename), "use_as_pdf_view": "true" if use_as_pdf_view else None},
+        )
+
     def download(
         self,
         invoice_id: ResourceId,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import re
 import secrets
@@ -666,6 +668,85 @@ def mark_as(invoice: SimInvoice, state: Any, reason: str | None = None) -> SimIn
         invoice.refuse_reason = reason or "Marked as refused"
     set_state(invoice, str(state), reason)
     return invoice
+
+
+#: Where an invoice keeps its attachments inside ``SimInvoice.request`` (never part of what was sent:
+#: ``as/original`` and updates leave it out). Each is {id, filename, content_type, size,
+#: use_as_pdf_view, data (base64), created_at}.
+ATTACHMENTS_KEY = "_sim_attachments"
+#: The largest attachment the simulator keeps (B2Brouter documents no limit: inferred).
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+
+
+def _decoded_upload(content: bytes) -> bytes:
+    """Return the file of an upload: raw bytes, or a base64 / data-URI payload decoded (attachments guide)."""
+    if content.startswith(b"data:") and b"," in content[:200]:
+        header, _sep, payload = content.partition(b",")
+        if header.endswith(b";base64"):
+            try:
+                return base64.b64decode(payload, validate=True)
+            except (binascii.Error, ValueError):
+                raise ValidationFailed("The data URI is not valid base64", param="body") from None
+        return payload
+    if not content.startswith(b"%PDF"):
+        try:
+            decoded = base64.b64decode(content, validate=True)
+        except (binascii.Error, ValueError):
+            return content
+        if decoded.startswith(b"%PDF"):
+            return decoded
+    return content
+
+
+def add_attachment(invoice: SimInvoice, *, filename: str, content: bytes, use_as_pdf_view: bool) -> dict[str, Any]:
+    """Keep a file attached to the invoice; a PDF "used as PDF view" replaces the generated PDF."""
+    data = _decoded_upload(content)
+    if not data:
+        raise ValidationFailed("The attachment is empty: send the file's bytes as the body", code="parameter_blank",
+                               param="body")
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise ValidationFailed(f"The attachment is too large (at most {MAX_ATTACHMENT_BYTES} bytes)", param="body")
+    is_pdf = data.startswith(b"%PDF")
+    if use_as_pdf_view and not is_pdf:
+        raise ValidationFailed("use_as_pdf_view needs a PDF file", code="parameter_invalid", param="use_as_pdf_view")
+    request = dict(invoice.request)
+    attachments = [dict(a) for a in request.get(ATTACHMENTS_KEY) or []]
+    if use_as_pdf_view:
+        for previous in attachments:
+            previous["use_as_pdf_view"] = False
+    entry = {
+        "id": max((int(a["id"]) for a in attachments), default=0) + 1,
+        "filename": filename,
+        "content_type": "application/pdf" if is_pdf else "application/octet-stream",
+        "size": len(data),
+        "use_as_pdf_view": use_as_pdf_view,
+        "data": base64.b64encode(data).decode("ascii"),
+        "created_at": timezone.now().isoformat(),
+    }
+    attachments.append(entry)
+    request[ATTACHMENTS_KEY] = attachments
+    invoice.request = request
+    invoice.updated_at = timezone.now()
+    invoice.save(update_fields=["request", "updated_at"])
+    return entry
+
+
+def attachments_of(invoice: SimInvoice) -> list[dict[str, Any]]:
+    """Return the invoice's attachments (with their base64 data)."""
+    return list(invoice.request.get(ATTACHMENTS_KEY) or [])
+
+
+def pdf_view(invoice: SimInvoice) -> bytes | None:
+    """Return the PDF attached "as PDF view", or None when B2Brouter generates the PDF."""
+    for attachment in reversed(attachments_of(invoice)):
+        if attachment.get("use_as_pdf_view"):
+            return base64.b64decode(attachment["data"])
+    return None
+
+
+def sent_request(invoice: SimInvoice) -> dict[str, Any]:
+    """Return the invoice's request as it was sent (without the simulator's attachment store)."""
+    return {key: value for key, value in invoice.request.items() if key != ATTACHMENTS_KEY}
 
 
 # --- directory ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from fpdf import FPDF
 
-from . import serializers
+from . import backend, serializers
 from .calculations import money
 from .exceptions import BadRequest, NotFound
 from .models import SimInvoice
@@ -29,11 +29,13 @@ UBL_CATEGORY = {"AA": "S", "AAA": "S", "H": "S", "NS": "O"}
 def render(invoice: SimInvoice, document_type: str) -> tuple[bytes, str, str]:
     """Return (content, content type, file name) of a document, or raise NotFound/BadRequest."""
     if document_type == PDF:
-        return pdf(invoice), "application/pdf", f"{invoice.number}.pdf"
+        # A PDF attached "as PDF view" is the invoice's PDF from then on (attachments guide).
+        attached = backend.pdf_view(invoice)
+        return attached if attached is not None else pdf(invoice), "application/pdf", f"{invoice.number}.pdf"
     if document_type == UBL:
         return ubl(invoice), "application/xml", f"{invoice.number}.xml"
     if document_type == ORIGINAL:
-        body = json.dumps({"invoice": invoice.request}, cls=DjangoJSONEncoder, indent=2)
+        body = json.dumps({"invoice": backend.sent_request(invoice)}, cls=DjangoJSONEncoder, indent=2)
         return body.encode(), "application/json", f"{invoice.number}.json"
     if document_type == FACTURAE:
         raise BadRequest("Document type xml.facturae.3.2.2 is not available in the simulator", param="document_type")

@@ -79,6 +79,18 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def attachment(obj: SimInvoice, data: dict[str, Any]) -> dict[str, Any]:
+    """Serialise one attachment of an invoice (its bytes stay out: ``link`` names where they are)."""
+    return {
+        "id": data["id"],
+        "filename": data["filename"],
+        "content_type": data["content_type"],
+        "size": data["size"],
+        "use_as_pdf_view": bool(data.get("use_as_pdf_view")),
+        "link": f"/attachments/download/{obj.pk}-{data['id']}/{data['filename']}",
+    }
+
+
 def invoice(obj: SimInvoice) -> dict[str, Any]:
     """Serialise an invoice: request fields, computed totals, state and timestamps.
 
@@ -144,6 +156,7 @@ def invoice(obj: SimInvoice) -> dict[str, Any]:
         "total": totals["total"],
         "errors": list(obj.errors or []),
         "refuse_reason": obj.refuse_reason or None,
+        "attachments": [attachment(obj, a) for a in req.get("_sim_attachments") or []],
         "created_at": timestamp(obj.created_at),
         "updated_at": timestamp(obj.updated_at),
         "state_updated_at": timestamp(obj.state_updated_at),

@@ -30,6 +30,7 @@ urlpatterns = [
     ),
     path("invoices/<str:invoice_id>/validate", v.endpoint(GET=v.validate_invoice), name="invoice-validate"),
     path("invoices/<str:invoice_id>/mark_as", v.endpoint(POST=v.mark_as), name="invoice-mark-as"),
+    path("invoices/<str:invoice_id>/add_attachment", v.endpoint(POST=v.add_attachment), name="invoice-add-attachment"),
     path("invoices/<str:invoice_id>/as/<str:document_type>", v.endpoint(GET=v.download), name="invoice-download"),
     path(
         "directory/<str:country>/<str:scheme>/<str:identifier>",

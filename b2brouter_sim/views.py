@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -296,6 +297,27 @@ def mark_as(request: HttpRequest, account: SimAccount, invoice_id: int) -> HttpR
     reason = v.text(body.get(reason_param) or None, reason_param, v.max_length(SimInvoice, "refuse_reason"))
     backend.mark_as(invoice, body["state"], reason or None)
     return ok({"invoice": serializers.invoice(_fresh(invoice))})
+
+
+def add_attachment(request: HttpRequest, account: SimAccount, invoice_id: int) -> HttpResponse:
+    """Attach the body's bytes to the invoice as ``filename``; 204 as B2Brouter answers."""
+    invoice = backend.get_invoice(account, invoice_id)
+    filename = request.GET.get("filename", "").strip()
+    if not filename:
+        raise v.ValidationFailed("Filename can't be blank", code="parameter_blank", param="filename")
+    # Only a file name, never a path; control characters would break a later Content-Disposition.
+    filename = "".join(ch for ch in filename.replace("\\", "/").rsplit("/", 1)[-1] if ch.isprintable())
+    filename = v.text(filename, "filename", 255)
+    if not filename:
+        raise v.ValidationFailed("Filename can't be blank", code="parameter_blank", param="filename")
+    raw_flag = request.GET.get("use_as_pdf_view")
+    use_as_pdf_view = v.boolean(raw_flag, "use_as_pdf_view") if raw_flag not in (None, "") else False
+    try:
+        content = request.body
+    except RequestDataTooBig:
+        raise v.ValidationFailed("The attachment is too large", param="body") from None
+    backend.add_attachment(invoice, filename=filename, content=content, use_as_pdf_view=use_as_pdf_view)
+    return HttpResponse(status=204)
 
 
 DISPOSITIONS = ("inline", "attachment")

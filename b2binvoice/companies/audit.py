@@ -25,8 +25,9 @@ from .models import Company, Membership, SettingsChange
 current_user: contextvars.ContextVar[Any] = contextvars.ContextVar("b2binvoice_settings_user", default=None)
 
 # What each area records: the fields worth a line in the history, and which of them are secrets.
-INTEGRATION_FIELDS = ("enabled", "environment", "account_id", "send_after_create", "api_key", "rounding_method",
-                      "round_before_sum", "apply_taxes_per_line", "webhook_setup", "webhook_token", "webhook_secret")
+INTEGRATION_FIELDS = ("enabled", "environment", "account_id", "send_after_create", "attach_pdf", "api_key",
+                      "rounding_method", "round_before_sum", "apply_taxes_per_line", "webhook_setup", "webhook_token",
+                      "webhook_secret")
 SECRET_FIELDS = frozenset({"api_key", "webhook_secret", "webhook_token"})
 SECRET_LABELS = {"webhook_token": "receiver URL"}
 

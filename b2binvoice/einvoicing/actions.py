@@ -111,12 +111,14 @@ def _verification_error(exc: Exception, *, environment: str, account_id: str) ->
 
 
 def save_settings(*, company: Any, enabled: bool, environment: str, api_key: str, account_id: str,
-                  send_after_create: bool) -> Result:
+                  send_after_create: bool, attach_pdf: bool | None = None) -> Result:
     """Verify the credentials by reading the account, then save; keep the old settings on failure.
 
-    A blank ``api_key`` keeps the stored one.
+    A blank ``api_key`` keeps the stored one; ``attach_pdf`` None keeps the stored choice.
     """
     integration = get_integration(company) or B2BrouterIntegration(company=company)
+    if attach_pdf is not None:
+        integration.attach_pdf = attach_pdf
     key = api_key.strip() or integration.api_key
     account_id = account_id.strip()
     credentials_changed = (key != integration.api_key or account_id != integration.account_id
@@ -128,7 +130,7 @@ def save_settings(*, company: Any, enabled: bool, environment: str, api_key: str
         integration.send_after_create = send_after_create
         if integration.pk is not None:
             record_integration(integration)
-            integration.save(update_fields=["enabled", "send_after_create", "updated_at"])
+            integration.save(update_fields=["enabled", "send_after_create", "attach_pdf", "updated_at"])
         return Result("info", _("The integration is disabled."))
     if not enabled and not credentials_changed:
         integration.enabled = False
@@ -824,8 +826,19 @@ def create_invoice(*, invoice: Any, user: Any) -> Result:
         events.create_failed(invoice=invoice, user=user, message=problem.text)
         return problem
     events.created(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id)
-    return _after_link(invoice=invoice, link=link, integration=integration, remote=remote, user=user,
-                       how=_("Created"))
+    # Our PDF goes up before the send, so the recipient gets it as the invoice's PDF view.
+    attached = None
+    if integration.attach_pdf:
+        from .paid_pdf import attach_pdf  # noqa: PLC0415 (paid_pdf imports this module)
+
+        attached = attach_pdf(invoice=invoice, user=user, link=link, remote=remote)
+    result = _after_link(invoice=invoice, link=link, integration=integration, remote=remote, user=user,
+                         how=_("Created"))
+    if attached is None or attached.ok:
+        return result
+    level = result.level if result.level == "error" else "warning"
+    return Result(level, f"{result.text} {attached.text}", result.remote_message or attached.remote_message,
+                  result.request_id or attached.request_id, uncertain=result.uncertain)
 
 
 def pending_is_stale(link: InvoiceLink) -> bool:

@@ -170,3 +170,29 @@ def state_notification_ignored(*, invoice: Any, b2brouter_id: int, state: str, c
 def synced(*, invoice: Any, b2brouter_id: int, message: str) -> InvoiceEvent:
     """Record that a background read (after a notification, or the periodic sync) changed the link."""
     return _record(invoice, EventType.SYNCED, Outcome.INFO, b2brouter_id=b2brouter_id, message=message)
+
+
+def marked_paid(*, invoice: Any, user: Any, b2brouter_id: int | None, request_id: str | None = None) -> InvoiceEvent:
+    """Record that B2Brouter now holds the invoice as paid."""
+    return _record(invoice, EventType.MARKED_PAID, Outcome.SUCCESS, user=user, b2brouter_id=b2brouter_id,
+                   request_id=request_id)
+
+
+def mark_paid_failed(*, invoice: Any, user: Any, b2brouter_id: int | None, message: str, remote_message: str = "",
+                     request_id: str | None = None) -> InvoiceEvent:
+    """Record that B2Brouter was not told the invoice is paid."""
+    return _record(invoice, EventType.MARK_PAID_FAILED, Outcome.FAILURE, user=user, b2brouter_id=b2brouter_id,
+                   message=message, remote_message=remote_message, request_id=request_id)
+
+
+def pdf_attached(*, invoice: Any, user: Any, b2brouter_id: int | None, message: str = "") -> InvoiceEvent:
+    """Record that our PDF was attached to the B2Brouter invoice."""
+    return _record(invoice, EventType.PDF_ATTACHED, Outcome.SUCCESS, user=user, b2brouter_id=b2brouter_id,
+                   message=message)
+
+
+def pdf_attach_failed(*, invoice: Any, user: Any, b2brouter_id: int | None, message: str, remote_message: str = "",
+                      request_id: str | None = None) -> InvoiceEvent:
+    """Record that our PDF could not be attached to the B2Brouter invoice."""
+    return _record(invoice, EventType.PDF_ATTACH_FAILED, Outcome.FAILURE, user=user, b2brouter_id=b2brouter_id,
+                   message=message, remote_message=remote_message, request_id=request_id)

@@ -37,12 +37,19 @@ class IntegrationSettingsForm(forms.Form):
                     "only by a credit note. Off: invoices are created unsent in B2Brouter, and you send each one "
                     "with Send after checking it. The confirmation before Create says which applies."))
 
+    attach_pdf = forms.BooleanField(
+        label=_("Attach our PDF to B2Brouter invoices"), required=False,
+        help_text=_("On: after creating an invoice in B2Brouter (and before sending it) our own PDF of it is uploaded "
+                    "as its PDF view, so the recipient sees the same PDF as the invoice page's Download PDF. A failed "
+                    "upload is reported and never undoes the create."))
+
     def __init__(self, *args: Any, integration: B2BrouterIntegration | None = None, **kwargs: Any) -> None:
         self.integration = integration
         if integration is not None and "initial" not in kwargs:
             kwargs["initial"] = {"enabled": integration.enabled, "environment": integration.environment,
                                  "account_id": integration.account_id,
-                                 "send_after_create": integration.send_after_create}
+                                 "send_after_create": integration.send_after_create,
+                                 "attach_pdf": integration.attach_pdf}
         elif "initial" not in kwargs:
             kwargs["initial"] = {"send_after_create": True,
                                  "environment": Environment.SIMULATOR if getattr(settings, "SIMULATOR_ENABLED", False)
@@ -86,6 +93,12 @@ class WebhookSecretForm(forms.Form):
         label=_("Signing secret"), max_length=500, strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}),
         error_messages={"required": _("Paste the signing secret B2Brouter shows for the endpoint.")})
+
+    attach_pdf = forms.BooleanField(
+        label=_("Attach our PDF to B2Brouter invoices"), required=False,
+        help_text=_("On: after creating an invoice in B2Brouter (and before sending it) our own PDF of it is uploaded "
+                    "as its PDF view, so the recipient sees the same PDF as the invoice page's Download PDF. A failed "
+                    "upload is reported and never undoes the create."))
 
     def __init__(self, *args: Any, integration: B2BrouterIntegration | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -43,6 +43,10 @@ class B2BrouterIntegration(models.Model):
     send_after_create = models.BooleanField(
         _("send after create"), default=True,
         help_text=_("Send the invoice through B2Brouter as soon as its totals are confirmed to match ours."))
+    attach_pdf = models.BooleanField(
+        _("attach our PDF"), default=False,
+        help_text=_("Upload our own PDF of the invoice to B2Brouter after creating it there, as the invoice's PDF "
+                    "view."))
     # What the last successful verification read from the account.
     account_name = models.CharField(max_length=255, blank=True)
     account_tin = models.CharField(max_length=64, blank=True)
@@ -277,6 +281,10 @@ class EventType(models.TextChoices):
     STATE_NOTIFIED = "state_notified", _("State change notified by B2Brouter")
     STATE_NOTIFICATION_IGNORED = "state_notice_ignored", _("Older state notification ignored")
     SYNCED = "synced", _("Updated from B2Brouter in the background")
+    MARKED_PAID = "marked_paid", _("Marked paid in B2Brouter")
+    MARK_PAID_FAILED = "mark_paid_failed", _("Marking paid in B2Brouter failed")
+    PDF_ATTACHED = "pdf_attached", _("Our PDF attached in B2Brouter")
+    PDF_ATTACH_FAILED = "pdf_attach_failed", _("Attaching our PDF in B2Brouter failed")
 
 
 class Outcome(models.TextChoices):

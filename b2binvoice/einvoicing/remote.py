@@ -255,6 +255,14 @@ class Remote:
         """Send an invoice; answer what B2Brouter returned (possibly nothing)."""
         return _unwrap(self.client.invoices.send(invoice_id), "invoice")
 
+    def mark_as(self, invoice_id: int, state: str) -> dict[str, Any]:
+        """Change an invoice's state by hand (e.g. ``paid``)."""
+        return _unwrap(self.client.invoices.mark_as(invoice_id, state), "invoice")  # type: ignore[arg-type]
+
+    def add_attachment(self, invoice_id: int, content: bytes, *, filename: str, use_as_pdf_view: bool) -> None:
+        """Attach a file to an invoice (our PDF, as its PDF view when ``use_as_pdf_view``)."""
+        self.client.invoices.add_attachment(invoice_id, content, filename=filename, use_as_pdf_view=use_as_pdf_view)
+
     def delete_invoice(self, invoice_id: int) -> None:
         """Delete an invoice (only possible in new or error)."""
         self.client.invoices.delete(invoice_id)

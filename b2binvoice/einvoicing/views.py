@@ -139,7 +139,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             result = actions.save_settings(
                 company=company, enabled=data["enabled"], environment=data["environment"],
                 api_key=data["api_key"], account_id=data["account_id"],
-                send_after_create=data["send_after_create"])
+                send_after_create=data["send_after_create"], attach_pdf=data["attach_pdf"])
             if result.ok or result.level == "success":
                 flash(request, "settings", result)
                 return HttpResponseRedirect(reverse("einvoicing:settings"))

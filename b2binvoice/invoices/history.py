@@ -128,6 +128,10 @@ def describe(entry: InvoiceChange) -> list[str]:
         text.append(_("Duplicate of invoice %(number)s") % {"number": changes["duplicated_from"]})
     if changes.get("corrects"):
         text.append(_("Corrects invoice %(number)s of %(date)s") % changes["corrects"])
+    if changes.get("payment"):
+        payment = changes["payment"]
+        text.append(_("%(amount)s %(currency)s on %(date)s") % payment
+                    + (f" · {payment['method']}" if payment.get("method") else ""))
     if changes.get("reason"):
         text.append(str(changes["reason"]))
     return text

@@ -14,6 +14,7 @@ from b2binvoice.companies.models import (
     INVOICE_NUMBER_MAX_LENGTH,
     Company,
     PaymentMethod,
+    PaymentMethodType,
     Tax,
     TaxCategory,
     TaxKind,
@@ -217,6 +218,8 @@ class ChangeAction(models.TextChoices):
     DELETE_REFUSED = "delete_refused", _("Deletion refused: the invoice is locked")
     DELETED = "deleted", _("Deleted")
     CREDITED = "credited", _("Credit note created")
+    PAYMENT = "payment", _("Payment recorded")
+    PAYMENT_DELETED = "payment_deleted", _("Payment deleted")
 
 
 class InvoiceChange(models.Model):
@@ -251,3 +254,38 @@ class InvoiceChange(models.Model):
         if self.pk is not None:
             raise ValueError("invoice changes are append-only")
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class Payment(models.Model):
+    """Money received against an invoice: partial or whole; the invoice is paid once they cover it.
+
+    Recording a payment never edits the invoice's content (a locked invoice takes payments);
+    only its status follows the amount due (see :mod:`b2binvoice.invoices.payments`).
+    """
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="payments")
+    date = models.DateField(_("date"))
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=4)
+    method = models.CharField(_("method"), max_length=20, blank=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Why B2Brouter was not told the invoice is paid when this payment covered it (empty: it was,
+    # or nothing was to tell), with B2Brouter's own words and request id.
+    remote_error = models.TextField(blank=True)
+    remote_message = models.TextField(blank=True)
+    remote_request_id = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["date", "pk"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id} {self.date} {self.amount}"
+
+    @property
+    def method_label(self) -> str:
+        """Return the method's name (the form offers the payment method types)."""
+        return str(dict(PaymentMethodType.choices).get(self.method, self.method))

@@ -14,4 +14,8 @@ urlpatterns = [
     path("<int:pk>/duplicate/", views.invoice_duplicate, name="duplicate"),
     path("<int:pk>/delete/", views.invoice_delete, name="delete"),
     path("<int:pk>/credit-note/", views.credit_note_create, name="credit_note"),
+    path("<int:pk>/pdf/", views.invoice_pdf, name="pdf"),
+    path("<int:pk>/payments/", views.payment_create, name="payment_create"),
+    path("<int:pk>/payments/<int:payment_pk>/delete/", views.payment_delete, name="payment_delete"),
+    path("<int:pk>/payments/b2brouter/", views.payment_retry_b2brouter, name="payment_retry_b2brouter"),
 ]

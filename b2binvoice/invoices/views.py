@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
+from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -40,8 +41,11 @@ from .forms import (
     header_form,
     line_formset,
 )
-from .lock import Lock, deletion_refusal, invoice_lock, posted_fields
+from .lock import Lock, b2brouter_link, deletion_refusal, invoice_lock, posted_fields
 from .models import ChangeAction, Invoice, InvoiceStatus
+from . import payments
+from .payments import PaymentForm
+from .pdf import pdf_filename, render_invoice_pdf
 from .preview import Preview, preview
 from .summary import error_summary
 
@@ -301,7 +305,39 @@ def _detail_context(invoice: Invoice) -> dict[str, Any]:
         "credits": None if invoice.is_credit_note else credit_summary(invoice),
         "credit_refusal": credit_refusal(invoice),
         "deletion_refusal": deletion_refusal(invoice),
+        **_payment_context(invoice),
     }
+
+
+def _payment_context(invoice: Invoice, form: PaymentForm | None = None) -> dict[str, Any]:
+    """Return what the invoice page's payments section shows: balance, payments, form, B2Brouter's side."""
+    current = payments.balance(invoice)
+    refusal = payments.payment_refusal(invoice)
+    if form is None and refusal is None and current.due > 0:
+        method = invoice.payment_method.type if invoice.payment_method else ""
+        form = PaymentForm(balance=current, initial={"date": timezone.localdate(), "amount": current.due,
+                                                     "method": method})
+    pending = payments.remote_paid_pending(invoice)
+    return {
+        "balance": current, "payment_form": form if refusal is None else None, "payment_refusal": refusal,
+        "remote_paid_pending": pending, "remote_paid_error": payments.last_remote_error(invoice) if pending else None,
+    }
+
+
+def _tell_b2brouter_paid(request: HttpRequest, invoice: Invoice, payment: Any | None) -> None:
+    """Mark the linked B2Brouter invoice paid; a failure keeps the payment and says so with B2Brouter's words."""
+    from b2binvoice.einvoicing.paid_pdf import mark_paid  # noqa: PLC0415 (the integration builds on invoices)
+
+    result = mark_paid(invoice=invoice, user=request.user)
+    if result is None:
+        return
+    if result.ok:
+        payments.remember_remote_outcome(payment)
+        messages.success(request, result.text)
+    else:
+        payments.remember_remote_outcome(payment, error=result.text, message=result.remote_message,
+                                         request_id=result.request_id)
+        messages.error(request, result.text)
 
 
 def _new_invoice_initial(request: HttpRequest) -> dict[str, Any]:
@@ -507,3 +543,77 @@ def credit_note_create(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "invoices/credit_note_form.html", {
         "original": original, "form": form, "rows": form.line_fields(), "summary": credit_summary(original),
         "refusal": None})
+
+
+@company_required
+def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """Download our own PDF of the invoice, in its client's language (another company's invoice is 404)."""
+    invoice = get_object_or_404(
+        _with_amounts(Invoice.objects.select_related("company", "payment_method")), company=request.company, pk=pk)
+    response = HttpResponse(render_invoice_pdf(invoice), content_type="application/pdf")
+    disposition = "inline" if request.GET.get("inline") == "1" else "attachment"
+    response["Content-Disposition"] = content_disposition_header(disposition == "attachment", pdf_filename(invoice))
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _payable(request: HttpRequest, pk: int) -> Invoice:
+    return get_object_or_404(
+        _with_amounts(Invoice.objects.select_related("company", "payment_method")), company=request.company, pk=pk)
+
+
+@company_required
+def payment_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a payment (POST); the invoice becomes paid when covered and B2Brouter is told."""
+    invoice = _payable(request, pk)
+    if request.method != "POST":
+        return HttpResponseRedirect(reverse("invoices:detail", args=[pk]) + "#payments")
+    refusal = payments.payment_refusal(invoice)
+    form = PaymentForm(request.POST, balance=payments.balance(invoice))
+    if refusal is None and form.is_valid():
+        data = form.cleaned_data
+        try:
+            payment, became_paid = payments.record_payment(
+                invoice=invoice, amount=data["amount"], date=data["date"], method=data["method"] or "",
+                note=data["note"], user=request.user)
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error("amount", ValidationError(message, code=exc.code or "invalid"))
+        else:
+            messages.success(request, _("Payment of %(amount)s %(currency)s recorded.") % {
+                "amount": f"{payment.amount:f}", "currency": invoice.currency})
+            if became_paid:
+                messages.success(request, _("%(number)s is paid.") % {"number": invoice.number})
+                _tell_b2brouter_paid(request, invoice, payment)
+            return HttpResponseRedirect(reverse("invoices:detail", args=[pk]) + "#payments")
+    context = _detail_context(invoice)
+    if refusal is None:
+        context["payment_form"] = form
+    return render(request, "invoices/invoice_detail.html", context, status=200 if refusal is None else 403)
+
+
+@company_required
+def payment_delete(request: HttpRequest, pk: int, payment_pk: int) -> HttpResponse:
+    """Delete a payment recorded by mistake (POST); a paid invoice left with something due is issued again."""
+    invoice = _payable(request, pk)
+    payment = get_object_or_404(invoice.payments, pk=payment_pk)
+    if request.method != "POST":
+        return HttpResponseRedirect(reverse("invoices:detail", args=[pk]) + "#payments")
+    reverted = payments.delete_payment(invoice=invoice, payment=payment, user=request.user)
+    messages.success(request, _("Payment deleted."))
+    if reverted:
+        text = _("%(number)s is issued again: something is due.") % {"number": invoice.number}
+        link = b2brouter_link(invoice)
+        if link is not None and str(link.status) == "linked" and link.state in payments.REMOTE_PAID_STATES:
+            text += " " + _("B2Brouter still shows it paid: change it there if needed.")
+        messages.warning(request, text)
+    return HttpResponseRedirect(reverse("invoices:detail", args=[pk]) + "#payments")
+
+
+@company_required
+def payment_retry_b2brouter(request: HttpRequest, pk: int) -> HttpResponse:
+    """Try again to mark the linked B2Brouter invoice paid (POST)."""
+    invoice = _payable(request, pk)
+    if request.method == "POST" and payments.remote_paid_pending(invoice):
+        _tell_b2brouter_paid(request, invoice, payments.last_remote_error(invoice))
+    return HttpResponseRedirect(reverse("invoices:detail", args=[pk]) + "#payments")

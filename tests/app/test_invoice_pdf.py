@@ -1,0 +1,223 @@
+"""Our own PDF of an invoice: read back with pypdf, in the client's language, reachable, tenant-safe."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+from pypdf import PdfReader
+
+from b2binvoice.companies.models import PaymentMethod, PaymentMethodType
+from b2binvoice.invoices import pdf as invoice_pdf
+from b2binvoice.invoices.models import InvoiceAdjustment, InvoiceLine
+from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
+    VALID_IBAN,
+    _b2brouter_settings,
+    company,
+    customer,
+    make_invoice,
+    other_web,
+    user,
+    vat,
+    web,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def text_of(content: bytes) -> str:
+    reader = PdfReader(io.BytesIO(content))
+    # Babel separates an amount from its symbol with a no-break space (1.815,00\xa0€).
+    return "\n".join(page.extract_text() for page in reader.pages).replace("\xa0", " ").replace("\u202f", " ")
+
+
+def pages_of(content: bytes) -> int:
+    return len(PdfReader(io.BytesIO(content)).pages)
+
+
+@pytest.fixture
+def bank(company):
+    return PaymentMethod.objects.create(company=company, name="Main account", type=PaymentMethodType.BANK_TRANSFER,
+                                        iban=VALID_IBAN, bic="CAIXESBBXXX", details="Quote the invoice number.")
+
+
+def test_the_pdf_is_downloaded_from_the_invoice_page_with_its_content(web, company, customer, vat, bank):
+    customer.language = "en"
+    customer.save()
+    invoice = make_invoice(company, customer, taxes=[vat], payment_method=bank, lines=[("1000", "1.5")])
+    invoice.note = "Thank you for your business."
+    invoice.save()
+    InvoiceAdjustment.objects.create(invoice=invoice, kind="discount", mode="percentage", value=Decimal("10"),
+                                     reason="Loyal client")
+    page = web.get(f"/invoices/{invoice.pk}/").content.decode()
+    assert f'href="/invoices/{invoice.pk}/pdf/"' in page and "Download PDF" in page
+
+    response = web.get(f"/invoices/{invoice.pk}/pdf/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="invoice-INV-0001.pdf"'
+    text = text_of(response.content)
+    # 1000 x 1.5 = 1,500.00; -10 % = 1,350.00; IVA 21 % = 283.50; total 1,633.50
+    for expected in ("INV-0001", "Lingua Test S.L.", "ESB12345674", "Übersetzungen Kunde S.A.", "ESB58378431",
+                     "Calle Mayor 1", "08001 Barcelona", "Spain", "Translation 1", "€1,500.00", "Loyal client",
+                     "€1,350.00", "€283.50", "€1,633.50", "IVA 21%", VALID_IBAN, "CAIXESBBXXX",
+                     "Quote the invoice number.", "Thank you for your business.", "Nov 2, 2026", "Dec 2, 2026",
+                     "Page 1 of 1"):
+        assert expected in text, expected
+
+
+def test_a_spanish_client_gets_a_spanish_pdf_with_spanish_amounts(web, company, customer, vat):
+    customer.language = "es"
+    customer.save()
+    invoice = make_invoice(company, customer, taxes=[vat], lines=[("1000", "1.5")])
+    text = text_of(web.get(f"/invoices/{invoice.pk}/pdf/").content)
+    assert "FACTURA" in text and "Fecha de vencimiento" in text
+    assert "1.815,00 €" in text and "315,00 €" in text  # 1,500 + 21 % in Spanish notation
+    assert "2 nov 2026" in text and "España" in text
+    assert "Página 1 de 1" in text
+
+
+def test_a_credit_note_names_the_invoice_it_corrects(web, company, customer, vat):
+    invoice = make_invoice(company, customer, taxes=[vat], number="INV-0009")
+    note = make_invoice(company, customer, taxes=[vat], number="INV-R-0001", lines=[("10", "-2")])
+    note.kind, note.corrected_invoice = "credit_note", invoice
+    note.amended_number, note.amended_date = "INV-0009", dt.date(2026, 10, 1)
+    note.corrective_reason, note.correction_reason = "R1", "Wrong word count"
+    note.save()
+    response = web.get(f"/invoices/{note.pk}/pdf/")
+    assert response["Content-Disposition"] == 'attachment; filename="credit-note-INV-R-0001.pdf"'
+    text = text_of(response.content)
+    assert "CREDIT NOTE" in text and "INV-0009" in text and "Oct 1, 2026" in text
+    assert "Wrong word count" in text and "-€24.20" in text
+
+
+def test_two_hundred_lines_run_over_numbered_pages(web, company, customer, vat):
+    invoice = make_invoice(company, customer, taxes=[vat], lines=[])
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(invoice=invoice, position=i, description=f"Chapter {i + 1} translated", quantity=Decimal("1"),
+                    unit="pages", unit_price=Decimal("10")) for i in range(200))
+    content = web.get(f"/invoices/{invoice.pk}/pdf/").content
+    count = pages_of(content)
+    assert count > 2
+    text = text_of(content)
+    assert "Chapter 1 translated" in text and "Chapter 200 translated" in text
+    assert f"Page {count} of {count}" in text and "€2,420.00" in text
+
+
+def test_the_list_links_each_row_to_its_pdf(web, company, customer):
+    invoice = make_invoice(company, customer)
+    assert f'href="/invoices/{invoice.pk}/pdf/"' in web.get("/invoices/").content.decode()
+
+
+def test_another_companys_invoice_pdf_is_not_found(other_web, company, customer):
+    invoice = make_invoice(company, customer)
+    assert other_web.get(f"/invoices/{invoice.pk}/pdf/").status_code == 404
+
+
+def test_an_unsafe_number_gives_a_safe_file_name(web, company, customer):
+    invoice = make_invoice(company, customer, number='A/2026 "x"\r\n;ñ')
+    disposition = web.get(f"/invoices/{invoice.pk}/pdf/")["Content-Disposition"]
+    assert disposition == 'attachment; filename="invoice-A-2026-x-n.pdf"'
+
+
+def test_a_header_block_draws_at_the_top_of_the_first_page_only(company, customer):
+    invoice = make_invoice(company, customer)
+    calls = []
+
+    def legend(pdf, drawn, slot):
+        calls.append((drawn.pk, slot.x, slot.y))
+        pdf.set_xy(slot.x, slot.y)
+        pdf.cell(slot.width, 6, "HEADER-LEGEND")
+        return 6
+
+    text = text_of(invoice_pdf.render_invoice_pdf(invoice, "en", blocks=[legend]))
+    assert calls == [(invoice.pk, invoice_pdf.MARGIN, invoice_pdf.MARGIN)]
+    assert text.index("HEADER-LEGEND") < text.index("Lingua Test S.L.")
+
+
+def test_without_a_unicode_font_the_pdf_still_renders(company, customer, vat, settings, monkeypatch):
+    monkeypatch.setattr(invoice_pdf, "FONT_DIRS", ())
+    settings.PDF_FONT_DIR = ""
+    customer.language = "es"
+    customer.save()
+    invoice = make_invoice(company, customer, taxes=[vat], lines=[("1000", "1.5")])
+    text = text_of(invoice_pdf.render_invoice_pdf(invoice))
+    assert "Übersetzungen Kunde S.A." in text and "1.815,00 EUR" in text
+
+
+# --- Attached in B2Brouter ---------------------------------------------------------------------
+
+from b2binvoice.einvoicing.models import InvoiceEvent, InvoiceLink  # noqa: E402
+from tests.app.test_einvoicing_support import account, confirmed, contact_for, integration, section, sim  # noqa: E402,F401,F811
+
+
+def switch_attach_on(web, account):
+    data, key = account
+    response = web.post("/settings/integrations/b2brouter/", {
+        "enabled": "on", "environment": "simulator", "api_key": "", "account_id": str(data["id"]),
+        "send_after_create": "on", "attach_pdf": "on"})
+    assert response.status_code == 302
+
+
+def test_attaching_is_off_by_default(web, company, account, integration, customer, vat, sim):
+    assert integration.attach_pdf is False
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
+    link = InvoiceLink.objects.get(invoice=invoice)
+    assert sim.api("GET", f"/invoices/{link.b2brouter_id}", account[1])["invoice"]["attachments"] == []
+
+
+def test_our_pdf_becomes_the_b2brouter_invoices_pdf(web, company, account, integration, customer, vat, sim):
+    switch_attach_on(web, account)
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    response = confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
+    assert response.status_code in (200, 302)
+    link = InvoiceLink.objects.get(invoice=invoice)
+    data, key = account
+    remote = sim.api("GET", f"/invoices/{link.b2brouter_id}", key)["invoice"]
+    assert [(a["filename"], a["use_as_pdf_view"]) for a in remote["attachments"]] == [("invoice-INV-0001.pdf", True)]
+    assert remote["state"] != "new"  # attached, then sent
+    downloaded = sim.http.get(f"/sim/invoices/{link.b2brouter_id}/as/pdf.invoice", HTTP_X_B2B_API_KEY=key,
+                              HTTP_X_B2B_API_VERSION="2026-03-02").content
+    assert "Page 1 of 1" in text_of(downloaded) and "Übersetzungen Kunde S.A." in text_of(downloaded)
+    assert InvoiceEvent.objects.filter(invoice=invoice, type="pdf_attached").exists()
+
+
+def test_a_failed_upload_keeps_the_link_and_says_why(web, company, account, integration, customer, vat, sim,
+                                                     monkeypatch):
+    import b2brouter
+    from b2binvoice.einvoicing.remote import Remote
+
+    def refuse(self, invoice_id, content, *, filename, use_as_pdf_view):
+        raise b2brouter.InvalidRequestError("<b>File rejected</b>", status_code=422, request_id="req_att")
+
+    monkeypatch.setattr(Remote, "add_attachment", refuse)
+    switch_attach_on(web, account)
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
+    link = InvoiceLink.objects.get(invoice=invoice)
+    assert link.status == "linked" and link.b2brouter_id
+    page = section(web, invoice)
+    assert "Our PDF was not attached in B2Brouter" in page
+    assert "&lt;b&gt;File rejected&lt;/b&gt;" in page and "<b>File rejected</b>" not in page
+    event = InvoiceEvent.objects.get(invoice=invoice, type="pdf_attach_failed")
+    assert event.remote_message == "<b>File rejected</b>" and event.request_id == "req_att"
+
+
+def test_a_pdf_that_cannot_be_drawn_does_not_hide_the_create(web, company, account, integration, customer, vat, sim,
+                                                            monkeypatch):
+    def broken(invoice, language=None, **kwargs):
+        raise RuntimeError("no font")
+
+    monkeypatch.setattr(invoice_pdf, "render_invoice_pdf", broken)
+    switch_attach_on(web, account)
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
+    assert InvoiceLink.objects.get(invoice=invoice).status == "linked"
+    assert "Our PDF could not be drawn" in section(web, invoice)
