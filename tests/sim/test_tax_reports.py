@@ -348,3 +348,15 @@ def test_simplified_invoice_is_f2(account: Account) -> None:
     record = advance(account, response.json()["invoice"]["tax_report_ids"][0])
     assert record["invoice_type_code"] == "F2"
     assert record["state"] == "registered"
+
+
+def test_account_page_lists_the_records_with_the_authoritys_answer(account: Account, signed_in: Any) -> None:
+    switch_on(account)
+    faults(account, aeat_reject_rate=1, aeat_reject_message="<b>NIF</b> incorrecto")
+    record = advance(account, issue(account)["tax_report_ids"][0])
+    page = account.sim.client.get(f"/sim/app/accounts/{account.id}")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "verifactu since 2027-01-01" in html
+    assert f"<td>{record['id']}</td><td>Verifactu F1</td><td>F-1</td>" in html
+    assert "1100 &lt;b&gt;NIF&lt;/b&gt; incorrecto" in html
