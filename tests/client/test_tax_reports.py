@@ -161,3 +161,14 @@ def test_empty_ids_are_refused_before_any_request(make_client):
 
 def test_final_states_are_the_documented_ones():
     assert FINAL_TAX_REPORT_STATES == {"registered", "registered_with_errors", "error", "annulled"}
+
+
+def test_a_tax_report_event_is_verified_and_its_ids_are_ints():
+    from b2brouter import webhooks
+
+    body = (b'{"code":"tax_report.state_change","triggered_at":1780000000,'
+            b'"data":{"tax_report_id":"9","invoice_id":77,"state":"registered","notes":null}}')
+    header = webhooks.sign(body, "whsec_test", 1780000000)
+    event = webhooks.verify(body, header, "whsec_test", now=1780000010)
+    assert event["code"] == "tax_report.state_change"
+    assert event["data"]["tax_report_id"] == 9 and event["data"]["state"] == "registered"
