@@ -270,7 +270,7 @@ def tax_report(obj: SimTaxReport) -> dict[str, Any]:
 
     ident = identifier(obj, obj.account)
     kind = "Cancellation" if obj.annullation else "Correction" if obj.correction else "Registration"
-    return {
+    data = {
         "id": obj.pk,
         "type": obj.type,
         "state": obj.state,
@@ -303,3 +303,8 @@ def tax_report(obj: SimTaxReport) -> dict[str, Any]:
         "created_at": timestamp(obj.created_at),
         "updated_at": timestamp(obj.updated_at),
     }
+    if obj.account.minimal_answers:
+        # B2Brouter documents none of these: receivers must cope without them.
+        for name in ("fingerprint", "previous_fingerprint", "corrected_tax_report_id"):
+            del data[name]
+    return data

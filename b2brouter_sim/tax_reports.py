@@ -395,7 +395,8 @@ def generate_for_invoice(invoice: SimInvoice) -> SimTaxReport | None:
     if invoice.type == "IssuedSimplifiedInvoice":
         type_code = "F2"
     elif invoice.is_credit_note:
-        type_code = str(invoice.request.get("tax_report_invoice_type_code") or setting.credit_note_code or "R1")
+        # The credit note's own R code (amend_reason), else the setting's default.
+        type_code = str(invoice.request.get("amend_reason") or setting.credit_note_code or "R1")
     else:
         type_code = "F1"
     breakdowns = []

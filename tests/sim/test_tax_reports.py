@@ -360,3 +360,31 @@ def test_account_page_lists_the_records_with_the_authoritys_answer(account: Acco
     assert "verifactu since 2027-01-01" in html
     assert f"<td>{record['id']}</td><td>Verifactu F1</td><td>F-1</td>" in html
     assert "1100 &lt;b&gt;NIF&lt;/b&gt; incorrecto" in html
+
+
+def test_minimal_answers_leave_out_what_b2brouter_does_not_document(sim: Any) -> None:
+    data, key = sim.new_account(name="Lean S.L.", tin_value="ESB12345674", minimal_answers=True)
+    lean = Account(sim, data, key)
+    switch_on(lean)
+    record = report(lean, issue(lean)["tax_report_ids"][0])
+    assert not {"fingerprint", "previous_fingerprint", "corrected_tax_report_id"} & set(record)
+    assert record["identifier"] and record["qr"] and record["state"] == "processing"
+    # The chain is still in the XML.
+    assert b"<sum1:Huella>" in lean.call("GET", f"tax_reports/{record['id']}/download").content
+
+
+def test_credit_note_takes_its_r_code_or_the_settings(account: Account) -> None:
+    switch_on(account, credit_note_code="R4")
+    contact_id = issue(account, "F-1")["contact_id"]
+
+    def credit_note(number: str, **extra: Any) -> dict[str, Any]:
+        response = account.create_invoice(
+            send_after_import=True, number=number, date="2027-01-05", contact_id=contact_id, is_credit_note=True,
+            amended_number="F-1", amended_date="2027-01-04", invoice_lines_attributes=[line(quantity="-1")], **extra)
+        assert response.status_code == 201, response.content
+        return report(account, response.json()["invoice"]["tax_report_ids"][0])
+
+    assert credit_note("A-1", amend_reason="R1")["invoice_type_code"] == "R1"
+    fallback = credit_note("A-2")
+    assert fallback["invoice_type_code"] == "R4"
+    assert fallback["tax_inclusive_amount"] == "-121.00"
