@@ -51,6 +51,7 @@ from ._exceptions import (
 )
 from ._money import MONEY_FIELDS, to_decimal
 from ._pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ListPage
+from ._tax_reports import FINAL_TAX_REPORT_STATES
 from ._tin import compact_tin, same_tin
 from ._types import (
     Account,
@@ -79,6 +80,18 @@ from ._types import (
     Tax,
     TaxBreakdown,
     TaxParams,
+    TaxReport,
+    TaxReportBreakdown,
+    TaxReportBreakdownParams,
+    TaxReportLineParams,
+    TaxReportListParams,
+    TaxReportMessage,
+    TaxReportParams,
+    TaxReportSetting,
+    TaxReportSettingCode,
+    TaxReportSettingListParams,
+    TaxReportSettingParams,
+    TaxReportState,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEndpointListParams,
@@ -119,6 +132,7 @@ __all__ = [
     "DocumentNotReadyError",
     "DocumentType",
     "Environment",
+    "FINAL_TAX_REPORT_STATES",
     "InvalidRequestError",
     "Invoice",
     "InvoiceLine",
@@ -148,6 +162,18 @@ __all__ = [
     "Tax",
     "TaxBreakdown",
     "TaxParams",
+    "TaxReport",
+    "TaxReportBreakdown",
+    "TaxReportBreakdownParams",
+    "TaxReportLineParams",
+    "TaxReportListParams",
+    "TaxReportMessage",
+    "TaxReportParams",
+    "TaxReportSetting",
+    "TaxReportSettingCode",
+    "TaxReportSettingListParams",
+    "TaxReportSettingParams",
+    "TaxReportState",
     "UnexpectedResponseError",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -35,6 +35,7 @@ from ._exceptions import (
 )
 from ._invoices import InvoicesService
 from ._money import decimal_literal, dumps, loads, loads_money
+from ._tax_reports import TaxReportSettingsService, TaxReportsService
 from ._version import __version__
 from ._web_hooks import WebHooksService
 
@@ -320,6 +321,8 @@ class B2BRouter:
         self.contacts = ContactsService(self)
         self.directory = DirectoryService(self)
         self.invoices = InvoicesService(self)
+        self.tax_report_settings = TaxReportSettingsService(self)
+        self.tax_reports = TaxReportsService(self)
         self.web_hooks = WebHooksService(self)
 
     def __repr__(self) -> str:

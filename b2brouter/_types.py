@@ -41,6 +41,18 @@ __all__ = [
     "Tax",
     "TaxBreakdown",
     "TaxParams",
+    "TaxReport",
+    "TaxReportBreakdown",
+    "TaxReportBreakdownParams",
+    "TaxReportLineParams",
+    "TaxReportListParams",
+    "TaxReportMessage",
+    "TaxReportParams",
+    "TaxReportSetting",
+    "TaxReportSettingCode",
+    "TaxReportSettingListParams",
+    "TaxReportSettingParams",
+    "TaxReportState",
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEndpointListParams",
@@ -62,6 +74,9 @@ InvoiceState = Literal[
 ]
 MarkAsState = Literal["new", "sent", "accepted", "refused", "paid", "closed", "registered"]
 DocumentType = Literal["pdf.invoice", "xml.ubl.invoice.bis3", "xml.facturae.3.2.2", "original"]
+TaxReportState = Literal["processing", "registered", "registered_with_errors", "error", "annulled"]
+#: ``verifactu`` (AEAT) or ``tbai`` (TicketBAI, with a ``delegation``).
+TaxReportSettingCode = Literal["verifactu", "tbai"]
 
 
 # Accounts -------------------------------------------------------------------------------------
@@ -324,6 +339,7 @@ class Invoice(TypedDict, total=False):
     created_at: str
     updated_at: str
     state_updated_at: str | None
+    tax_report_ids: list[int]  # the Verifactu/TicketBAI records of the invoice, oldest first
 
 
 class InvoiceValidation(TypedDict, total=False):
@@ -358,6 +374,157 @@ class InvoiceListParams(TypedDict, total=False):
     updated_at_from: dt.datetime | str  # ISO 8601; the simulator's incremental-sync filter
 
 
+# Tax reports (Verifactu, TicketBAI) -----------------------------------------------------------
+
+
+class TaxReportSettingParams(TypedDict, total=False):
+    """The body of ``tax_report_settings.create``/``update``, sent as ``{"tax_report_setting": {...}}``."""
+
+    code: str  # "verifactu" or "tbai"
+    start_date: DateLike  # reporting starts on this day; B2Brouter assumes today when absent
+    auto_generate: bool
+    auto_send: bool
+    delegation: str  # TicketBAI only: "araba", "bizkaia" or "gipuzkoa"
+    special_regime_key: str  # e.g. "01", the general regime
+    special_regime_key_igic: str
+    reason_vat_exempt: str  # default exemption cause, E1-E6
+    reason_no_subject: str  # default not-subject cause, N1-N2
+    credit_note_code: str  # default corrective type, R1-R5
+
+
+class TaxReportSetting(TaxReportSettingParams, total=False):
+    """An account's tax report setting, as answered."""
+
+    type: str
+    created_at: str
+    updated_at: str
+
+
+class TaxReportSettingListParams(TypedDict, total=False):
+    """Paging of ``tax_report_settings.list``."""
+
+    offset: int
+    limit: int
+
+
+class TaxReportBreakdownParams(TypedDict, total=False):
+    """One tax rate's totals in a record (``tax_breakdowns``)."""
+
+    name: str
+    category: str  # S, E, NS, ...
+    non_exemption_code: str  # S1 (subject) or S2 (reverse charge)
+    exemption_code: str  # E1-E6
+    non_subject_code: str  # N1-N2
+    percent: Amount
+    taxable_base: Amount
+    tax_amount: Amount
+    special_regime_key: str
+
+
+class TaxReportBreakdown(TypedDict, total=False):
+    """One tax rate's totals in a record, as answered."""
+
+    name: str
+    category: str
+    non_exemption_code: str | None
+    exemption_code: str | None
+    non_subject_code: str | None
+    percent: Decimal
+    taxable_base: Decimal
+    tax_amount: Decimal
+    special_regime_key: str | None
+
+
+class TaxReportLineParams(TypedDict, total=False):
+    """A line of a TicketBAI record (``tax_report_lines``)."""
+
+    quantity: Amount
+    description: str
+    price: Amount
+    tax_inclusive_amount: Amount
+    tax_exclusive_amount: Amount
+    tax_amount: Amount
+
+
+class TaxReportParams(TypedDict, total=False):
+    """The body of ``tax_reports.create``/``update``, sent as ``{"tax_report": {...}}``."""
+
+    type: str  # "Verifactu" or "TicketBai"
+    invoice_date: DateLike
+    invoice_number: str
+    invoice_series_code: str
+    description: str
+    customer_party_name: str
+    customer_party_tax_id: str
+    customer_party_country: str
+    customer_party_postalcode: str
+    customer_party_address: str
+    tax_inclusive_amount: Amount
+    tax_amount: Amount
+    invoice_type_code: str  # F1, F2 (simplified), R1-R5 (corrective)
+    currency: str
+    tax_breakdowns: list[TaxReportBreakdownParams]
+    tax_report_lines: list[TaxReportLineParams]
+
+
+class TaxReportMessage(TypedDict, total=False):
+    """An error or warning the authority returned for a record."""
+
+    code: str
+    message: str
+
+
+class TaxReport(TypedDict, total=False):
+    """A Verifactu or TicketBAI record, as answered.
+
+    ``qr`` is a base64 PNG; ``identifier`` the verification URL the QR encodes. ``errors``
+    and ``warnings`` hold the authority's codes and messages (text, or ``{"code", "message"}``).
+    """
+
+    id: int
+    type: str
+    state: str  # see TaxReportState
+    label: str
+    invoice_id: int | None
+    invoice_number: str
+    invoice_series_code: str | None
+    invoice_date: str
+    invoice_type_code: str
+    description: str
+    customer_party_name: str | None
+    customer_party_tax_id: str | None
+    customer_party_country: str | None
+    currency: str
+    tax_inclusive_amount: Decimal
+    tax_amount: Decimal
+    tax_breakdowns: list[TaxReportBreakdown]
+    qr: str | None
+    identifier: str | None
+    fingerprint: str | None
+    previous_fingerprint: str | None
+    correction: bool
+    annullation: bool
+    corrected_tax_report_id: int | None
+    has_errors: bool
+    errors: list[TaxReportMessage | str]
+    warnings: list[TaxReportMessage | str]
+    ledger_id: int | None
+    sent_at: str | None
+    created_at: str
+    updated_at: str
+
+
+class TaxReportListParams(TypedDict, total=False):
+    """Filters of ``tax_reports.list``."""
+
+    offset: int
+    limit: int
+    invoice_id: int
+    sent_at_from: DateLike
+    updated_at_from: dt.datetime | str
+    updated_at_to: dt.datetime | str
+
+
 # Webhooks -------------------------------------------------------------------------------------
 
 
@@ -365,6 +532,7 @@ class WebhookEventData(TypedDict, total=False):
     """The ``data`` of a webhook event."""
 
     invoice_id: int
+    tax_report_id: int  # in ``tax_report.state_change`` events
     event_id: int
     state: str
     notes: str | None

@@ -131,7 +131,7 @@ def parse_event(payload: bytes | str) -> WebhookEvent:
     triggered_at = data.get("triggered_at")
     if isinstance(triggered_at, str) and triggered_at.isdigit():
         data["triggered_at"] = int(triggered_at)
-    for key in ("invoice_id", "event_id"):
+    for key in ("invoice_id", "event_id", "tax_report_id"):
         value = data["data"].get(key)
         if isinstance(value, str) and value.isdigit():
             data["data"][key] = int(value)

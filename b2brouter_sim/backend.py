@@ -506,7 +506,7 @@ def delete_invoice(invoice: SimInvoice) -> None:
 
 def list_invoices(account: SimAccount, params: dict[str, str]) -> QuerySet[SimInvoice]:
     """Return the account's invoices filtered like B2Brouter's list (contract section 2)."""
-    qs = SimInvoice.objects.filter(account=account).select_related("contact", "account")
+    qs = SimInvoice.objects.filter(account=account).select_related("contact", "account").prefetch_related("tax_reports")
     if params.get("number"):
         qs = qs.filter(number=params["number"])
     for name, lookup in (("date_from", "date__gte"), ("date_to", "date__lte"),
@@ -593,6 +593,10 @@ def send_invoice(invoice: SimInvoice) -> SimInvoice:
     invoice.refuse_reason = ""
     set_state(invoice, "sending")
     schedule_next(invoice)
+    # With Verifactu or TicketBAI on, sending registers the invoice with the tax authority.
+    from .tax_reports import generate_for_invoice
+
+    generate_for_invoice(invoice)
     return invoice
 
 

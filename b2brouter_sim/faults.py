@@ -33,6 +33,14 @@ DEFAULTS: dict[str, Any] = {
     "apply_later_rate": "0",
     "apply_later_delay": 60,
     "apply_later_operations": list(DEFERRABLE),
+    # The simulated tax authority (AEAT) rejects this share of new Verifactu/TicketBAI records
+    # (state error, with this code and message) and registers this share with a warning.
+    "aeat_reject_rate": "0",
+    "aeat_reject_code": "1100",
+    "aeat_reject_message": "Valor o tipo incorrecto del campo: NIF (simulated AEAT rejection)",
+    "aeat_warning_rate": "0",
+    "aeat_warning_code": "2000",
+    "aeat_warning_message": "Registered with errors: the record was accepted with a warning (simulated)",
 }
 
 
@@ -110,6 +118,14 @@ def parse(data: dict[str, Any]) -> dict[str, Any]:
             param="apply_later_operations",
         )
     faults["apply_later_operations"] = [op for op in DEFERRABLE if op in operations]
+    faults["aeat_reject_rate"] = _rate(data.get("aeat_reject_rate", 0), "aeat_reject_rate")
+    faults["aeat_warning_rate"] = _rate(data.get("aeat_warning_rate", 0), "aeat_warning_rate")
+    for name, length in (("aeat_reject_code", 10), ("aeat_reject_message", 300), ("aeat_warning_code", 10),
+                         ("aeat_warning_message", 300)):
+        value = data.get(name, DEFAULTS[name])
+        if not isinstance(value, str) or not value.strip() or len(value) > length or "\x00" in value:
+            raise ValidationFailed(f"{name} must be a text of 1 to {length} characters", param=name)
+        faults[name] = value.strip()
     limit = data.get("rate_limit")
     if limit is not None:
         if not isinstance(limit, dict):

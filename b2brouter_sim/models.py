@@ -182,7 +182,11 @@ class SimWebhookDelivery(models.Model):
     """The delivery log of one event to one webhook, with its retries."""
 
     webhook = models.ForeignKey(SimWebhook, on_delete=models.CASCADE, related_name="deliveries")
-    event = models.ForeignKey(SimEvent, on_delete=models.CASCADE, related_name="deliveries")
+    # An invoice's state change, or (tax_report.state_change) a tax report's: one of the two.
+    event = models.ForeignKey(SimEvent, on_delete=models.CASCADE, related_name="deliveries", null=True, blank=True)
+    tax_report_event = models.ForeignKey(
+        "SimTaxReportEvent", on_delete=models.CASCADE, related_name="deliveries", null=True, blank=True
+    )
     payload = models.TextField()
     status = models.CharField(max_length=12, default="pending")  # pending, delivered, failed
     attempts = models.PositiveIntegerField(default=0)
@@ -253,3 +257,93 @@ class SimDeferredOperation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.target} ({self.status})"
+
+
+class SimTaxReportSetting(models.Model):
+    """An account's tax report setting: Verifactu (``verifactu``) or TicketBAI (``tbai``)."""
+
+    account = models.ForeignKey(SimAccount, on_delete=models.CASCADE, related_name="tax_report_settings")
+    code = models.CharField(max_length=20)
+    delegation = models.CharField(max_length=20, blank=True, default="")
+    start_date = models.DateField()
+    auto_generate = models.BooleanField(default=True)
+    auto_send = models.BooleanField(default=True)
+    special_regime_key = models.CharField(max_length=4, blank=True, default="01")
+    special_regime_key_igic = models.CharField(max_length=4, blank=True, default="")
+    reason_vat_exempt = models.CharField(max_length=4, blank=True, default="")
+    reason_no_subject = models.CharField(max_length=4, blank=True, default="")
+    credit_note_code = models.CharField(max_length=4, blank=True, default="R1")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "code"], name="b2brouter_sim_tax_report_setting_unique_code")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.account_id})"
+
+
+class SimTaxReport(models.Model):
+    """A record sent to the tax authority: an invoice's registration, a correction or a cancellation.
+
+    Records of one account and type form a chain: ``fingerprint`` is the SHA-256 over the
+    record's AEAT fields and ``previous_fingerprint``, the fingerprint of the record before it.
+    """
+
+    account = models.ForeignKey(SimAccount, on_delete=models.CASCADE, related_name="tax_reports")
+    invoice = models.ForeignKey(
+        SimInvoice, on_delete=models.SET_NULL, related_name="tax_reports", null=True, blank=True
+    )
+    type = models.CharField(max_length=20, default="Verifactu")
+    state = models.CharField(max_length=30, default="processing")
+    invoice_number = models.CharField(max_length=100)
+    invoice_series_code = models.CharField(max_length=60, blank=True, default="")
+    invoice_date = models.DateField()
+    invoice_type_code = models.CharField(max_length=4, default="F1")
+    description = models.CharField(max_length=500, blank=True, default="")
+    customer_party_name = models.CharField(max_length=200, blank=True, default="")
+    customer_party_tax_id = models.CharField(max_length=40, blank=True, default="")
+    customer_party_country = models.CharField(max_length=2, blank=True, default="")
+    currency = models.CharField(max_length=3, default="EUR")
+    # Amounts as strings with two decimals, as the API answers them.
+    tax_inclusive_amount = models.CharField(max_length=40, default="0.00")
+    tax_amount = models.CharField(max_length=40, default="0.00")
+    tax_breakdowns = models.JSONField(default=list, blank=True)
+    correction = models.BooleanField(default=False)
+    annullation = models.BooleanField(default=False)
+    # The record a correction or a cancellation refers to.
+    corrected = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, related_name="followers", null=True, blank=True
+    )
+    generated_at = models.DateTimeField()
+    fingerprint = models.CharField(max_length=64)
+    previous_fingerprint = models.CharField(max_length=64, blank=True, default="")
+    errors = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    # The states still to come (the simulated AEAT's answer), applied by the task queue.
+    pending_states = models.JSONField(default=list, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.invoice_number} ({self.state})"
+
+
+class SimTaxReportEvent(models.Model):
+    """One state change of a tax report; its id is the webhook's ``event_id``."""
+
+    tax_report = models.ForeignKey(SimTaxReport, on_delete=models.CASCADE, related_name="events")
+    state = models.CharField(max_length=30)
+    notes = models.CharField(max_length=500, blank=True, null=True)
+    triggered_at = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]

@@ -64,6 +64,8 @@ def account(request: HttpRequest, account_id: int) -> HttpResponse:
             "account": obj,
             "contacts": obj.contacts.all(),
             "invoices": obj.invoices.select_related("contact").order_by("-id"),
+            "tax_report_settings": obj.tax_report_settings.all(),
+            "tax_reports": obj.tax_reports.order_by("-id")[:100],
         },
     )
 

@@ -9,7 +9,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .models import SimAccount, SimContact, SimDirectoryEntry, SimInvoice, SimWebhook, SimWebhookDelivery
+from .models import (
+    SimAccount,
+    SimContact,
+    SimDirectoryEntry,
+    SimInvoice,
+    SimTaxReport,
+    SimTaxReportSetting,
+    SimWebhook,
+    SimWebhookDelivery,
+)
 
 
 def timestamp(value: dt.datetime | None) -> str | None:
@@ -160,6 +169,8 @@ def invoice(obj: SimInvoice) -> dict[str, Any]:
         "created_at": timestamp(obj.created_at),
         "updated_at": timestamp(obj.updated_at),
         "state_updated_at": timestamp(obj.state_updated_at),
+        # The Verifactu/TicketBAI records of the invoice, oldest first.
+        "tax_report_ids": sorted(report.pk for report in obj.tax_reports.all()),
     }
 
 
@@ -213,17 +224,27 @@ def webhook(obj: SimWebhook, *, with_secret: bool = False, with_deliveries: bool
     if with_secret:
         data["signing_secret"] = obj.signing_secret
     if with_deliveries:
-        data["deliveries"] = [delivery(d) for d in obj.deliveries.select_related("event").order_by("id")]
+        data["deliveries"] = [
+            delivery(d) for d in obj.deliveries.select_related("event", "tax_report_event__tax_report").order_by("id")
+        ]
     return data
 
 
 def delivery(obj: SimWebhookDelivery) -> dict[str, Any]:
     """Serialise one entry of a webhook's delivery log."""
+    if obj.tax_report_event is not None:
+        extra = {
+            "event_id": obj.tax_report_event_id,
+            "invoice_id": obj.tax_report_event.tax_report.invoice_id,
+            "tax_report_id": obj.tax_report_event.tax_report_id,
+            "state": obj.tax_report_event.state,
+        }
+    else:
+        assert obj.event is not None
+        extra = {"event_id": obj.event_id, "invoice_id": obj.event.invoice_id, "state": obj.event.state}
     return {
         "id": obj.pk,
-        "event_id": obj.event_id,
-        "invoice_id": obj.event.invoice_id,
-        "state": obj.event.state,
+        **extra,
         "status": obj.status,
         "attempts": obj.attempts,
         "status_code": obj.status_code,
@@ -231,3 +252,72 @@ def delivery(obj: SimWebhookDelivery) -> dict[str, Any]:
         "next_attempt_at": timestamp(obj.next_attempt_at),
         "delivered_at": timestamp(obj.delivered_at),
     }
+
+
+def tax_report_setting(obj: SimTaxReportSetting) -> dict[str, Any]:
+    """Serialise a tax report setting."""
+    return {
+        "code": obj.code,
+        "type": obj.code,
+        "start_date": obj.start_date.isoformat(),
+        "auto_generate": obj.auto_generate,
+        "auto_send": obj.auto_send,
+        "delegation": obj.delegation or None,
+        "special_regime_key": obj.special_regime_key,
+        "special_regime_key_igic": obj.special_regime_key_igic,
+        "reason_vat_exempt": obj.reason_vat_exempt,
+        "reason_no_subject": obj.reason_no_subject,
+        "credit_note_code": obj.credit_note_code,
+        "created_at": timestamp(obj.created_at),
+        "updated_at": timestamp(obj.updated_at),
+    }
+
+
+def tax_report(obj: SimTaxReport) -> dict[str, Any]:
+    """Serialise a Verifactu or TicketBAI record with its QR (base64 PNG) and identifier.
+
+    The Verifactu QR and identifier are there from the start; TicketBAI's once chained, which
+    the simulator does on creation too.
+    """
+    from .tax_reports import identifier, qr_png_base64
+
+    ident = identifier(obj, obj.account)
+    kind = "Cancellation" if obj.annullation else "Correction" if obj.correction else "Registration"
+    data = {
+        "id": obj.pk,
+        "type": obj.type,
+        "state": obj.state,
+        "label": f"{kind} {obj.invoice_number}",
+        "invoice_id": obj.invoice_id,
+        "invoice_number": obj.invoice_number,
+        "invoice_series_code": obj.invoice_series_code or None,
+        "invoice_date": obj.invoice_date.isoformat(),
+        "invoice_type_code": obj.invoice_type_code,
+        "description": obj.description,
+        "customer_party_name": obj.customer_party_name or None,
+        "customer_party_tax_id": obj.customer_party_tax_id or None,
+        "customer_party_country": obj.customer_party_country or None,
+        "currency": obj.currency,
+        "tax_inclusive_amount": obj.tax_inclusive_amount,
+        "tax_amount": obj.tax_amount,
+        "tax_breakdowns": obj.tax_breakdowns,
+        "qr": qr_png_base64(ident),
+        "identifier": ident,
+        "fingerprint": obj.fingerprint,
+        "previous_fingerprint": obj.previous_fingerprint or None,
+        "correction": obj.correction,
+        "annullation": obj.annullation,
+        "corrected_tax_report_id": obj.corrected_id,
+        "has_errors": bool(obj.errors),
+        "errors": list(obj.errors or []),
+        "warnings": list(obj.warnings or []),
+        "ledger_id": None,
+        "sent_at": timestamp(obj.sent_at),
+        "created_at": timestamp(obj.created_at),
+        "updated_at": timestamp(obj.updated_at),
+    }
+    if obj.account.minimal_answers:
+        # B2Brouter documents none of these: receivers must cope without them.
+        for name in ("fingerprint", "previous_fingerprint", "corrected_tax_report_id"):
+            del data[name]
+    return data

@@ -59,6 +59,14 @@ def advance_invoice(invoice_id: int, expected_state: str) -> str | None:
 
 
 @task()
+def advance_tax_report(tax_report_id: int, expected_state: str) -> str | None:
+    """Apply the simulated tax authority's answer to a record still in ``expected_state``."""
+    from .tax_reports import advance_locked
+
+    return advance_locked(tax_report_id, expected_state)
+
+
+@task()
 def deliver_webhook(delivery_id: int) -> str | None:
     """Attempt one webhook delivery."""
     from .webhooks import attempt_delivery

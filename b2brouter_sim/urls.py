@@ -18,6 +18,27 @@ urlpatterns = [
     path("accounts/<str:account_id>/contacts", v.endpoint(GET=v.list_contacts, POST=v.create_contact), name="contacts"),
     path("accounts/<str:account_id>/invoices", v.endpoint(GET=v.list_invoices, POST=v.create_invoice), name="invoices"),
     path(
+        "accounts/<str:account_id>/tax_report_settings",
+        v.endpoint(GET=v.list_tax_report_settings, POST=v.create_tax_report_setting),
+        name="tax-report-settings",
+    ),
+    path(
+        "accounts/<str:account_id>/tax_report_settings/<str:code>",
+        v.endpoint(GET=v.get_tax_report_setting, PUT=v.update_tax_report_setting, DELETE=v.delete_tax_report_setting),
+        name="tax-report-setting",
+    ),
+    path(
+        "accounts/<str:account_id>/tax_reports",
+        v.endpoint(GET=v.list_tax_reports, POST=v.create_tax_report),
+        name="tax-reports",
+    ),
+    path(
+        "tax_reports/<str:tax_report_id>",
+        v.endpoint(GET=v.get_tax_report, PATCH=v.correct_tax_report, DELETE=v.annul_tax_report),
+        name="tax-report",
+    ),
+    path("tax_reports/<str:tax_report_id>/download", v.endpoint(GET=v.download_tax_report), name="tax-report-download"),
+    path(
         "contacts/<str:contact_id>",
         v.endpoint(GET=v.get_contact, PUT=v.update_contact, DELETE=v.delete_contact),
         name="contact",
@@ -62,6 +83,11 @@ urlpatterns = [
         name="control-deferred-apply",
     ),
     path("_control/invoices/<str:invoice_id>/advance", v.endpoint("control", POST=v.control_advance), name="control-advance"),
+    path(
+        "_control/tax_reports/<str:tax_report_id>/advance",
+        v.endpoint("control", POST=v.control_advance_tax_report),
+        name="control-tax-report-advance",
+    ),
     path(
         "_control/directory/<str:country>/<str:scheme>/<str:identifier>",
         v.endpoint("control", PUT=v.control_directory_put, DELETE=v.control_directory_delete),

@@ -24,9 +24,10 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt
 
 from . import backend, deferred, documents, faults, serializers
+from . import tax_reports as tr
 from . import validation as v
 from .exceptions import BadRequest, InjectedServerError, MethodNotAllowed, NotFound, NotSimulated, SimError
-from .models import SimAccount, SimInvoice, SimWebhook
+from .models import SimAccount, SimInvoice, SimTaxReport, SimWebhook
 from .webhooks import create_webhook
 
 logger = logging.getLogger(__name__)
@@ -383,6 +384,71 @@ def delete_webhook(request: HttpRequest, account: SimAccount, hook_id: int) -> H
     return ok({"web_hook": data})
 
 
+# --- tax reports (Verifactu, TicketBAI) -----------------------------------------------------
+
+
+def list_tax_report_settings(request: HttpRequest, account: SimAccount, account_id: int) -> HttpResponse:
+    target = backend.get_account(account, account_id)
+    return listing(request, "tax_report_settings", tr.list_settings(target), serializers.tax_report_setting)
+
+
+def create_tax_report_setting(request: HttpRequest, account: SimAccount, account_id: int) -> HttpResponse:
+    target = backend.get_account(account, account_id)
+    data = v.wrapped(body_of(request, "tax_report_setting"), "tax_report_setting")
+    return ok({"tax_report_setting": serializers.tax_report_setting(tr.create_setting(target, data))}, status=201)
+
+
+def get_tax_report_setting(request: HttpRequest, account: SimAccount, account_id: int, code: str) -> HttpResponse:
+    target = backend.get_account(account, account_id)
+    return ok({"tax_report_setting": serializers.tax_report_setting(tr.get_setting(target, code))})
+
+
+def update_tax_report_setting(request: HttpRequest, account: SimAccount, account_id: int, code: str) -> HttpResponse:
+    setting = tr.get_setting(backend.get_account(account, account_id), code)
+    data = v.wrapped(body_of(request, "tax_report_setting"), "tax_report_setting")
+    return ok({"tax_report_setting": serializers.tax_report_setting(tr.update_setting(setting, data))})
+
+
+def delete_tax_report_setting(request: HttpRequest, account: SimAccount, account_id: int, code: str) -> HttpResponse:
+    setting = tr.get_setting(backend.get_account(account, account_id), code)
+    data = serializers.deleted(serializers.tax_report_setting(setting))
+    tr.delete_setting(setting)
+    return ok({"tax_report_setting": data})
+
+
+def list_tax_reports(request: HttpRequest, account: SimAccount, account_id: int) -> HttpResponse:
+    target = backend.get_account(account, account_id)
+    return listing(request, "tax_reports", tr.list_reports(target, request.GET.dict()), serializers.tax_report)
+
+
+def create_tax_report(request: HttpRequest, account: SimAccount, account_id: int) -> HttpResponse:
+    target = backend.get_account(account, account_id)
+    data = v.wrapped(body_of(request, "tax_report"), "tax_report")
+    return ok({"tax_report": serializers.tax_report(tr.create_report(target, data))}, status=201)
+
+
+def get_tax_report(request: HttpRequest, account: SimAccount, tax_report_id: str) -> HttpResponse:
+    return ok({"tax_report": serializers.tax_report(tr.get_report(account, tax_report_id))})
+
+
+def correct_tax_report(request: HttpRequest, account: SimAccount, tax_report_id: str) -> HttpResponse:
+    report = tr.get_report(account, tax_report_id)
+    data = v.wrapped(body_of(request, "tax_report"), "tax_report")
+    return ok({"tax_report": serializers.tax_report(tr.correct(report, data))})
+
+
+def annul_tax_report(request: HttpRequest, account: SimAccount, tax_report_id: str) -> HttpResponse:
+    report = tr.get_report(account, tax_report_id)
+    return ok({"tax_report": serializers.tax_report(tr.annul(report))})
+
+
+def download_tax_report(request: HttpRequest, account: SimAccount, tax_report_id: str) -> HttpResponse:
+    report = tr.get_report(account, tax_report_id)
+    response = HttpResponse(tr.xml(report), content_type="application/xml")
+    response["Content-Disposition"] = content_disposition_header(False, f"tax_report_{report.pk}.xml")
+    return response
+
+
 # --- control surface ------------------------------------------------------------------------
 
 
@@ -487,6 +553,16 @@ def control_advance(request: HttpRequest, invoice_id: int) -> HttpResponse:
     backend.advance(invoice)
     backend.schedule_next(invoice)
     return ok({"invoice": serializers.invoice(_fresh(invoice))})
+
+
+def control_advance_tax_report(request: HttpRequest, tax_report_id: str) -> HttpResponse:
+    """Apply the simulated authority's pending answer to a record now."""
+    report = (SimTaxReport.objects.select_for_update().select_related("account", "corrected")
+              .filter(pk=backend.int_or_none(tax_report_id)).first())
+    if report is None:
+        raise NotFound("Tax report not found")
+    tr.advance(report)
+    return ok({"tax_report": serializers.tax_report(report)})
 
 
 #: The handlers whose work the "apply later" fault can hold back, by the fault's operation name.

@@ -20,11 +20,12 @@ from django.utils import timezone
 
 from . import validation as v
 from .exceptions import ValidationFailed
-from .models import SimAccount, SimEvent, SimWebhook, SimWebhookDelivery
+from .models import SimAccount, SimEvent, SimTaxReportEvent, SimWebhook, SimWebhookDelivery
 
 STATE_CHANGE = "issued_invoice.state_change"
+TAX_REPORT_STATE_CHANGE = "tax_report.state_change"
 # The events an endpoint can subscribe to (the web app's choices; "*" is every event).
-EVENTS = [(STATE_CHANGE, "Issued invoice: state change")]
+EVENTS = [(STATE_CHANGE, "Issued invoice: state change"), (TAX_REPORT_STATE_CHANGE, "Tax report: state change")]
 MAX_ATTEMPTS = 6
 # Tests (or a demo) may set a transport here, e.g. httpx.MockTransport or a WSGITransport.
 TRANSPORT: httpx.BaseTransport | None = None
@@ -87,6 +88,32 @@ def queue_deliveries(event: SimEvent) -> None:
     )
     for hook in hooks:
         delivery = SimWebhookDelivery.objects.create(webhook=hook, event=event, payload=payload)
+        enqueue_later(deliver_webhook, delivery.pk, delay=0)
+
+
+def queue_tax_report_deliveries(event: SimTaxReportEvent) -> None:
+    """Create a delivery of a ``tax_report.state_change`` event for each subscribed endpoint."""
+    from .tasks import deliver_webhook, enqueue_later
+
+    report = event.tax_report
+    hooks = [h for h in SimWebhook.objects.filter(account_id=report.account_id) if h.wants(TAX_REPORT_STATE_CHANGE)]
+    if not hooks:
+        return
+    data: dict[str, Any] = {
+        "tax_report_id": report.pk,
+        "invoice_id": report.invoice_id,
+        "event_id": event.pk,
+        "state": event.state,
+        "notes": event.notes,
+    }
+    if report.account.minimal_answers:
+        del data["event_id"]
+    payload = json.dumps(
+        {"code": TAX_REPORT_STATE_CHANGE, "triggered_at": event.triggered_at, "data": data},
+        separators=(",", ":"),
+    )
+    for hook in hooks:
+        delivery = SimWebhookDelivery.objects.create(webhook=hook, tax_report_event=event, payload=payload)
         enqueue_later(deliver_webhook, delivery.pk, delay=0)
 
 

@@ -134,3 +134,40 @@ class ContactSearchForm(forms.Form):
     """Search B2Brouter contacts by name or tax id."""
 
     q = forms.CharField(label=_("Name or tax id"), required=False, max_length=100)
+
+
+class TaxReportingForm(forms.Form):
+    """Switch Verifactu or TicketBAI on for the B2Brouter account, after an explicit confirmation."""
+
+    system = forms.ChoiceField(label=_("System"), choices=(), widget=forms.RadioSelect)
+    delegation = forms.ChoiceField(label=_("Provincial treasury (TicketBAI only)"), required=False, choices=())
+    start_date = forms.DateField(
+        label=_("From"), widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Every invoice sent from this day on is registered with the tax authority."))
+    confirm = forms.BooleanField(
+        label=_("I understand: every invoice sent from that date is registered with the tax authority, and once "
+                "I opt in it stays on for the rest of the calendar year."),
+        required=True, error_messages={"required": _("Tick the confirmation to switch it on.")})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from .verifactu import DELEGATIONS, SYSTEMS
+
+        super().__init__(*args, **kwargs)
+        self.fields["system"].choices = list(SYSTEMS.items())
+        self.fields["delegation"].choices = [("", "—"), *DELEGATIONS.items()]
+
+    def clean_start_date(self) -> Any:
+        from django.utils import timezone
+
+        value = self.cleaned_data["start_date"]
+        if value < timezone.localdate():
+            raise ValidationError(_("Choose today or a later day: invoices already sent are not registered."),
+                                  code="start_in_past")
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("system") == "tbai" and not cleaned.get("delegation"):
+            self.add_error("delegation", ValidationError(
+                _("Choose the provincial treasury you report to (Araba, Bizkaia or Gipuzkoa)."), code="delegation"))
+        return cleaned

@@ -284,6 +284,15 @@ class Remote:
         """Remove a registered endpoint."""
         self.client.web_hooks.delete(webhook_id)
 
+    def tax_report_settings(self) -> list[dict[str, Any]]:
+        """List the account's tax report settings (Verifactu, TicketBAI)."""
+        return [dict(plain(row)) for row in itertools.islice(
+            iter(self.client.tax_report_settings.list(self._account())), MAX_LIST_ROWS)]
+
+    def create_tax_report_setting(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Switch tax reporting on for the account (``POST .../tax_report_settings``)."""
+        return _unwrap(self.client.tax_report_settings.create(self._account(), data), "tax_report_setting")
+
     def directory_entry(self, country: str, scheme: str, identifier: str) -> dict[str, Any] | None:
         """Look a receiver up in B2Brouter's directory; None when it is not listed.
 

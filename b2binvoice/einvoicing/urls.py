@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_bulk, views_health, views_probe
+from . import views, views_bulk, views_health, views_probe, views_verifactu
 
 app_name = "einvoicing"
 urlpatterns = [
@@ -11,6 +11,9 @@ urlpatterns = [
     path("settings/integrations/b2brouter/webhook/secret/", views.settings_webhook_secret,
          name="settings_webhook_secret"),
     path("settings/integrations/b2brouter/probe/", views_probe.settings_probe, name="settings_probe"),
+    path("settings/integrations/b2brouter/tax-reporting/", views_verifactu.tax_reporting_panel, name="tax_reporting"),
+    path("settings/integrations/b2brouter/tax-reporting/enable/", views_verifactu.tax_reporting_enable,
+         name="tax_reporting_enable"),
     path("settings/integrations/b2brouter/health/", views_health.health_panel, name="health"),
     path("settings/integrations/b2brouter/sync/", views_health.sync_now, name="sync_now"),
     path("webhooks/b2brouter/<str:token>/", views.webhook, name="webhook"),

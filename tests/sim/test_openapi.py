@@ -192,3 +192,38 @@ def test_new_surfaces_conform(spec: dict[str, Any], sim: Sim, account: Account) 
 def test_minimal_webhook_payload_conforms(spec: dict[str, Any]) -> None:
     payload = {"code": "issued_invoice.state_change", "triggered_at": 1, "data": {"invoice_id": 1, "state": "new", "notes": None}}
     jsonschema.validate(payload, {"$ref": "#/components/schemas/WebhookEvent", "components": spec["components"]})
+
+
+def test_tax_report_responses_conform(spec: dict[str, Any], sim: Sim, account: Account) -> None:
+    aid = account.id
+    settings_path = "/accounts/{account_id}/tax_report_settings"
+    conform(spec, settings_path + "/{code}", "GET", account.call("GET", f"accounts/{aid}/tax_report_settings/verifactu"))
+    created = account.call("POST", f"accounts/{aid}/tax_report_settings",
+                           {"tax_report_setting": {"code": "verifactu", "start_date": "2026-01-01"}})
+    conform(spec, settings_path, "POST", created)
+    conform(spec, settings_path, "POST", account.call("POST", f"accounts/{aid}/tax_report_settings",
+                                                      {"tax_report_setting": {"code": "verifactu"}}))  # 422
+    conform(spec, settings_path, "GET", account.call("GET", f"accounts/{aid}/tax_report_settings"))
+    conform(spec, settings_path + "/{code}", "PUT", account.call("PUT", f"accounts/{aid}/tax_report_settings/verifactu",
+                                                                 {"tax_report_setting": {"credit_note_code": "R4"}}))
+    contact = account.contact(name="Cliente S.L.", tin_value="ESB76543210", country="es")
+    invoice = account.create_invoice(send_after_import=True, number="V-1", date="2026-02-01",
+                                     contact_id=contact["id"], invoice_lines_attributes=[line()])
+    conform(spec, "/accounts/{account_id}/invoices", "POST", invoice)
+    rid = invoice.json()["invoice"]["tax_report_ids"][0]
+    conform(spec, "/tax_reports/{tax_report_id}", "GET", account.call("GET", f"tax_reports/{rid}"))
+    conform(spec, "/tax_reports/{tax_report_id}", "GET", account.call("GET", "tax_reports/999999"))
+    conform(spec, "/tax_reports/{tax_report_id}", "PATCH", account.call("PATCH", f"tax_reports/{rid}",
+                                                                        {"tax_report": {"description": "x"}}))  # 409
+    conform(spec, "/_control/tax_reports/{tax_report_id}/advance", "POST",
+            sim.client.post(f"/sim/_control/tax_reports/{rid}/advance"))
+    conform(spec, "/tax_reports/{tax_report_id}", "PATCH", account.call("PATCH", f"tax_reports/{rid}",
+                                                                        {"tax_report": {"description": "Corrected"}}))
+    conform(spec, "/tax_reports/{tax_report_id}", "DELETE", account.call("DELETE", f"tax_reports/{rid}"))
+    conform(spec, "/accounts/{account_id}/tax_reports", "GET", account.call("GET", f"accounts/{aid}/tax_reports"))
+    direct = account.call("POST", f"accounts/{aid}/tax_reports", {"tax_report": {
+        "type": "Verifactu", "invoice_number": "T-1", "invoice_date": "2026-02-02", "invoice_type_code": "F2",
+        "tax_inclusive_amount": "12.10", "tax_amount": "2.10",
+        "tax_breakdowns": [{"category": "S", "percent": "21", "taxable_base": "10", "tax_amount": "2.10"}]}})
+    conform(spec, "/accounts/{account_id}/tax_reports", "POST", direct)
+    conform(spec, settings_path + "/{code}", "DELETE", account.call("DELETE", f"accounts/{aid}/tax_report_settings/verifactu"))

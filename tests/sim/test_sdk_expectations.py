@@ -168,7 +168,7 @@ def test_a_bad_disposition_is_400(account: Account) -> None:
 
 
 @pytest.mark.parametrize("method,path", [
-    ("GET", "accounts/{id}/tax_reports"), ("POST", "accounts/{id}/invoices/import"), ("POST", "invoices/{invoice}/ack"),
+    ("GET", "accounts/{id}/ledgers"), ("POST", "accounts/{id}/invoices/import"), ("POST", "invoices/{invoice}/ack"),
     ("GET", "document_types"), ("DELETE", "accounts/{id}/logo"), ("GET", "no/such/thing"),
 ])
 def test_a_route_the_simulator_lacks_is_501_not_simulated(account: Account, method: str, path: str) -> None:

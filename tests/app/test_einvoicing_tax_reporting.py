@@ -1,0 +1,139 @@
+"""Verifactu / TicketBAI on the integration page: status read from B2Brouter, switched on after confirming."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+from django.test import Client as HttpClient
+from django.utils import timezone
+
+from b2binvoice.einvoicing.models import B2BrouterIntegration
+from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
+    Sim,
+    _b2brouter_settings,
+    account,
+    company,
+    integration,
+    sim,
+    user,
+    web,
+)
+
+pytestmark = pytest.mark.django_db
+
+SETTINGS_URL = "/settings/integrations/b2brouter/"
+PANEL_URL = SETTINGS_URL + "tax-reporting/"
+ENABLE_URL = PANEL_URL + "enable/"
+
+
+def remote_settings(sim: Sim, account: tuple[dict[str, Any], str]) -> list[dict[str, Any]]:
+    data, key = account
+    return sim.api("GET", f"/accounts/{data['id']}/tax_report_settings", key)["tax_report_settings"]
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_settings_page_loads_the_panel_lazily(web: HttpClient, integration: B2BrouterIntegration) -> None:
+    page = web.get(SETTINGS_URL).content.decode()
+    assert f'hx-get="{PANEL_URL}"' in page
+    assert 'hx-trigger="load"' in page
+
+
+def test_panel_says_off_and_offers_to_switch_on(web: HttpClient, integration: B2BrouterIntegration) -> None:
+    response = web.get(PANEL_URL, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-status="off"' in html
+    assert "Verifactu is not on for this B2Brouter account." in text_of(html)
+    assert f'href="{ENABLE_URL}"' in html
+    assert "<html" not in html  # a fragment for htmx
+    assert "<html" in web.get(PANEL_URL).content.decode()  # a page when opened directly
+
+
+def test_confirmation_explains_and_nothing_changes_without_the_tick(
+    web: HttpClient, integration: B2BrouterIntegration, sim: Sim, account: Any
+) -> None:
+    page = text_of(web.get(ENABLE_URL).content.decode())
+    assert "every invoice sent from the chosen day" in page
+    assert "stays on for the rest of the calendar year" in page
+
+    day = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
+    response = web.post(ENABLE_URL, {"system": "verifactu", "start_date": day})
+    assert response.status_code == 422
+    assert "Tick the confirmation to switch it on." in response.content.decode()
+    assert f'value="{day}"' in response.content.decode()  # what the user typed is kept
+    assert remote_settings(sim, account) == []
+
+
+def test_switching_verifactu_on(web: HttpClient, integration: B2BrouterIntegration, sim: Sim, account: Any) -> None:
+    day = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
+    response = web.post(ENABLE_URL, {"system": "verifactu", "start_date": day, "confirm": "on"})
+    assert response.status_code == 302
+    assert response["Location"].endswith(SETTINGS_URL + "#tax-reporting")
+
+    [setting] = remote_settings(sim, account)
+    assert (setting["code"], setting["start_date"], setting["auto_send"]) == ("verifactu", day, True)
+    flash = text_of(web.get(SETTINGS_URL).content.decode())
+    assert f"B2Brouter registers every invoice you send from {day}" in flash
+
+    panel = web.get(PANEL_URL, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-status="on"' in panel
+    assert f"is on from {day}." in text_of(panel)
+    assert f'href="{ENABLE_URL}"' not in panel  # offered no more once on
+
+
+def test_ticketbai_needs_its_treasury(web: HttpClient, integration: B2BrouterIntegration, sim: Sim, account: Any) -> None:
+    today = timezone.localdate().isoformat()
+    missing = web.post(ENABLE_URL, {"system": "tbai", "start_date": today, "confirm": "on"})
+    assert missing.status_code == 422
+    assert "Choose the provincial treasury" in missing.content.decode()
+
+    done = web.post(ENABLE_URL, {"system": "tbai", "delegation": "bizkaia", "start_date": today, "confirm": "on"})
+    assert done.status_code == 302
+    assert remote_settings(sim, account)[0]["delegation"] == "bizkaia"
+    panel = text_of(web.get(PANEL_URL, HTTP_HX_REQUEST="true").content.decode())
+    assert f"TicketBAI (Basque Country) is on since {today}." in panel
+    assert "Provincial treasury: Bizkaia." in panel
+
+
+def test_a_day_in_the_past_is_refused(web: HttpClient, integration: B2BrouterIntegration, sim: Sim, account: Any) -> None:
+    yesterday = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
+    response = web.post(ENABLE_URL, {"system": "verifactu", "start_date": yesterday, "confirm": "on"})
+    assert response.status_code == 422
+    assert "Choose today or a later day" in response.content.decode()
+    assert remote_settings(sim, account) == []
+
+
+def test_b2brouter_refusal_is_shown_with_its_words(
+    web: HttpClient, integration: B2BrouterIntegration, sim: Sim, account: Any
+) -> None:
+    data, key = account
+    sim.api("POST", f"/accounts/{data['id']}/tax_report_settings", key,
+            {"tax_report_setting": {"code": "tbai", "delegation": "araba"}})
+    response = web.post(ENABLE_URL, {"system": "verifactu", "start_date": timezone.localdate().isoformat(),
+                                     "confirm": "on"})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "B2Brouter did not switch Verifactu (AEAT) on." in html
+    assert "another tax authority" in html
+    assert 'name="confirm"' in html and "checked" in html
+
+
+def test_unreachable_b2brouter_is_said_on_the_panel(
+    web: HttpClient, integration: B2BrouterIntegration, sim: Sim, account: Any
+) -> None:
+    data, key = account
+    sim.set_faults(data["id"], key, error_rate=1)
+    html = web.get(PANEL_URL, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-status="unknown"' in html
+    assert "Could not read whether Verifactu or TicketBAI is on" in html
+
+
+def test_without_credentials_the_form_is_not_offered(web: HttpClient, company: Any) -> None:
+    response = web.get(ENABLE_URL)
+    assert response.status_code == 302 and response["Location"].endswith(SETTINGS_URL)
