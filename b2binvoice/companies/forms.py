@@ -115,7 +115,8 @@ class TaxForm(forms.ModelForm):
 
     class Meta:
         model = Tax
-        fields = ["name", "tax_type", "kind", "rate", "amount", "category", "exemption_reason", "is_active"]
+        fields = ["name", "tax_type", "kind", "rate", "amount", "category", "exemption_reason", "exemption_code",
+                  "is_active"]
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -49,7 +49,12 @@ def line_taxes(invoice: Any) -> list[dict[str, Any]]:
             continue  # the readiness check blocks absolute taxes before anything is sent
         entry: dict[str, Any] = {"name": tax.b2brouter_name, "category": tax.category,
                                  "percent": plain_decimal(tax.rate)}
-        if tax.exemption_reason:
+        # The taxes guide: ``comment`` carries the exemption / not-subject reason ("E2" in its example),
+        # which Verifactu records take as a code; the free-text reason is sent when there is no code.
+        code = getattr(tax, "current_exemption_code", "")
+        if code:
+            entry["comment"] = code
+        elif tax.exemption_reason:
             entry["comment"] = tax.exemption_reason
         taxes.append(entry)
     return taxes

@@ -157,6 +157,26 @@ def directory_item(client: Any, integration: B2BrouterIntegration) -> Item | Non
                 fix_url=client_url(client), fix_label=_("Open client %(client)s") % {"client": client.name})
 
 
+def exemption_code_item(invoice: Any, taxes: list[Any]) -> Item:
+    """Return the checklist line saying that a Spanish invoice's exempt and not-subject taxes have their code."""
+    from b2binvoice.companies.models import EXEMPT_CODE_CATEGORIES, NOT_SUBJECT_CODE_CATEGORIES  # noqa: PLC0415
+
+    categories = EXEMPT_CODE_CATEGORIES | NOT_SUBJECT_CODE_CATEGORIES
+    missing = [tax for tax in taxes if tax.category in categories and not tax.current_exemption_code]
+    problem, fix_url, fix_label = "", "", ""
+    if missing:
+        first = missing[0]
+        problem = _("%(names)s bears no VAT but does not say why in the tax agency's terms: open the tax and choose "
+                    "its exemption code (E1–E6 exempt, N1–N2 not subject), then save it.") % {
+            "names": ", ".join(tax.name for tax in missing)}
+        if first.tax is not None:
+            fix_url, fix_label = tax_edit_url(first.tax), _("Edit tax %(name)s") % {"name": first.tax.name}
+        else:
+            fix_url, fix_label = invoice_edit_url(invoice), _("Edit invoice %(number)s") % {"number": invoice.number}
+    return Item("exemption_code", _("Exempt and not-subject taxes have their Spanish code"), not missing, problem,
+                fix_url, fix_label)
+
+
 def check_readiness(invoice: Any, integration: B2BrouterIntegration | None, *, remote: Any = None) -> Readiness:
     """Return the readiness checklist of ``invoice``; look the contact up through ``remote`` when given."""
     result = Readiness()
@@ -239,6 +259,8 @@ def check_readiness(invoice: Any, integration: B2BrouterIntegration | None, *, r
             problem = _("%(names)s has no B2Brouter tax type B2Brouter accepts and its tax no longer exists: replace "
                         "it with a tax that has one.") % {"names": names}
     items.append(Item("tax_type", _("Every tax has a B2Brouter tax type"), not untyped, problem, fix_url, fix_label))
+    if (country or "").upper() == "ES":
+        items.append(exemption_code_item(invoice, taxes))
 
     method = invoice.payment_method
     payment_ok, problem, fix_url, fix_label = True, "", "", ""
