@@ -13,6 +13,7 @@ from b2brouter import B2BRouterError
 from b2binvoice.companies.models import PaymentMethodType, TaxKind
 from b2binvoice.companies.taxtypes import country_tax_types, tax_type_problem
 from b2binvoice.core.validators import iban_is_valid
+from b2binvoice.invoices import verifactu
 from b2binvoice.invoices.models import InvoiceStatus
 
 from .models import B2BrouterIntegration
@@ -91,6 +92,8 @@ class Readiness:
     recipient: Any = None
     # True when the client has no contact in B2Brouter yet: offer to create or choose one.
     contact_missing: bool = False
+    # True for a Spanish simplified invoice (F2, or its R5 correction): the client goes inline, no contact.
+    simplified: bool = False
 
     @property
     def ok(self) -> bool:
@@ -202,7 +205,23 @@ def check_readiness(invoice: Any, integration: B2BrouterIntegration | None, *, r
                       settings_url(), _("Open the B2Brouter settings")))
 
     client = invoice.client
-    if ready and integration is not None and remote is not None:
+    code = verifactu.computed_type_code(invoice)
+    if code:
+        problem = verifactu.simplified_problem(invoice)
+        fix_url, fix_label = client_edit_url(client), _("Edit client %(client)s") % {"client": client.name}
+        if not problem and invoice.is_credit_note and invoice.corrected_invoice is not None:
+            problem = verifactu.corrective_reason_problem(invoice.corrected_invoice, invoice.corrective_reason)
+            if problem:
+                fix_url = invoice_edit_url(invoice)
+                fix_label = _("Edit credit note %(number)s") % {"number": invoice.number}
+        items.append(Item("kind", _("The right kind of invoice for Spain: %(kind)s") % {"kind": verifactu.label(code)},
+                          not problem, problem, fix_url, fix_label))
+        result.simplified = verifactu.is_simplified(code) and not problem
+    if result.simplified:
+        # B2Brouter takes a simplified invoice's client inline (it ignores contact_id): nothing to look up.
+        items.append(Item("contact", _("Simplified invoice: the client is named on it, no B2Brouter contact needed"),
+                          True))
+    elif ready and integration is not None and remote is not None:
         contact_id, problem = resolve_contact(client, integration, remote)
     elif ready and integration is not None and client.b2brouter_contact_id \
             and client.b2brouter_account_id == str(integration.account_id):
@@ -211,11 +230,12 @@ def check_readiness(invoice: Any, integration: B2BrouterIntegration | None, *, r
         contact_id = None
         problem = _("No matching client in B2Brouter for %(client)s.") % {"client": client.name} if ready else \
             _("Connect the integration first; then the client's B2Brouter contact is looked up.")
-    result.contact_id = contact_id
-    result.contact_missing = ready and contact_id is None
-    items.append(Item("contact", _("The client has a B2Brouter contact"), contact_id is not None, problem,
-                      client_url(client), _("Open client %(client)s") % {"client": client.name}))
-    if contact_id is not None and integration is not None:
+    if not result.simplified:
+        result.contact_id = contact_id
+        result.contact_missing = ready and contact_id is None
+        items.append(Item("contact", _("The client has a B2Brouter contact"), contact_id is not None, problem,
+                          client_url(client), _("Open client %(client)s") % {"client": client.name}))
+    if result.contact_id is not None and integration is not None:
         from .recipient import checklist_items  # noqa: PLC0415 (recipient imports this module)
 
         recipient_items, result.recipient = checklist_items(client, contact_id, remote)

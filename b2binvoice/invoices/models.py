@@ -81,6 +81,8 @@ class Invoice(models.Model):
     amended_date = models.DateField(_("corrected invoice date"), null=True, blank=True)
     corrective_reason = models.CharField(_("reason code"), max_length=2, choices=CorrectiveReason.choices, blank=True)
     correction_reason = models.TextField(_("reason"), blank=True)
+    # Spain: the kind of invoice (Verifactu invoice type F1, F2, R1-R5) it was created as in B2Brouter.
+    verifactu_kind = models.CharField(_("kind of invoice (Spain)"), max_length=2, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # The number and the client's name folded (core.search.fold) for case- and accent-insensitive

@@ -10,6 +10,7 @@ import pytest
 from b2binvoice.clients.models import Client
 from b2binvoice.companies.models import Tax
 from b2binvoice.einvoicing.models import InvoiceLink
+from b2binvoice.invoices.models import Invoice
 from tests.app.test_einvoicing_mapping import create, numbers, wire  # noqa: F401 (fixture)
 from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
     _b2brouter_settings,
@@ -108,3 +109,106 @@ def test_an_exempt_tax_without_code_blocks_the_invoice_until_the_tax_gets_one(we
     assert response.status_code == 302
     create(web, invoice)
     assert wire.invoice()["invoice_lines_attributes"][0]["taxes_attributes"][0]["comment"] == "E1"
+
+
+# --- Simplified invoices: a Spanish company's client without a tax id --------------------------------------
+
+
+@pytest.fixture
+def walk_in(company):
+    """A client with no tax id (a consumer)."""
+    return Client.objects.create(company=company, name="Marta Puig", country="ES", email="marta@example.com",
+                                 address="Carrer Gran 3", city="Girona", postal_code="17001")
+
+
+def test_a_client_without_tax_id_gets_a_simplified_invoice(web, company, account, integration, walk_in, vat, bank,
+                                                           sim, wire):
+    invoice = make_invoice(company, walk_in, taxes=[vat], payment_method=bank)  # 104.89 + 21 % = 126.92 EUR
+    page = html.unescape(section(web, invoice))
+    assert "The right kind of invoice for Spain: Simplified invoice (F2)" in page
+    assert "no B2Brouter contact needed" in page
+    link = create(web, invoice)
+    sent = wire.invoice()
+    assert sent["type"] == "IssuedSimplifiedInvoice" and "contact_id" not in sent
+    assert sent["contact"] == {"name": "Marta Puig", "country": "es", "email": "marta@example.com",
+                               "address": "Carrer Gran 3", "city": "Girona", "postalcode": "17001"}
+    link.refresh_from_db()
+    assert link.is_linked and link.state in ("sending", "sent")
+    data, key = account
+    remote = next(i for i in sim.invoices(data["id"], key) if i["id"] == link.b2brouter_id)
+    assert remote["type"] == "IssuedSimplifiedInvoice"
+    detail = html.unescape(web.get(f"/invoices/{invoice.pk}/").content.decode())
+    assert "Simplified invoice (F2)" in detail
+    # Created as simplified, it stays so on its page even once the client gets a tax id.
+    walk_in.tin = "12345678Z"
+    walk_in.save()
+    assert "Simplified invoice (F2)" in html.unescape(web.get(f"/invoices/{invoice.pk}/").content.decode())
+
+
+def test_above_400_eur_a_client_without_tax_id_blocks_the_invoice_with_what_to_fix(web, company, account,
+                                                                                   integration, walk_in, vat, bank,
+                                                                                   sim, wire):
+    invoice = make_invoice(company, walk_in, taxes=[vat], payment_method=bank, lines=[("5000", "0.10")])  # 605 EUR
+    page = html.unescape(section(web, invoice))
+    assert ("Client Marta Puig has no tax id, so invoice INV-0001 can only be a simplified invoice, which Spanish "
+            "rules allow up to 400 EUR including VAT; this one is 605.00 EUR: add the client's tax id") in page
+    assert f"/clients/{walk_in.pk}/edit/" in page
+    web.post(f"/invoices/{invoice.pk}/b2brouter/create/")
+    assert wire.bodies("POST", "/invoices") == [] and not InvoiceLink.objects.filter(invoice=invoice).exists()
+    # With the tax id it is a full invoice, addressed to the client's contact.
+    walk_in.tin = "12345678Z"
+    walk_in.save()
+    contact = contact_for(sim, account, walk_in)
+    assert "The right kind of invoice for Spain: Full invoice (F1)" in html.unescape(section(web, invoice))
+    create(web, invoice)
+    sent = wire.invoice()
+    assert sent["contact_id"] == contact["id"] and "type" not in sent and "contact" not in sent
+    assert "Full invoice (F1)" in html.unescape(web.get(f"/invoices/{invoice.pk}/").content.decode())
+
+
+def test_a_foreign_company_has_no_spanish_kinds(web, company, walk_in, vat):
+    company.country = "NL"
+    company.save()
+    invoice = make_invoice(company, walk_in, taxes=[vat])
+    assert "Kind of invoice" not in web.get(f"/invoices/{invoice.pk}/").content.decode()
+
+
+# --- Credit notes: R1-R4 for full invoices, R5 for simplified ones ------------------------------------------
+
+
+def credit(web, invoice, reason: str):
+    return web.post(f"/invoices/{invoice.pk}/credit-note/", {
+        "scope": "full", "corrective_reason": reason, "correction_reason": "Returned", "issue_date": "2026-12-01"})
+
+
+def test_a_simplified_invoice_is_corrected_with_r5_and_a_full_one_never(web, company, account, integration, walk_in,
+                                                                       customer, vat, bank, sim, wire):
+    ticket = make_invoice(company, walk_in, taxes=[vat], payment_method=bank)
+    create(web, ticket)
+    Invoice.objects.filter(pk=ticket.pk).update(status="issued")
+    form = web.get(f"/invoices/{ticket.pk}/credit-note/").content.decode()
+    assert '<option value="R5" selected>' in form
+    response = credit(web, ticket, "R1")
+    assert response.status_code == 200
+    assert "Invoice INV-0001 is a simplified invoice: its correction takes the code R5." in html.unescape(
+        response.content.decode())
+    response = credit(web, ticket, "R5")
+    assert response.status_code == 302
+    note = Invoice.objects.get(corrected_invoice=ticket)
+    create(web, note)
+    sent = wire.invoice()
+    assert (sent["type"], sent["is_credit_note"], sent["amended_number"], sent["amend_reason"]) == (
+        "IssuedSimplifiedInvoice", True, "INV-0001", "R5")
+    assert "Corrective of a simplified invoice (R5)" in html.unescape(web.get(f"/invoices/{note.pk}/").content.decode())
+
+    contact_for(sim, account, customer)
+    full = make_invoice(company, customer, number="INV-0002", taxes=[vat], payment_method=bank)
+    Invoice.objects.filter(pk=full.pk).update(status="issued")
+    response = credit(web, full, "R5")
+    assert "R5 corrects simplified invoices only" in html.unescape(response.content.decode())
+    assert created_r(credit(web, full, "R2")).corrective_reason == "R2"
+
+
+def created_r(response) -> Invoice:
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    return Invoice.objects.get(pk=int(response["Location"].rstrip("/").rsplit("/", 1)[1]))
