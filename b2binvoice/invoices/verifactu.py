@@ -39,8 +39,15 @@ def applies(invoice: Any) -> bool:
 
 
 def client_identified(client: Any) -> bool:
-    """Return whether the client has a tax id to name it by."""
-    return bool(compact_tin(client.tin or ""))
+    """Return whether the invoice can name the client by a tax id: its own, or that of the B2Brouter
+    contact the user chose for it (a client kept without tax id here, matched to a contact that has one)."""
+    if compact_tin(client.tin or ""):
+        return True
+    if not getattr(client, "b2brouter_contact_id", None):
+        return False
+    basis = getattr(client, "b2brouter_contact_basis", None) or {}
+    contact = basis.get("contact") if isinstance(basis, dict) else None
+    return isinstance(contact, dict) and bool(str(contact.get("tin_value") or "").strip())
 
 
 def computed_type_code(invoice: Any) -> str:
