@@ -127,6 +127,10 @@ def test_a_client_without_tax_id_gets_a_simplified_invoice(web, company, account
     page = html.unescape(section(web, invoice))
     assert "The right kind of invoice for Spain: Simplified invoice (F2)" in page
     assert "no B2Brouter contact needed" in page
+    asked = html.unescape(web.post(f"/invoices/{invoice.pk}/b2brouter/create/").content.decode())
+    assert "<strong>Marta Puig</strong> · ES <span class=\"muted\">(simplified invoice: the client is named on it, " \
+           "without tax id)" in asked
+    assert "B2Brouter will send it to Marta Puig right away" in asked
     link = create(web, invoice)
     sent = wire.invoice()
     assert sent["type"] == "IssuedSimplifiedInvoice" and "contact_id" not in sent
