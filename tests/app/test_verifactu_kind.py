@@ -216,3 +216,14 @@ def test_a_simplified_invoice_is_corrected_with_r5_and_a_full_one_never(web, com
 def created_r(response) -> Invoice:
     assert response.status_code == 302, response.content.decode()[-2000:]
     return Invoice.objects.get(pk=int(response["Location"].rstrip("/").rsplit("/", 1)[1]))
+
+
+def test_a_simplified_invoice_in_another_currency_is_blocked(web, company, account, integration, walk_in, vat, bank,
+                                                            sim, wire):
+    invoice = make_invoice(company, walk_in, taxes=[vat], payment_method=bank)
+    invoice.currency = "USD"
+    invoice.save()
+    page = html.unescape(section(web, invoice))
+    assert ("its limit is set in euros while this invoice is in USD: add the client's tax id") in page
+    web.post(f"/invoices/{invoice.pk}/b2brouter/create/")
+    assert wire.bodies("POST", "/invoices") == []
