@@ -351,3 +351,14 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
     },
 }
+
+# Spain's declaración responsable of this invoicing software (/about/compliance/): its producer is
+# whoever deploys or distributes it. Unset values show as marked placeholders on the page (README,
+# "Verifactu and TicketBAI").
+SOFTWARE_PRODUCER_NAME = os.environ.get("B2BINVOICE_PRODUCER_NAME", "").strip()
+SOFTWARE_PRODUCER_NIF = os.environ.get("B2BINVOICE_PRODUCER_NIF", "").strip()
+SOFTWARE_PRODUCER_ADDRESS = os.environ.get("B2BINVOICE_PRODUCER_ADDRESS", "").strip()
+# AEAT's IdSistemaInformatico: two characters the producer assigns to this system.
+SOFTWARE_SYSTEM_ID = os.environ.get("B2BINVOICE_SYSTEM_ID", "BI").strip()[:2]
+SOFTWARE_DECLARATION_PLACE = os.environ.get("B2BINVOICE_DECLARATION_PLACE", "").strip()
+SOFTWARE_DECLARATION_DATE = os.environ.get("B2BINVOICE_DECLARATION_DATE", "").strip()

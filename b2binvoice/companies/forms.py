@@ -117,7 +117,8 @@ class TaxForm(forms.ModelForm):
 
     class Meta:
         model = Tax
-        fields = ["name", "tax_type", "kind", "rate", "amount", "category", "exemption_reason", "is_active"]
+        fields = ["name", "tax_type", "kind", "rate", "amount", "category", "exemption_reason", "exemption_code",
+                  "is_active"]
         field_classes = {"rate": LocalDecimalField, "amount": LocalDecimalField}
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:

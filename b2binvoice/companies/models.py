@@ -131,6 +131,30 @@ REASON_CATEGORIES = frozenset({"E", "AE", "NS"})
 RATE_CATEGORIES = frozenset({"S", "AA", "AAA", "H"})
 
 
+class ExemptionCode(models.TextChoices):
+    """Spain's codes for why an operation bears no VAT (AEAT's Verifactu lists L10 and L9, "CausaExencion"
+    and "CalificacionOperacion"), sent to B2Brouter in the tax's ``comment`` as its taxes guide shows ("E2")."""
+
+    E1 = "E1", _("E1 – Exempt under art. 20 LIVA (health, education, finance, insurance, housing rentals, …)")
+    E2 = "E2", _("E2 – Exempt under art. 21 LIVA (exports of goods outside the EU)")
+    E3 = "E3", _("E3 – Exempt under art. 22 LIVA (operations treated as exports: ships, aircraft, "
+                 "international transport)")
+    E4 = "E4", _("E4 – Exempt under art. 23 and 24 LIVA (customs warehouses, free zones and similar regimes)")
+    E5 = "E5", _("E5 – Exempt under art. 25 LIVA (goods delivered to a business in another EU country)")
+    E6 = "E6", _("E6 – Exempt for another reason")
+    N1 = "N1", _("N1 – Not subject under art. 7 or 14 LIVA or other rules (e.g. transfer of a whole business)")
+    N2 = "N2", _("N2 – Not subject in Spain by the place-of-supply rules (e.g. services to a business in "
+                 "another EU country or outside the EU)")
+
+
+EXEMPT_CODES = frozenset({"E1", "E2", "E3", "E4", "E5", "E6"})
+NOT_SUBJECT_CODES = frozenset({"N1", "N2"})
+# Categories that take an exemption code (E1-E6): exempt, intra-EU supply (art. 25), export (art. 21),
+# and those that take a not-subject code (N1-N2): not subject, outside the scope of tax.
+EXEMPT_CODE_CATEGORIES = frozenset({"E", "K", "G"})
+NOT_SUBJECT_CODE_CATEGORIES = frozenset({"NS", "O"})
+
+
 class TaxKind(models.TextChoices):
     PERCENTAGE = "percentage", _("Percentage")
     ABSOLUTE = "absolute", _("Absolute (fixed amount)")
@@ -158,6 +182,11 @@ class Tax(models.Model):
                                  help_text=_("For absolute taxes, in the invoice's currency."))
     category = models.CharField(_("category"), max_length=3, choices=TaxCategory.choices, default=TaxCategory.STANDARD)
     exemption_reason = models.CharField(_("exemption reason"), max_length=255, blank=True)
+    exemption_code = models.CharField(
+        _("exemption code (Spain)"), max_length=2, blank=True, choices=ExemptionCode.choices,
+        help_text=_("Why the operation bears no Spanish VAT, as the tax agency codes it: E1–E6 for exempt "
+                    "operations, N1–N2 for operations not subject to Spanish VAT. Required in Spain for the "
+                    "categories E, K, G (exempt) and NS, O (not subject)."))
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -189,8 +218,48 @@ class Tax(models.Model):
                 _("Category %(category)s needs the reason printed on the invoice (e.g. the article of the law "
                   "that exempts it); it is sent to B2Brouter as the tax comment."),
                 code="reason_required", params={"category": self.category})
+        code_error = self.exemption_code_error()
+        if code_error is not None:
+            errors["exemption_code"] = code_error
         if errors:
             raise ValidationError(errors)
+
+    def exemption_code_error(self) -> ValidationError | None:
+        """Return what is wrong with the exemption code for the tax's category (None when it is right).
+
+        A Spanish company's exempt and not-subject taxes must say why (Verifactu records carry the
+        code); a code must belong to the category's family (E codes for exempt, N codes for not subject).
+        """
+        spanish = self.company_id is not None and (self.company.country or "").upper() == "ES"
+        code = self.exemption_code
+        if self.category in EXEMPT_CODE_CATEGORIES:
+            if code in NOT_SUBJECT_CODES:
+                return ValidationError(
+                    _("%(code)s is a not-subject code, and category %(category)s is an exempt operation: choose one "
+                      "of E1–E6, or change the category to NS (not subject)."),
+                    code="exemption_code_family", params={"code": code, "category": self.category})
+            if not code and spanish:
+                return ValidationError(
+                    _("A Spanish company's exempt tax (category %(category)s) needs its exemption code (E1–E6), "
+                      "which the tax agency's record of each invoice carries: choose the article that exempts it."),
+                    code="exemption_code_required", params={"category": self.category})
+        elif self.category in NOT_SUBJECT_CODE_CATEGORIES:
+            if code in EXEMPT_CODES:
+                return ValidationError(
+                    _("%(code)s is an exemption code, and category %(category)s is not subject to VAT: choose N1 or "
+                      "N2, or change the category to E (exempt)."),
+                    code="exemption_code_family", params={"code": code, "category": self.category})
+            if not code and spanish:
+                return ValidationError(
+                    _("A Spanish company's not-subject tax (category %(category)s) needs its code: N2 when the "
+                      "place-of-supply rules put the operation outside Spain (e.g. services to a business in "
+                      "another EU country), N1 otherwise."),
+                    code="exemption_code_required", params={"category": self.category})
+        elif code:
+            return ValidationError(
+                _("Only exempt (E, K, G) and not-subject (NS, O) taxes take an exemption code: clear it, or change "
+                  "the category."), code="exemption_code_category")
+        return None
 
     def _percentage_errors(self) -> dict[str, ValidationError]:
         errors: dict[str, ValidationError] = {}

@@ -54,7 +54,7 @@ TAXES = [
     {"name": IVA, "tax_type": "IVA", "kind": TaxKind.PERCENTAGE, "rate": Decimal("21"), "category": "S"},
     {"name": IVA_REDUCED, "tax_type": "IVA", "kind": TaxKind.PERCENTAGE, "rate": Decimal("10"), "category": "AA"},
     {"name": IVA_EXEMPT, "tax_type": "IVA", "kind": TaxKind.PERCENTAGE, "rate": Decimal("0"), "category": "E",
-     "exemption_reason": "Exento de IVA (art. 20 Ley 37/1992 del IVA)"},
+     "exemption_reason": "Exento de IVA (art. 20 Ley 37/1992 del IVA)", "exemption_code": "E1"},
     {"name": IRPF, "tax_type": "IRPF", "kind": TaxKind.PERCENTAGE, "rate": Decimal("-15"), "category": "S"},
     {"name": STAMP, "kind": TaxKind.ABSOLUTE, "amount": Decimal("1.50"), "category": "S"},
 ]

@@ -1,11 +1,12 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import language, twofactor, views
+from . import compliance, language, twofactor, views
 
 app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("about/compliance/", compliance.declaration, name="compliance"),
     path("login/verify/", twofactor.verify, name="otp_verify"),
     path("account/", views.account, name="account"),
     path("language/", language.set_language, name="set_language"),

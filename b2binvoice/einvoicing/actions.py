@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 import b2brouter
 from b2binvoice.companies.audit import record_integration
+from b2binvoice.invoices import verifactu
 
 from . import attempts, directory, events, tasks
 from .comparison import Comparison, compare, link_figures
@@ -779,7 +780,8 @@ def create_invoice(*, invoice: Any, user: Any) -> Result:
 
     integration, remote = _ready_remote(invoice.company)
     readiness = check_readiness(invoice, integration, remote=remote)
-    if not readiness.ok or remote is None or integration is None or readiness.contact_id is None:
+    if not readiness.ok or remote is None or integration is None or (
+            readiness.contact_id is None and not readiness.simplified):
         events.create_blocked(invoice=invoice, user=user, problems=readiness.problems)
         return Result("error", _("Nothing was sent to B2Brouter: %(problems)s") % {
             "problems": " ".join(readiness.problems)})
@@ -807,6 +809,10 @@ def create_invoice(*, invoice: Any, user: Any) -> Result:
         events.create_refused(invoice=invoice, user=user, message=text)
         return Result("error", text)
     events.create_attempted(invoice=invoice, user=user, number=invoice.number)
+    kind = verifactu.computed_type_code(invoice)
+    if kind != invoice.verifactu_kind:  # the kind it is created as (Spain), shown on its page from now on
+        invoice.verifactu_kind = kind
+        type(invoice).objects.filter(pk=invoice.pk).update(verifactu_kind=kind)
     try:
         data = remote.create_invoice(invoice_payload(invoice, contact_id=readiness.contact_id))
     except b2brouter.B2BRouterError as exc:

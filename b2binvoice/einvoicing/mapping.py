@@ -12,6 +12,7 @@ from b2binvoice.companies.models import PaymentMethodType, TaxKind
 from b2binvoice.companies.units import resolve_unit, unit_key
 from b2binvoice.core.money import round_money
 from b2binvoice.core.validators import compact_iban, compact_tin
+from b2binvoice.invoices import verifactu
 
 # B2Brouter payment_method codes: the payment_method_guide's "Payment Codes Table" (BT-81). Codes
 # outside the table (19, 58, 59 of older examples) are never sent.
@@ -52,7 +53,12 @@ def line_taxes(invoice: Any) -> list[dict[str, Any]]:
             continue  # the readiness check blocks absolute taxes before anything is sent
         entry: dict[str, Any] = {"name": tax.b2brouter_name, "category": tax.category,
                                  "percent": plain_decimal(tax.rate)}
-        if tax.exemption_reason:
+        # The taxes guide: ``comment`` carries the exemption / not-subject reason ("E2" in its example),
+        # which Verifactu records take as a code; the free-text reason is sent when there is no code.
+        code = getattr(tax, "current_exemption_code", "")
+        if code:
+            entry["comment"] = code
+        elif tax.exemption_reason:
             entry["comment"] = tax.exemption_reason
         taxes.append(entry)
     return taxes
@@ -124,9 +130,11 @@ def document_language(invoice: Any) -> str:
     return code if code in dict(settings.LANGUAGES) else "en"
 
 
-def invoice_payload(invoice: Any, *, contact_id: int) -> dict[str, Any]:
+def invoice_payload(invoice: Any, *, contact_id: int | None) -> dict[str, Any]:
     """Return the B2Brouter invoice for ``invoice`` addressed to ``contact_id``.
 
+    A Spanish simplified invoice (F2, or its R5 correction) is ``type: IssuedSimplifiedInvoice`` with
+    the client inline: B2Brouter ignores ``contact_id`` for that type (SDK CHANGELOG, API 2026-03-02).
     Texts the app supplies (a discount without a reason, a payment method's type) are written in the
     document's language, never the language of whoever presses the button: the same invoice always
     makes the same payload.
@@ -135,7 +143,7 @@ def invoice_payload(invoice: Any, *, contact_id: int) -> dict[str, Any]:
         return _invoice_payload(invoice, contact_id=contact_id)
 
 
-def _invoice_payload(invoice: Any, *, contact_id: int) -> dict[str, Any]:
+def _invoice_payload(invoice: Any, *, contact_id: int | None) -> dict[str, Any]:
     taxes = line_taxes(invoice)
     units = unit_mappings(invoice.company)
     lines = []
@@ -154,9 +162,13 @@ def _invoice_payload(invoice: Any, *, contact_id: int) -> dict[str, Any]:
         "number": invoice.number,
         "date": invoice.issue_date.isoformat(),
         "currency": invoice.currency,
-        "contact_id": contact_id,
         "invoice_lines_attributes": lines,
     }
+    if verifactu.is_simplified(verifactu.computed_type_code(invoice)):
+        payload["type"] = "IssuedSimplifiedInvoice"
+        payload["contact"] = simplified_contact(invoice.client)
+    else:
+        payload["contact_id"] = contact_id
     payload.update(references(invoice))
     if invoice.due_date:
         payload["due_date"] = invoice.due_date.isoformat()
@@ -183,9 +195,23 @@ def corrective_fields(invoice: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {"is_credit_note": True, "amended_number": invoice.amended_number}
     if invoice.amended_date:
         fields["amended_date"] = invoice.amended_date.isoformat()
-    if invoice.corrective_reason:
-        fields["amend_reason"] = invoice.corrective_reason
+    # A Spanish credit note goes with its Verifactu code (R5 when it corrects a simplified invoice,
+    # which the readiness check makes the chosen reason agree with); B2Brouter documents no field for
+    # the corrective type (by differences / by substitution): ours are by differences, negative lines.
+    reason = verifactu.computed_type_code(invoice) or invoice.corrective_reason
+    if reason:
+        fields["amend_reason"] = reason
     return fields
+
+
+def simplified_contact(client: Any) -> dict[str, Any]:
+    """Return the inline contact of a simplified invoice: the client's name and country, and what else it has."""
+    contact: dict[str, Any] = {"name": client.name, "country": (client.country or "ES").lower()}
+    for field, value in (("email", client.email), ("address", client.address), ("city", client.city),
+                         ("postalcode", client.postal_code), ("province", client.province)):
+        if value:
+            contact[field] = value
+    return contact
 
 
 def contact_payload(client: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from b2brouter import B2BRouterError
 from b2binvoice.companies.models import PaymentMethodType, TaxKind
 from b2binvoice.companies.taxtypes import country_tax_types, tax_type_problem
 from b2binvoice.core.validators import iban_is_valid
+from b2binvoice.invoices import verifactu
 from b2binvoice.invoices.models import InvoiceStatus
 
 from .models import B2BrouterIntegration
@@ -91,6 +92,8 @@ class Readiness:
     recipient: Any = None
     # True when the client has no contact in B2Brouter yet: offer to create or choose one.
     contact_missing: bool = False
+    # True for a Spanish simplified invoice (F2, or its R5 correction): the client goes inline, no contact.
+    simplified: bool = False
 
     @property
     def ok(self) -> bool:
@@ -157,6 +160,26 @@ def directory_item(client: Any, integration: B2BrouterIntegration) -> Item | Non
                 fix_url=client_url(client), fix_label=_("Open client %(client)s") % {"client": client.name})
 
 
+def exemption_code_item(invoice: Any, taxes: list[Any]) -> Item:
+    """Return the checklist line saying that a Spanish invoice's exempt and not-subject taxes have their code."""
+    from b2binvoice.companies.models import EXEMPT_CODE_CATEGORIES, NOT_SUBJECT_CODE_CATEGORIES  # noqa: PLC0415
+
+    categories = EXEMPT_CODE_CATEGORIES | NOT_SUBJECT_CODE_CATEGORIES
+    missing = [tax for tax in taxes if tax.category in categories and not tax.current_exemption_code]
+    problem, fix_url, fix_label = "", "", ""
+    if missing:
+        first = missing[0]
+        problem = _("%(names)s bears no VAT but does not say why in the tax agency's terms: open the tax and choose "
+                    "its exemption code (E1–E6 exempt, N1–N2 not subject), then save it.") % {
+            "names": ", ".join(tax.name for tax in missing)}
+        if first.tax is not None:
+            fix_url, fix_label = tax_edit_url(first.tax), _("Edit tax %(name)s") % {"name": first.tax.name}
+        else:
+            fix_url, fix_label = invoice_edit_url(invoice), _("Edit invoice %(number)s") % {"number": invoice.number}
+    return Item("exemption_code", _("Exempt and not-subject taxes have their Spanish code"), not missing, problem,
+                fix_url, fix_label)
+
+
 def check_readiness(invoice: Any, integration: B2BrouterIntegration | None, *, remote: Any = None) -> Readiness:
     """Return the readiness checklist of ``invoice``; look the contact up through ``remote`` when given."""
     result = Readiness()
@@ -182,7 +205,23 @@ def check_readiness(invoice: Any, integration: B2BrouterIntegration | None, *, r
                       settings_url(), _("Open the B2Brouter settings")))
 
     client = invoice.client
-    if ready and integration is not None and remote is not None:
+    code = verifactu.computed_type_code(invoice)
+    if code:
+        problem = verifactu.simplified_problem(invoice)
+        fix_url, fix_label = client_edit_url(client), _("Edit client %(client)s") % {"client": client.name}
+        if not problem and invoice.is_credit_note and invoice.corrected_invoice is not None:
+            problem = verifactu.corrective_reason_problem(invoice.corrected_invoice, invoice.corrective_reason)
+            if problem:
+                fix_url = invoice_edit_url(invoice)
+                fix_label = _("Edit credit note %(number)s") % {"number": invoice.number}
+        items.append(Item("kind", _("The right kind of invoice for Spain: %(kind)s") % {"kind": verifactu.label(code)},
+                          not problem, problem, fix_url, fix_label))
+        result.simplified = verifactu.is_simplified(code) and not problem
+    if result.simplified:
+        # B2Brouter takes a simplified invoice's client inline (it ignores contact_id): nothing to look up.
+        items.append(Item("contact", _("Simplified invoice: the client is named on it, no B2Brouter contact needed"),
+                          True))
+    elif ready and integration is not None and remote is not None:
         contact_id, problem = resolve_contact(client, integration, remote)
     elif ready and integration is not None and client.b2brouter_contact_id \
             and client.b2brouter_account_id == str(integration.account_id):
@@ -191,11 +230,12 @@ def check_readiness(invoice: Any, integration: B2BrouterIntegration | None, *, r
         contact_id = None
         problem = _("No matching client in B2Brouter for %(client)s.") % {"client": client.name} if ready else \
             _("Connect the integration first; then the client's B2Brouter contact is looked up.")
-    result.contact_id = contact_id
-    result.contact_missing = ready and contact_id is None
-    items.append(Item("contact", _("The client has a B2Brouter contact"), contact_id is not None, problem,
-                      client_url(client), _("Open client %(client)s") % {"client": client.name}))
-    if contact_id is not None and integration is not None:
+    if not result.simplified:
+        result.contact_id = contact_id
+        result.contact_missing = ready and contact_id is None
+        items.append(Item("contact", _("The client has a B2Brouter contact"), contact_id is not None, problem,
+                          client_url(client), _("Open client %(client)s") % {"client": client.name}))
+    if result.contact_id is not None and integration is not None:
         from .recipient import checklist_items  # noqa: PLC0415 (recipient imports this module)
 
         recipient_items, result.recipient = checklist_items(client, contact_id, remote)
@@ -239,6 +279,8 @@ def check_readiness(invoice: Any, integration: B2BrouterIntegration | None, *, r
             problem = _("%(names)s has no B2Brouter tax type B2Brouter accepts and its tax no longer exists: replace "
                         "it with a tax that has one.") % {"names": names}
     items.append(Item("tax_type", _("Every tax has a B2Brouter tax type"), not untyped, problem, fix_url, fix_label))
+    if (country or "").upper() == "ES":
+        items.append(exemption_code_item(invoice, taxes))
 
     method = invoice.payment_method
     payment_ok, problem, fix_url, fix_label = True, "", "", ""

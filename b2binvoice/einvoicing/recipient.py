@@ -380,6 +380,13 @@ class Outgoing:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def simplified(self) -> bool:
+        """Return whether the invoice goes as a Spanish simplified invoice (its client inline, no contact)."""
+        from b2binvoice.invoices import verifactu  # noqa: PLC0415
+
+        return verifactu.is_simplified(verifactu.computed_type_code(self.invoice))
+
     def fingerprint(self) -> str:
         """Return everything the confirmation states, so a token is valid for exactly that."""
         recipient = self.recipient
@@ -387,6 +394,7 @@ class Outgoing:
             self.action, self.invoice.pk, self.invoice.number, str(self.invoice.issue_date), self.currency,
             str(self.total), self.sends_now, self.b2brouter_id,
             [recipient.contact_id, recipient.name, recipient.tin, recipient.country] if recipient else None,
+            [self.invoice.client.name, self.invoice.client.country] if self.simplified else None,
         ])
 
     @property
@@ -401,7 +409,7 @@ class Outgoing:
     @property
     def recipient_name(self) -> str:
         if self.recipient is None:
-            return "—"
+            return self.invoice.client.name if self.simplified else "—"
         return self.recipient.name or _("contact #%(id)s") % {"id": self.recipient.contact_id}
 
     @property

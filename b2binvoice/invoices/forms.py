@@ -18,6 +18,7 @@ from b2binvoice.companies.models import Company, PaymentMethod, Tax
 from b2binvoice.core.localformats import LocalDecimalField
 from b2binvoice.core.money import minor_units, quantum
 
+from . import verifactu
 from .models import CorrectiveReason, Invoice, InvoiceAdjustment, InvoiceLine
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -280,6 +281,8 @@ class CreditNoteForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.original = original
         self.rows = rows
+        if verifactu.applies(original) and verifactu.is_simplified(verifactu.type_code(original)):
+            self.fields["corrective_reason"].initial = "R5"  # the only code a simplified invoice's correction takes
         for row in rows:
             self.fields[f"line_{row.line.pk}"] = LocalDecimalField(
                 label=row.line.description, required=False, min_value=Decimal(0), max_digits=18, decimal_places=4,
@@ -289,6 +292,13 @@ class CreditNoteForm(forms.Form):
     def line_fields(self) -> list[tuple[Any, Any]]:
         """Return (creditable line, bound quantity field) pairs for the template."""
         return [(row, self[f"line_{row.line.pk}"]) for row in self.rows]
+
+    def clean_corrective_reason(self) -> str:
+        reason = self.cleaned_data["corrective_reason"]
+        problem = verifactu.corrective_reason_problem(self.original, reason)
+        if problem:
+            raise ValidationError(problem, code="corrective_reason_kind")
+        return reason
 
     def clean_issue_date(self) -> Any:
         date = self.cleaned_data["issue_date"]

@@ -82,6 +82,8 @@ class Invoice(models.Model):
     amended_date = models.DateField(_("corrected invoice date"), null=True, blank=True)
     corrective_reason = models.CharField(_("reason code"), max_length=2, choices=CorrectiveReason.choices, blank=True)
     correction_reason = models.TextField(_("reason"), blank=True)
+    # Spain: the kind of invoice (Verifactu invoice type F1, F2, R1-R5) it was created as in B2Brouter.
+    verifactu_kind = models.CharField(_("kind of invoice (Spain)"), max_length=2, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # The number and the client's name folded (core.search.fold) for case- and accent-insensitive
@@ -157,6 +159,7 @@ class InvoiceTax(models.Model):
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, null=True, blank=True)
     category = models.CharField(_("category"), max_length=3, choices=TaxCategory.choices, default=TaxCategory.STANDARD)
     exemption_reason = models.CharField(_("exemption reason"), max_length=255, blank=True)
+    exemption_code = models.CharField(_("exemption code (Spain)"), max_length=2, blank=True)
 
     class Meta:
         ordering = ["pk"]
@@ -176,11 +179,19 @@ class InvoiceTax(models.Model):
             return self.tax_type
         return self.tax.tax_type or self.tax_type
 
+    @property
+    def current_exemption_code(self) -> str:
+        """Return the copy's exemption code, or its company tax's when the copy was made before it had one."""
+        if self.exemption_code or self.tax is None:
+            return self.exemption_code
+        return self.tax.exemption_code
+
     @classmethod
     def copy_of(cls, tax: Tax, invoice: Invoice) -> "InvoiceTax":
         """Return an unsaved copy of ``tax`` for ``invoice``."""
         return cls(invoice=invoice, tax=tax, name=tax.name, tax_type=tax.tax_type, kind=tax.kind, rate=tax.rate,
-                   amount=tax.amount, category=tax.category, exemption_reason=tax.exemption_reason)
+                   amount=tax.amount, category=tax.category, exemption_reason=tax.exemption_reason,
+                   exemption_code=tax.exemption_code)
 
 
 class AdjustmentKind(models.TextChoices):

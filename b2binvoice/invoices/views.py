@@ -29,7 +29,7 @@ from b2binvoice.clients.models import Client
 from b2binvoice.core.search import clean_query, fold
 from b2binvoice.core.tenancy import company_required
 
-from . import history
+from . import history, verifactu
 from .actions import delete_draft, duplicate_invoice, save_header, save_invoice
 from .calculations import DISCOUNT, InvoiceTotals, calculate_invoice
 from .credit_notes import create_credit_note, credit_refusal, credit_summary, creditable_lines
@@ -304,6 +304,7 @@ def _detail_context(invoice: Invoice) -> dict[str, Any]:
         "history": history.history_rows(invoice),
         "credits": None if invoice.is_credit_note else credit_summary(invoice),
         "credit_refusal": credit_refusal(invoice),
+        "spanish_kind": verifactu.label(verifactu.type_code(invoice)) if verifactu.applies(invoice) else "",
         "deletion_refusal": deletion_refusal(invoice),
         **_payment_context(invoice),
     }

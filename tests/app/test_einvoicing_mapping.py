@@ -124,7 +124,7 @@ def test_two_rates_of_one_type_and_an_exempt_tax_are_sent_with_their_categories(
     reduced = Tax.objects.create(company=company, name="IVA reducido", tax_type="IVA", rate=Decimal("10"),
                                  category="AA")
     exempt = Tax.objects.create(company=company, name="Exento", tax_type="IVA", rate=Decimal("0"), category="E",
-                                exemption_reason="Exento art. 20.Uno.18 LIVA")
+                                exemption_reason="Exento art. 20.Uno.18 LIVA", exemption_code="E1")
     first = make_invoice(company, customer, number="INV-0001", taxes=[reduced], payment_method=bank)
     second = make_invoice(company, customer, number="INV-0002", taxes=[exempt], payment_method=bank)
     create(web, first)
@@ -132,7 +132,7 @@ def test_two_rates_of_one_type_and_an_exempt_tax_are_sent_with_their_categories(
         {"name": "IVA", "category": "AA", "percent": Decimal("10")}]
     create(web, second)
     assert [numbers(t) for t in wire.invoice()["invoice_lines_attributes"][0]["taxes_attributes"]] == [
-        {"name": "IVA", "category": "E", "percent": Decimal("0"), "comment": "Exento art. 20.Uno.18 LIVA"}]
+        {"name": "IVA", "category": "E", "percent": Decimal("0"), "comment": "E1"}]
     for invoice in (first, second):
         assert InvoiceLink.objects.get(invoice=invoice).state in ("sending", "sent")
 
@@ -228,7 +228,7 @@ def test_b2brouter_totals_agree_with_ours(case, web, company, account, integrati
     taxes, lines, currency = [vat], [("1234", "0.085"), ("2", "19.99")], "EUR"
     if case == "exempt":
         taxes = [Tax.objects.create(company=company, name="IVA 0% exempt", rate=0, category="E",
-                                    exemption_reason="Exempt under article 20 LIVA")]
+                                    exemption_reason="Exempt under article 20 LIVA", exemption_code="E1")]
     if case == "discount_and_irpf":
         taxes.append(Tax.objects.create(company=company, name="IRPF -15%", rate=Decimal("-15"), category="S"))
     if case == "per_word":
