@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "b2binvoice.clients",
     "b2binvoice.invoices",
     "b2binvoice.einvoicing",
+    "b2binvoice.home",
 ]
 if SIMULATOR_ENABLED:
     INSTALLED_APPS.append("b2brouter_sim")

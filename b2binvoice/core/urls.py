@@ -1,11 +1,13 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from b2binvoice.home.views import home
+
 from . import compliance, language, twofactor, views
 
 app_name = "core"
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home, name="home"),
     path("about/compliance/", compliance.declaration, name="compliance"),
     path("login/verify/", twofactor.verify, name="otp_verify"),
     path("account/", views.account, name="account"),

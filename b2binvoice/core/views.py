@@ -5,9 +5,8 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -33,12 +32,6 @@ def readyz(request: HttpRequest) -> JsonResponse:
     if pending:
         return JsonResponse({"status": "unavailable", "database": "ok", "pending_migrations": len(pending)}, status=503)
     return JsonResponse({"status": "ok", "database": "ok", "pending_migrations": 0})
-
-
-@never_cache
-def home(request: HttpRequest) -> HttpResponseRedirect:
-    """Send the visitor to the invoice list (which asks anonymous visitors to log in)."""
-    return HttpResponseRedirect(reverse("invoices:list"))
 
 
 @never_cache

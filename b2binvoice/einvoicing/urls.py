@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import views, views_bulk, views_health, views_probe, views_verifactu
+from . import views, views_bulk, views_health, views_integrations, views_probe, views_verifactu
 
 app_name = "einvoicing"
 urlpatterns = [
+    path("settings/integrations/", views_integrations.integrations, name="integrations"),
     path("settings/integrations/b2brouter/", views.settings_page, name="settings"),
     path("settings/integrations/b2brouter/check/", views.settings_check, name="settings_check"),
     path("settings/integrations/b2brouter/apply/", views.settings_apply, name="settings_apply"),

@@ -17,10 +17,10 @@ PAGES = ["/invoices/", "/invoices/new/", "/clients/", "/clients/new/", "/setting
          "/settings/taxes/new/", "/settings/payment-methods/", "/settings/payment-methods/new/"]
 
 
-def test_home_redirects_to_the_invoice_list_and_anonymous_visitors_to_login(seeded):
+def test_anonymous_visitors_are_sent_to_login(seeded):
     browser = HttpClient()
     response = browser.get("/")
-    assert response.status_code == 302 and response["Location"] == "/invoices/"
+    assert response.status_code == 302 and response["Location"] == "/login/?next=/"
     for url in PAGES:
         response = browser.get(url)
         assert response.status_code == 302, url

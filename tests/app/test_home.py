@@ -1,0 +1,182 @@
+"""The home page: issued, due and overdue per currency, the invoices that need attention, the last 12 months."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import Client as HttpClient
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from b2binvoice.clients.models import Client
+from b2binvoice.einvoicing import events
+from b2binvoice.einvoicing.models import InvoiceLink, LinkStatus
+from b2binvoice.home.owed import owed
+from b2binvoice.invoices.calculations import calculate_invoice
+from b2binvoice.invoices.models import Invoice, InvoiceAdjustment, InvoiceLine, InvoiceTax
+
+pytestmark = pytest.mark.django_db
+
+
+def months_back(day: dt.date, back: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 - back
+    return dt.date(index // 12, index % 12 + 1, min(day.day, 28))
+
+
+def make(company, client, number: str, *, lines=(("1", "100"),), taxes=(), adjustments=(), status="issued",
+         currency="EUR", issue_date=None, due_date=None, kind="invoice") -> Invoice:
+    today = timezone.localdate()
+    invoice = Invoice.objects.create(company=company, client=client, number=number, status=status, currency=currency,
+                                     issue_date=issue_date or today, due_date=due_date, kind=kind)
+    for quantity, price in lines:
+        InvoiceLine.objects.create(invoice=invoice, description="Work", quantity=Decimal(quantity),
+                                   unit_price=Decimal(price))
+    for name, kind_, rate, amount in taxes:
+        InvoiceTax.objects.create(invoice=invoice, name=name, kind=kind_, rate=rate and Decimal(rate),
+                                  amount=amount and Decimal(amount))
+    for kind_, mode, value in adjustments:
+        InvoiceAdjustment.objects.create(invoice=invoice, kind=kind_, mode=mode, value=Decimal(value))
+    return invoice
+
+
+@pytest.fixture
+def company(lingua):
+    """The demo company without its seeded invoices, so every figure below is the test's own."""
+    Invoice.objects.filter(company=lingua).delete()
+    return lingua
+
+
+@pytest.fixture
+def acme(company) -> Client:
+    return Client.objects.create(company=company, name="Acme Translations SL")
+
+
+def python_sum(invoices) -> dict[str, Decimal]:
+    sums: dict[str, Decimal] = {}
+    for invoice in invoices:
+        totals = calculate_invoice(invoice)
+        sums[totals.currency] = sums.get(totals.currency, Decimal(0)) + totals.total
+    return sums
+
+
+def test_the_database_totals_equal_the_invoice_arithmetic_to_the_cent(company, acme):
+    """Half-cent lines and taxes, discounts, charges, withholding, absolute taxes, JPY and a credit note."""
+    iva, irpf = ("IVA", "percentage", "21", None), ("IRPF", "percentage", "-15", None)
+    made = [
+        make(company, acme, "H-1", lines=[("1", "10.50")], taxes=[iva]),  # 2.205 -> 2.21
+        make(company, acme, "H-2", lines=[("3", "0.335"), ("2.5", "1.01")], taxes=[iva, irpf]),  # 1.005, 2.525
+        make(company, acme, "H-3", lines=[("1", "200.05")], taxes=[iva],
+             adjustments=[("discount", "percentage", "7.5"), ("charge", "absolute", "3.333")]),
+        make(company, acme, "H-4", lines=[("12000", "0.085")], taxes=[("Eco", "absolute", None, "1.25")]),
+        make(company, acme, "H-5", lines=[("1", "40000")], currency="JPY", taxes=[("消費税", "percentage", "10.5", None)]),
+        make(company, acme, "H-6", lines=[("1", "-10.50")], taxes=[iva], kind="credit_note"),  # -2.205 -> -2.21
+        make(company, acme, "H-7", lines=[], taxes=[iva]),
+        make(company, acme, "H-8", lines=[("1", "99.99")], status="paid"),
+    ]
+    figures = owed(company)
+    issued = {summary.currency: summary.issued for summary in figures.currencies}
+    assert issued == python_sum(made)
+    due = {summary.currency: summary.due for summary in figures.currencies}
+    assert due == python_sum(made[:-1])
+    # 12.71 + 3.75 + 227.94 + 1021.25 - 12.71 + 0 + 99.99: the half cents of H-1, H-2 and H-6 rounded away from zero.
+    assert issued == {"EUR": Decimal("1352.93"), "JPY": Decimal("44200")}
+
+
+def test_issued_due_and_overdue_per_currency(company, acme):
+    today = timezone.localdate()
+    last_year = dt.date(today.year - 1, 6, 1)
+    make(company, acme, "A-1", lines=[("1", "100")], due_date=today - dt.timedelta(days=3))  # overdue
+    make(company, acme, "A-2", lines=[("1", "50")], due_date=today + dt.timedelta(days=10))  # due, not yet
+    make(company, acme, "A-3", lines=[("1", "30")], status="paid")
+    make(company, acme, "A-4", lines=[("1", "999")], status="draft")  # never counted
+    make(company, acme, "A-5", lines=[("1", "999")], status="cancelled")
+    make(company, acme, "A-6", lines=[("1", "20")], issue_date=last_year, due_date=last_year)  # old, still owed
+    make(company, acme, "A-7", lines=[("2", "500")], currency="USD", due_date=today - dt.timedelta(days=40))
+    [eur, usd] = owed(company).currencies
+    assert (eur.currency, eur.issued, eur.issued_count) == ("EUR", Decimal("180.00"), 3)
+    assert (eur.due, eur.due_count, eur.overdue, eur.overdue_count) == (Decimal("170.00"), 3, Decimal("120.00"), 2)
+    assert (usd.currency, usd.issued, usd.due, usd.overdue) == ("USD", Decimal("1000.00"), Decimal("1000.00"),
+                                                               Decimal("1000.00"))
+
+
+def test_the_monthly_amounts_cover_the_last_12_months(company, acme):
+    today = timezone.localdate()
+    make(company, acme, "M-0", lines=[("1", "10")], status="paid")
+    make(company, acme, "M-1", lines=[("1", "20")], issue_date=months_back(today, 1))
+    make(company, acme, "M-11", lines=[("1", "40")], issue_date=months_back(today, 11), status="paid")
+    make(company, acme, "M-12", lines=[("1", "80")], issue_date=months_back(today, 12), status="paid")  # too old
+    figures = owed(company)
+    assert len(figures.months) == 12 and figures.months[-1] == today.replace(day=1)
+    amounts = figures.monthly["EUR"]
+    assert amounts[-1] == Decimal("10.00") and amounts[-2] == Decimal("20.00") and amounts[0] == Decimal("40.00")
+    assert sum(amounts) == Decimal("70.00")
+
+
+def test_the_home_page_shows_the_figures_the_attention_lists_and_the_chart(company, acme, demo_web):
+    today = timezone.localdate()
+    late = make(company, acme, "LATE-1", lines=[("1", "1234.5")], due_date=today - dt.timedelta(days=5))
+    blocked = make(company, acme, "BLOCK-1", status="draft")
+    events.create_blocked(invoice=blocked, user=None, problems=["B2Brouter needs at least one tax on the invoice"])
+    refused = make(company, acme, "REF-1")
+    InvoiceLink.objects.create(invoice=refused, status=LinkStatus.LINKED, account_id="1", b2brouter_id=77,
+                               state="refused", refuse_reason="<b>Wrong buyer</b> reference")
+    response = demo_web.get("/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Issued in %d" % today.year in page
+    assert "1,334.50 EUR" in page  # issued: LATE-1 and REF-1 (REF-1 has no due date: due, not overdue)
+    assert "1,234.50 EUR" in page  # overdue
+    assert f'href="/invoices/{late.pk}/">LATE-1</a>' in page and "5 days late" in page
+    assert f'href="/invoices/{blocked.pk}/b2brouter/">BLOCK-1</a>' in page
+    assert "B2Brouter needs at least one tax on the invoice" in page
+    assert f'href="/invoices/{refused.pk}/b2brouter/">REF-1</a>' in page
+    assert "&lt;b&gt;Wrong buyer&lt;/b&gt;" in page  # B2Brouter's text, escaped
+    chart = re.search(r"<svg .*?</svg>", page, re.S)[0]
+    assert chart.count("<rect ") == 12 and "<title" in chart and "style=" not in chart
+    assert re.search(r"<title>\w+ \d{4}: 1,334.50 EUR</title>", chart)
+
+    # Once a push succeeds, the blocked invoice leaves the list.
+    events.created(invoice=blocked, user=None, b2brouter_id=78)
+    assert "BLOCK-1" not in demo_web.get("/").content.decode()
+
+
+def test_the_home_page_is_empty_but_friendly_without_invoices(company, demo_web):
+    page = demo_web.get("/").content.decode()
+    assert "Nothing issued yet" in page and "Nothing needs attention" in page
+
+
+def count_queries(web) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert web.get("/").status_code == 200
+    return len(queries)
+
+
+def test_the_home_page_runs_a_constant_number_of_queries(company, acme, demo_web):
+    today = timezone.localdate()
+    make(company, acme, "Q-0", due_date=today - dt.timedelta(days=1))
+    demo_web.get("/")
+    few = count_queries(demo_web)
+    for n in range(1, 40):
+        invoice = make(company, acme, f"Q-{n}", due_date=today - dt.timedelta(days=n), issue_date=months_back(today, n % 12),
+                       taxes=[("IVA", "percentage", "21", None)])
+        if n % 3 == 0:
+            events.create_blocked(invoice=invoice, user=None, problems=["no tax"])
+        if n % 4 == 0:
+            InvoiceLink.objects.create(invoice=invoice, status=LinkStatus.LINKED, account_id="1", b2brouter_id=n,
+                                       state="error")
+    assert count_queries(demo_web) == few
+
+
+def test_anonymous_visitors_are_asked_to_log_in(seeded):
+    response = HttpClient().get("/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/?next=/")
+
+
+def test_another_company_never_sees_these_figures(company, acme, other_web):
+    make(company, acme, "SECRET-1", lines=[("1", "777")], due_date=timezone.localdate() - dt.timedelta(days=1))
+    page = other_web.get("/").content.decode()
+    assert "SECRET-1" not in page and "777" not in page
