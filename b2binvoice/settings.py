@@ -310,6 +310,8 @@ B2BROUTER_WEBHOOK_EVENTS_DAYS = int(os.environ.get("B2BROUTER_WEBHOOK_EVENTS_DAY
 B2BROUTER_SYNC_INTERVAL = float(os.environ.get("B2BROUTER_SYNC_INTERVAL", "300"))
 B2BROUTER_TASK_STALE_AFTER = float(os.environ.get("B2BROUTER_TASK_STALE_AFTER", "1800"))
 B2BROUTER_SCHEDULER_IN_WORKER = os.environ.get("B2BROUTER_SCHEDULER_IN_WORKER", "true").lower() not in ("0", "false", "no")
+# The calculation settings shown on a plate are read again when older than this many seconds (0: never).
+B2BROUTER_SETTINGS_MAX_AGE = float(os.environ.get("B2BROUTER_SETTINGS_MAX_AGE", "300"))
 B2BROUTER_STUCK_AFTER = float(os.environ.get("B2BROUTER_STUCK_AFTER", "3600"))
 
 # The webhook receiver answers 429 to more than this many deliveries per period to one receiver URL

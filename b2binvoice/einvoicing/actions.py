@@ -174,6 +174,28 @@ def check_settings(integration: B2BrouterIntegration) -> Result:
     return Result("warning", _("The calculation settings still differ from the required values."))
 
 
+def recheck_settings_if_stale(integration: B2BrouterIntegration | None) -> None:
+    """Read the calculation settings again when the last reading is older than B2BROUTER_SETTINGS_MAX_AGE.
+
+    Someone may change them in B2Brouter's web app at any time; a plate must not keep saying they
+    match for hours. At most one attempt per integration per period (a cache key), so an unreachable
+    B2Brouter does not slow every page down; a failed reading keeps the last one.
+    """
+    max_age = float(getattr(settings, "B2BROUTER_SETTINGS_MAX_AGE", 300))
+    if integration is None or not integration.is_ready or max_age <= 0:
+        return
+    checked = integration.settings_checked_at
+    if checked is not None and timezone.now() - checked < dt.timedelta(seconds=max_age):
+        return
+    from django.core.cache import cache  # noqa: PLC0415
+
+    stamp = checked.isoformat() if checked else "never"
+    if not cache.add(f"einvoicing:settings-recheck:{integration.pk}:{integration.account_id}:{stamp}", 1,
+                     timeout=max_age):
+        return
+    check_settings(integration)
+
+
 def apply_required_settings(integration: B2BrouterIntegration) -> Result:
     """Write the required calculation settings to the B2Brouter account and read them back."""
     remote = Remote.for_integration(integration)
@@ -1049,8 +1071,14 @@ class Candidate:
         return int(self.data["id"])
 
 
-def find_candidates(*, invoice: Any, number: str) -> tuple[list[Candidate], Result | None]:
-    """Search B2Brouter for invoices that may be this one, best first."""
+def find_candidates(*, invoice: Any, number: str, typed: bool = False) -> tuple[list[Candidate], Result | None]:
+    """Search B2Brouter for invoices that may be this one, best first.
+
+    ``typed``: the user typed ``number`` in the search box. Without an exact match, a typed search
+    keeps the recent invoices whose number contains it; the first visit (the invoice's own number)
+    shows the recent invoices ranked, as there is no search to honour yet.
+    """
+    from b2binvoice.core.search import fold  # noqa: PLC0415
     from b2binvoice.invoices.calculations import calculate_invoice  # noqa: PLC0415
 
     integration, remote = _ready_remote(invoice.company)
@@ -1062,6 +1090,8 @@ def find_candidates(*, invoice: Any, number: str) -> tuple[list[Candidate], Resu
         if not rows:
             # No exact number: fall back to the most recent invoices and let the ranking speak.
             rows = remote.invoices(limit=100)
+            if typed and number:
+                rows = [row for row in rows if fold(number) in fold(str(row.get("number") or ""))]
     except b2brouter.B2BRouterError as exc:
         return [], _error(_("Could not search B2Brouter's invoices."), exc)
     ours = calculate_invoice(invoice)
@@ -1094,12 +1124,25 @@ def find_candidates(*, invoice: Any, number: str) -> tuple[list[Candidate], Resu
         if contact_id and row_contact and int(row_contact) == int(contact_id):
             score += 1
         elif contact_id and row_contact:
-            diffs.append(_("another contact (#%(theirs)s, ours #%(ours)s)") % {"theirs": row_contact, "ours": contact_id})
+            diffs.append(_("another contact (%(theirs)s, ours %(ours)s)") % {
+                "theirs": _contact_name(row, int(row_contact), invoice.company, integration), "ours": client.name})
         other = linked.get(int(row["id"]))
         candidates.append(Candidate(row, score, diffs, other.invoice if other and other.invoice_id != invoice.pk
                                     else None))
     candidates.sort(key=lambda c: (-c.score, -c.id))
     return candidates[:20], None
+
+
+def _contact_name(row: dict[str, Any], contact_id: int, company: Any, integration: B2BrouterIntegration) -> str:
+    """Name a B2Brouter contact: as the invoice row names it, else as our client matched to it, else by its id."""
+    from b2binvoice.clients.models import Client  # noqa: PLC0415
+
+    name = str((row.get("contact") or {}).get("name") or "").strip()
+    if name:
+        return name
+    client = Client.objects.filter(company=company, b2brouter_contact_id=contact_id,
+                                   b2brouter_account_id=str(integration.account_id)).first()
+    return client.name if client is not None else _("contact #%(id)s") % {"id": contact_id}
 
 
 def link_existing(*, invoice: Any, user: Any, b2brouter_id: int) -> Result:

@@ -82,7 +82,7 @@ def compare(invoice: Any, remote: dict[str, Any]) -> Comparison:
     result.currency_equal = not remote.get("currency") or str(remote["currency"]).upper() == str(ours.currency).upper()
     currency = str(ours.currency)
     result.rows = [
-        Row(_("Subtotal (before taxes)"), ours.base, _shown(to_decimal(remote.get("subtotal")), currency)),
+        Row(_("Tax-exclusive amount"), ours.base, _shown(to_decimal(remote.get("subtotal")), currency)),
         Row(_("Taxes"), ours.tax_total, _shown(theirs_tax_total, currency)),
         Row(_("Total"), ours.total, _shown(to_decimal(remote.get("total")), currency)),
     ]

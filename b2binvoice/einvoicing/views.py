@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from b2binvoice.clients.models import Client
 from b2binvoice.core.tenancy import company_required
-from b2binvoice.invoices.models import Invoice
+from b2binvoice.invoices.models import Invoice, InvoiceStatus
 
 from . import actions, directory, recipient, tasks, webhook_guard, webhooks
 from .actions import Result
@@ -114,6 +114,7 @@ def receiver_url(request: HttpRequest, token: str) -> str:
 def _render_settings(request: HttpRequest, integration: Any, *, form: IntegrationSettingsForm,
                      secret_form: WebhookSecretForm | None = None, result: Result | None = None,
                      status: int = 200) -> HttpResponse:
+    actions.recheck_settings_if_stale(integration)
     context: dict[str, Any] = {
         "form": form, "flash": result.as_dict() if result else pop_flash(request, "settings"),
         **_settings_context(integration)}
@@ -228,6 +229,7 @@ def webhook(request: HttpRequest, token: str) -> HttpResponse:
 def invoice_section_context(request: HttpRequest, invoice: Invoice) -> dict[str, Any]:
     """Build what the invoice's B2Brouter section shows."""
     integration = actions.get_integration(invoice.company)
+    actions.recheck_settings_if_stale(integration)
     link = InvoiceLink.objects.filter(invoice=invoice).first()
     context: dict[str, Any] = {
         "invoice": invoice,
@@ -266,9 +268,18 @@ def invoice_section_context(request: HttpRequest, invoice: Invoice) -> dict[str,
 
 
 def render_invoice_section(request: HttpRequest, invoice: Invoice) -> str:
-    """Render the invoice's B2Brouter section (used by the template tag and the section page)."""
-    return render_to_string("einvoicing/invoice_section.html", invoice_section_context(request, invoice),
-                            request=request)
+    """Render the invoice's B2Brouter section (used by the template tag and the section page).
+
+    An htmx answer also carries the invoice's status badge as an out-of-band swap, so the page's
+    header says "Issued" as soon as a send marks the invoice issued, without a reload.
+    """
+    section = render_to_string("einvoicing/invoice_section.html", invoice_section_context(request, invoice),
+                               request=request)
+    if getattr(request, "htmx", False):
+        status = Invoice.objects.filter(pk=invoice.pk).values_list("status", flat=True).first() or invoice.status
+        section += render_to_string("einvoicing/_status_badge.html", {
+            "status": status, "label": InvoiceStatus(status).label}, request=request)
+    return section
 
 
 @company_required
@@ -470,7 +481,8 @@ def invoice_link(request: HttpRequest, pk: int) -> HttpResponse:
         candidates, error = [], Result("error", _("This invoice is already linked (or being created): unlink it "
                                                   "first."))
     else:
-        candidates, error = actions.find_candidates(invoice=invoice, number=number)
+        candidates, error = actions.find_candidates(invoice=invoice, number=number,
+                                                    typed="number" in request.GET and search.is_valid())
     return render(request, "einvoicing/link.html", {
         "invoice": invoice, "form": search, "number": number, "candidates": candidates,
         "error": error.as_dict() if error else None, "invoice_url": invoice_url(invoice),

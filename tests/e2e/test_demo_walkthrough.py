@@ -237,7 +237,7 @@ def test_create_with_success_then_refresh_and_the_invoice_list(app: Page, connec
     expect(facts).to_contain_text("LD-0002")
     expect(facts.locator(".b2b-badge")).to_have_text("sending")
     # 3450 x 0.09 + 4 x 35 = 450.50; IVA 21 % = 94.61; total 545.11, to the cent on both sides.
-    expect_figures(app, {"Subtotal (before taxes)": "450.50", "Taxes": "94.61", "Total": "545.11"})
+    expect_figures(app, {"Tax-exclusive amount": "450.50", "Taxes": "94.61", "Total": "545.11"})
     expect(section(app).get_by_role("link", name="Open in B2Brouter")).to_have_attribute(
         "href", f"{demo.sim_url}/app/invoices/{remote['id']}")
     screenshot("invoice-created")
@@ -281,7 +281,7 @@ def test_link_the_existing_invoice_then_unlink(app: Page, connected: Demo, scree
     facts = section(app).locator("dl.b2b-facts")
     expect(facts).to_contain_text(f"#{existing['id']}")
     expect(facts.locator(".b2b-badge")).to_have_text("new")
-    expect_figures(app, {"Subtotal (before taxes)": "1020.00", "Taxes": "214.20", "Total": "1234.20"})
+    expect_figures(app, {"Tax-exclusive amount": "1020.00", "Taxes": "214.20", "Total": "1234.20"})
     expect(section(app).get_by_role("button", name="Send")).to_be_enabled()  # linking sends nothing
     screenshot("invoice-linked")
     assert [r["state"] for r in demo.remote_invoices() if r["number"] == "LD-0001"] == ["new"]
@@ -338,7 +338,7 @@ def test_no_contact_then_create_contact_then_create(app: Page, connected: Demo, 
     confirm_create(app)
     expect(section(app).locator(".b2b-flash-success")).to_contain_text("totals match and it was sent.")
     # 8200 x 0.07 = 574.00; IVA 21 % 120.54 and IRPF -15 % -86.10; total 608.44.
-    expect_figures(app, {"Subtotal (before taxes)": "574.00", "Taxes": "34.44", "Total": "608.44"})
+    expect_figures(app, {"Tax-exclusive amount": "574.00", "Taxes": "34.44", "Total": "608.44"})
     [remote] = [r for r in demo.remote_invoices() if r["number"] == "LD-0004"]
     assert remote["contact_id"] == client.b2brouter_contact_id and remote["total"] == "608.44"
 

@@ -148,12 +148,12 @@ def test_a_partial_credit_note_round_trip(app: Page, connected: Demo, screenshot
     section(app).get_by_role("button", name="Create B2Brouter invoice").click()
     confirm_create(app)
     expect(section(app).locator(".b2b-flash-success")).to_contain_text("totals match and it was sent.")
-    expect_figures(app, {"Subtotal (before taxes)": "-70.00", "Taxes": "-14.70", "Total": "-84.70"})
+    expect_figures(app, {"Tax-exclusive amount": "-70.00", "Taxes": "-14.70", "Total": "-84.70"})
     expect(section(app).locator("dl.b2b-facts")).to_contain_text("LD-R-0001")
     app.reload()  # the section was swapped in place; the page head shows the status the send set
     expect(app.locator("h1 .status")).to_have_text("Issued")
     expect(app.locator(".lock-notice")).to_contain_text("Locked")
-    expect_figures(app, {"Subtotal (before taxes)": "-70.00", "Taxes": "-14.70", "Total": "-84.70"})
+    expect_figures(app, {"Tax-exclusive amount": "-70.00", "Taxes": "-14.70", "Total": "-84.70"})
     screenshot("credit-note-created")
     [pushed] = [r for r in demo.remote_invoices() if r["number"] == "LD-R-0001"]
     detail = demo.api("GET", f"/invoices/{pushed['id']}")["invoice"]

@@ -148,3 +148,26 @@ def test_python_m_b2binvoice_sim_account(tmp_path: Any) -> None:
     assert body["options"] == {"minimal_answers": False, "document_delay_seconds": 0}
     assert (body["account"]["name"], body["account"]["rounding_method"], body["account"]["round_before_sum"],
             body["account"]["apply_taxes_per_line"]) == ("Cli S.L.", "bankers", False, True)
+
+
+def test_sim_account_demo_prints_the_seeded_demo_account_and_creates_nothing(sim: Sim) -> None:
+    from django.core.management.base import CommandError
+
+    from b2brouter_sim.models import SimAccount
+
+    with pytest.raises(CommandError, match="run `sim_seed_demo`"):
+        call_command("sim_account", "--demo", stdout=StringIO())
+    account_id, key, _ = seed()
+    before = SimAccount.objects.count()
+    out = StringIO()
+    call_command("sim_account", "--demo", "--json", stdout=out)
+    body = json.loads(out.getvalue())
+    assert (str(body["account"]["id"]), body["api_key"]) == (account_id, key)
+    assert body["account"]["name"] == "Lingua Demo S.L."
+    assert SimAccount.objects.count() == before
+    text = StringIO()
+    call_command("sim_account", "--demo", stdout=text)
+    assert text.getvalue().strip() == f"B2Brouter simulator account: ID {account_id}, API key {key}"
+    # Without --demo a new, empty account is made (as the README says).
+    call_command("sim_account", "--json", stdout=StringIO())
+    assert SimAccount.objects.count() == before + 1

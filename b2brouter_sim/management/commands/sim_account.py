@@ -1,4 +1,4 @@
-"""Create a simulator account and print it with its API key."""
+"""Create a simulator account and print it with its API key; ``--demo`` prints the demo account instead."""
 
 from __future__ import annotations
 
@@ -13,10 +13,13 @@ from b2brouter_sim.views import account_options
 
 
 class Command(BaseCommand):
-    help = "Create a B2Brouter simulator account; --json prints {\"account\": {...}, \"api_key\": \"...\"}."
+    help = ("Create a new, empty B2Brouter simulator account (or, with --demo, print the demo account that "
+            "sim_seed_demo made); --json prints {\"account\": {...}, \"api_key\": \"...\"}.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="Print the account and key as JSON.")
+        parser.add_argument("--demo", action="store_true",
+                            help="Create nothing: print the demo account (Lingua Demo S.L.) and its API key.")
         # The options of POST /sim/_control/accounts; each also answers to its JSON name.
         parser.add_argument("--name")
         parser.add_argument("--tin-value", "--tin_value", dest="tin_value")
@@ -32,6 +35,31 @@ class Command(BaseCommand):
                             help="Downloads answer 404 until this many seconds after an invoice is created or changed.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["demo"]:
+            account, key = self._demo()
+        else:
+            account, key = self._create(options)
+        if options["json"]:
+            self.stdout.write(json.dumps(
+                {"account": serializers.account(account), "api_key": key, "options": backend.options_of(account)}
+            ))
+        else:
+            self.stdout.write(f"B2Brouter simulator account: ID {account.pk}, API key {key}")
+
+    def _demo(self) -> tuple[Any, str]:
+        from b2brouter_sim.management.commands.sim_seed_demo import DEMO_ACCOUNT, demo_api_key  # noqa: PLC0415
+        from b2brouter_sim.models import SimAccount, hash_api_key  # noqa: PLC0415
+
+        key = demo_api_key()
+        account = SimAccount.objects.filter(tin_value=DEMO_ACCOUNT["tin_value"], name=DEMO_ACCOUNT["name"]).first()
+        if account is None:
+            raise CommandError("The simulator has no demo account yet: run `sim_seed_demo` (make run does).")
+        if account.api_key_hash != hash_api_key(key):
+            raise CommandError("The demo account's API key was made with another SECRET_KEY: run `sim_seed_demo` "
+                               "again to re-key it.")
+        return account, key
+
+    def _create(self, options: dict[str, Any]) -> tuple[Any, str]:
         data = {
             key: options[key]
             for key in ("name", "tin_value", "country", "currency", "rounding_method", "round_before_sum",
@@ -39,12 +67,6 @@ class Command(BaseCommand):
             if options.get(key) is not None
         }
         try:
-            account, key = backend.create_account(**account_options(data))
+            return backend.create_account(**account_options(data))
         except SimError as error:
             raise CommandError(error.message) from None
-        if options["json"]:
-            self.stdout.write(json.dumps(
-                {"account": serializers.account(account), "api_key": key, "options": backend.options_of(account)}
-            ))
-        else:
-            self.stdout.write(f"B2Brouter simulator account: ID {account.pk}, API key {key}")
