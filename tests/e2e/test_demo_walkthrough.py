@@ -145,6 +145,9 @@ def expect_figures(page: Page, expected: dict[str, str]) -> None:
 def test_settings_wrong_key_then_right_key_then_apply_required_settings(app: Page, demo: Demo, screenshot: Any) -> None:
     app.get_by_text("Settings", exact=True).click()
     app.get_by_role("link", name="Integrations").click()
+    expect(app).to_have_url(f"{demo.url}/settings/integrations/")
+    expect(app.locator('[data-integration="b2brouter"]')).to_contain_text("Not set up")
+    app.get_by_role("link", name="B2Brouter", exact=True).click()
     expect(app).to_have_url(f"{demo.url}/settings/integrations/b2brouter/")
     expect(app.get_by_role("heading", name="B2Brouter integration")).to_be_visible()
 

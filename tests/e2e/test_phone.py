@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -11,6 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from b2binvoice.clients.models import Client
 from b2binvoice.invoices.models import Invoice
+from tests.e2e.conftest import SCREENSHOTS
 from tests.e2e.test_demo_walkthrough import (  # noqa: F401 (fixtures)
     Demo,
     confirm_create,
@@ -103,6 +105,8 @@ def test_the_main_flow_fits_a_phone(phone: Page, connected: Demo) -> None:
     phone.goto(f"{url}/")
     fits(phone)
     expect(phone.locator("svg.bar-chart")).to_be_visible()
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":  # as the screenshot fixture does, for the phone's page
+        phone.screenshot(path=str(SCREENSHOTS / "home-phone.png"), full_page=True, animations="disabled", caret="hide")
 
     # Log out from the header, at a phone's width.
     phone.locator(".site-header").get_by_role("button", name="Log out").click()
