@@ -117,7 +117,7 @@ def owed(company: Any, *, today: dt.date | None = None) -> Owed:
     lines, adjustments, taxes = (InvoiceLine._meta.db_table, InvoiceAdjustment._meta.db_table,
                                  InvoiceTax._meta.db_table)
     # Only table names from the models and fixed SQL are interpolated; every value is a bound parameter.
-    sql = f"""  # noqa: S608
+    sql = f"""
 WITH scope (id, currency, status, month, minor, late) AS ({scope_sql}),
 subtotals AS (
   SELECT s.id, COALESCE(SUM({_round("l.quantity * l.unit_price")}), 0) AS subtotal
