@@ -42,7 +42,9 @@ class Section:
 def overdue(company: Any, today: dt.date) -> Section:
     """Return the issued invoices whose due date has passed, oldest due first, with what is still owed."""
     found = list(Invoice.objects.filter(company=company, status=InvoiceStatus.ISSUED, due_date__lt=today)
-                 .select_related("client").prefetch_related("lines", "taxes", "adjustments")
+                 .select_related("client").prefetch_related(
+                     "lines", "taxes", "adjustments", "payments", "credit_notes__lines", "credit_notes__taxes",
+                     "credit_notes__adjustments")
                  .order_by("due_date", "pk")[:SHOWN + 1])
     rows = []
     for invoice in found[:SHOWN]:

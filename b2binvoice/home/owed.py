@@ -26,26 +26,49 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from b2binvoice.core.money import currency_codes, minor_units, round_money
-from b2binvoice.invoices.calculations import InvoiceTotals
-from b2binvoice.invoices.models import Invoice, InvoiceAdjustment, InvoiceLine, InvoiceStatus, InvoiceTax
+from b2binvoice.invoices.calculations import InvoiceTotals, calculate_invoice
+from b2binvoice.invoices.models import (
+    Invoice,
+    InvoiceAdjustment,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    InvoiceTax,
+    Payment,
+)
 
 ZERO = Decimal(0)
 MONTHS = 12
 
 
+#: The statuses in which a credit note counts against the invoice it corrects (as credit_notes.credit_summary).
+CREDITING = (InvoiceStatus.ISSUED, InvoiceStatus.PAID)
+
+
 def amount_due(invoice: Invoice, totals: InvoiceTotals) -> Decimal:
-    """Return what the client still owes on ``invoice`` (today: its total while it is issued)."""
-    return totals.total if invoice.status == InvoiceStatus.ISSUED else ZERO
+    """Return what the client still owes on an issued ``invoice``, as ``invoices.payments.balance`` does.
+
+    The total, less what its issued credit notes credit, less the payments recorded, never below
+    zero; nothing on a credit note or an invoice that is not issued. Reads ``payments`` and
+    ``credit_notes`` (with their lines, taxes and adjustments) through ``.all()``: prefetch them.
+    """
+    if invoice.status != InvoiceStatus.ISSUED or invoice.is_credit_note:
+        return ZERO
+    credited = sum((-calculate_invoice(note).total for note in invoice.credit_notes.all()
+                    if note.status in CREDITING), ZERO)
+    paid = round_money(sum((p.amount for p in invoice.payments.all()), ZERO), totals.currency)
+    return max(totals.total - credited - paid, ZERO)
 
 
 def amount_due_sql(totals: str, invoice: str) -> str:
-    """Return the SQL of what is still owed on an invoice, from its total (``<totals>.total``).
+    """Return the SQL of what is still owed on an invoice: the same rule as :func:`amount_due`.
 
-    The one place to change when payments are recorded: subtract the sum of the invoice's payments
-    (``<invoice>.id`` is the invoice's id).
+    ``<totals>.total`` is the invoice's total, ``<invoice>`` its scope row, and the query's
+    ``credits`` and ``paid`` rows (joined as ``c`` and ``p``) what its credit notes and payments take off.
     """
-    del invoice  # read once payments exist
-    return f"{totals}.total"
+    due = f"{totals}.total - COALESCE(c.credited, 0) - COALESCE(p.paid, 0)"
+    return (f"CASE WHEN {invoice}.kind = '{InvoiceKind.CREDIT_NOTE.value}' THEN 0 "
+            f"WHEN {due} > 0 THEN {due} ELSE 0 END")
 
 
 @lru_cache(maxsize=1)
@@ -106,19 +129,22 @@ def owed(company: Any, *, today: dt.date | None = None) -> Owed:
     issued = [InvoiceStatus.ISSUED, InvoiceStatus.PAID]
     scope = (
         Invoice.objects.filter(company=company)
-        .filter(Q(status=InvoiceStatus.ISSUED) | Q(status__in=issued, issue_date__gte=window))
+        # What is due, what was issued in the window, and the credit notes of what is due (they reduce it).
+        .filter(Q(status=InvoiceStatus.ISSUED) | Q(status__in=issued, issue_date__gte=window)
+                | Q(kind=InvoiceKind.CREDIT_NOTE, status__in=CREDITING, corrected_invoice__status=InvoiceStatus.ISSUED))
         .annotate(minor=_minor_case(), month=TruncMonth("issue_date"),
                   late=Case(When(status=InvoiceStatus.ISSUED, due_date__lt=today, then=Value(1)), default=Value(0),
                             output_field=IntegerField()))
         .order_by()
-        .values_list("id", "currency", "status", "month", "minor", "late")
+        .values_list("id", "currency", "status", "month", "minor", "late", "kind", "corrected_invoice_id")
     )
     scope_sql, params = scope.query.sql_with_params()
-    lines, adjustments, taxes = (InvoiceLine._meta.db_table, InvoiceAdjustment._meta.db_table,
-                                 InvoiceTax._meta.db_table)
+    lines, adjustments, taxes, payments = (InvoiceLine._meta.db_table, InvoiceAdjustment._meta.db_table,
+                                           InvoiceTax._meta.db_table, Payment._meta.db_table)
+    credit_note, crediting = InvoiceKind.CREDIT_NOTE.value, ", ".join(f"'{status.value}'" for status in CREDITING)
     # Only table names from the models and fixed SQL are interpolated; every value is a bound parameter.
     sql = f"""
-WITH scope (id, currency, status, month, minor, late) AS ({scope_sql}),
+WITH scope (id, currency, status, month, minor, late, kind, corrected_id) AS ({scope_sql}),
 subtotals AS (
   SELECT s.id, COALESCE(SUM({_round("l.quantity * l.unit_price")}), 0) AS subtotal
   FROM scope s LEFT JOIN {lines} l ON l.invoice_id = s.id GROUP BY s.id),
@@ -135,10 +161,16 @@ totals AS (
          ELSE {_round("b.base * COALESCE(x.rate, 0) / 100.0")} END
   ), 0) AS total
   FROM bases b JOIN scope s ON s.id = b.id LEFT JOIN {taxes} x ON x.invoice_id = b.id
-  GROUP BY b.id, b.base, s.minor)
-SELECT s.currency, s.status, s.month, s.late, SUM(t.total), SUM({amount_due_sql("t", "s")}), COUNT(*)
-FROM scope s JOIN totals t ON t.id = s.id
-GROUP BY s.currency, s.status, s.month, s.late
+  GROUP BY b.id, b.base, s.minor),
+credits AS (
+  SELECT s.corrected_id AS id, -SUM(t.total) AS credited FROM scope s JOIN totals t ON t.id = s.id
+  WHERE s.kind = '{credit_note}' AND s.status IN ({crediting}) GROUP BY s.corrected_id),
+paid AS (
+  SELECT s.id, {_round("SUM(y.amount)")} AS paid FROM scope s JOIN {payments} y ON y.invoice_id = s.id
+  GROUP BY s.id, s.minor)
+SELECT s.currency, s.status, s.month, s.late, s.kind, SUM(t.total), SUM({amount_due_sql("t", "s")}), COUNT(*)
+FROM scope s JOIN totals t ON t.id = s.id LEFT JOIN credits c ON c.id = s.id LEFT JOIN paid p ON p.id = s.id
+GROUP BY s.currency, s.status, s.month, s.late, s.kind
 """
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -164,7 +196,7 @@ def _summarise(rows: list[tuple[Any, ...]], *, today: dt.date, months: list[dt.d
     result = Owed(today=today, months=months)
     summaries: dict[str, CurrencySummary] = {}
     position = {month: i for i, month in enumerate(months)}
-    for currency, status, month_value, late, total_value, due_value, count in rows:
+    for currency, status, month_value, late, kind, total_value, due_value, count in rows:
         summary = summaries.setdefault(currency, CurrencySummary(currency))
         total, due, month = _decimal(total_value, currency), _decimal(due_value, currency), _month(month_value)
         if month is not None and month >= year_start:
@@ -172,7 +204,7 @@ def _summarise(rows: list[tuple[Any, ...]], *, today: dt.date, months: list[dt.d
             summary.issued_count += count
         if month in position:
             result.monthly.setdefault(currency, [ZERO] * len(months))[position[month]] += total
-        if status == InvoiceStatus.ISSUED:
+        if status == InvoiceStatus.ISSUED and kind != InvoiceKind.CREDIT_NOTE:  # a credit note is not owed
             summary.due += due
             summary.due_count += count
             if late:

@@ -17,7 +17,8 @@ from b2binvoice.einvoicing import events
 from b2binvoice.einvoicing.models import InvoiceLink, LinkStatus
 from b2binvoice.home.owed import owed
 from b2binvoice.invoices.calculations import calculate_invoice
-from b2binvoice.invoices.models import Invoice, InvoiceAdjustment, InvoiceLine, InvoiceTax
+from b2binvoice.invoices.models import Invoice, InvoiceAdjustment, InvoiceLine, InvoiceTax, Payment
+from b2binvoice.invoices.payments import balance
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +82,7 @@ def test_the_database_totals_equal_the_invoice_arithmetic_to_the_cent(company, a
     issued = {summary.currency: summary.issued for summary in figures.currencies}
     assert issued == python_sum(made)
     due = {summary.currency: summary.due for summary in figures.currencies}
-    assert due == python_sum(made[:-1])
+    assert due == python_sum([invoice for invoice in made[:-1] if not invoice.is_credit_note])
     # 12.71 + 3.75 + 227.94 + 1021.25 - 12.71 + 0 + 99.99: the half cents of H-1, H-2 and H-6 rounded away from zero.
     assert issued == {"EUR": Decimal("1352.93"), "JPY": Decimal("44200")}
 
@@ -101,6 +102,34 @@ def test_issued_due_and_overdue_per_currency(company, acme):
     assert (eur.due, eur.due_count, eur.overdue, eur.overdue_count) == (Decimal("170.00"), 3, Decimal("120.00"), 2)
     assert (usd.currency, usd.issued, usd.due, usd.overdue) == ("USD", Decimal("1000.00"), Decimal("1000.00"),
                                                                Decimal("1000.00"))
+
+
+def test_payments_and_credit_notes_reduce_what_is_due_as_the_invoice_page_says(company, acme, demo_web):
+    today = timezone.localdate()
+    late = today - dt.timedelta(days=20)
+    iva = ("IVA", "percentage", "21", None)
+    part = make(company, acme, "P-1", lines=[("1", "1000")], taxes=[iva], due_date=late)  # 1210.00
+    Payment.objects.create(invoice=part, date=today, amount=Decimal("200.005"))
+    credited = make(company, acme, "P-2", lines=[("1", "500")], taxes=[iva], due_date=late,
+                    issue_date=dt.date(today.year - 2, 3, 1))  # 605.00, issued long ago, still owed
+    note = make(company, acme, "P-2-CN", lines=[("1", "-100")], taxes=[iva], kind="credit_note", status="paid",
+                issue_date=dt.date(today.year - 2, 4, 1))
+    note.corrected_invoice = credited
+    note.save()
+    draft_note = make(company, acme, "P-2-CN2", lines=[("1", "-300")], taxes=[iva], kind="credit_note",
+                      status="draft")
+    draft_note.corrected_invoice = credited
+    draft_note.save()
+    over = make(company, acme, "P-3", lines=[("1", "50")], due_date=late)
+    Payment.objects.create(invoice=over, date=today, amount=Decimal("80"))  # more than due: nothing owed
+    [eur] = owed(company).currencies
+    expected = [balance(invoice).due for invoice in (part, credited, over)]
+    assert expected == [Decimal("1009.99"), Decimal("484.00"), Decimal("0.00")]
+    assert (eur.due, eur.due_count) == (sum(expected), 3)
+    assert eur.overdue == sum(expected)
+    page = demo_web.get("/").content.decode()
+    assert "1,493.99 EUR" in page
+    assert re.search(r"P-1</a>.*?1,009.99 EUR", page, re.S) and re.search(r"P-2</a>.*?484.00 EUR", page, re.S)
 
 
 def test_the_monthly_amounts_cover_the_last_12_months(company, acme):
