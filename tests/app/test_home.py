@@ -209,3 +209,12 @@ def test_another_company_never_sees_these_figures(company, acme, other_web):
     make(company, acme, "SECRET-1", lines=[("1", "777")], due_date=timezone.localdate() - dt.timedelta(days=1))
     page = other_web.get("/").content.decode()
     assert "SECRET-1" not in page and "777" not in page
+
+
+def test_the_home_page_speaks_spanish_and_catalan(company, acme, demo_web):
+    make(company, acme, "ES-1", lines=[("1", "1234.5")], due_date=timezone.localdate() - dt.timedelta(days=2))
+    spanish = demo_web.get("/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Pendiente de cobro" in spanish and "Requiere atención" in spanish and "2 días de retraso" in spanish
+    assert "Facturado en los últimos 12 meses" in spanish
+    catalan = demo_web.get("/", HTTP_ACCEPT_LANGUAGE="ca").content.decode()
+    assert "Pendent de cobrament" in catalan and "2 dies de retard" in catalan
