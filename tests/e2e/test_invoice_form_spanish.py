@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.conf import settings
 from playwright.sync_api import Page, expect
 
 from b2binvoice.clients.models import Client
@@ -20,7 +21,7 @@ def test_typing_45_50_in_spanish_updates_the_running_total_and_saves_it(app: Pag
     page.on("console", lambda message: blocked.append(message.text)
             if "Content Security Policy" in message.text else None)
     # Spanish, as the language switcher or a browser set to es-ES would ask for it.
-    page.context.add_cookies([{"name": "django_language", "value": "es", "url": demo.url}])
+    page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "es", "url": demo.url}])
     page.goto(f"{demo.url}/invoices/new/")
 
     # The client search narrows the select to the matching clients; choosing one works by keyboard.
