@@ -1,0 +1,191 @@
+"""Every invoice's Verifactu record: followed after a send, shown with AEAT's words, corrected once, cancelled once."""
+
+from __future__ import annotations
+
+import json
+from html import unescape
+import re
+import time
+from typing import Any
+
+import pytest
+from django.test import Client as HttpClient
+
+from b2binvoice.einvoicing.models import InvoiceLink, TaxRecord
+from b2binvoice.einvoicing.tasks import sync_b2brouter
+from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
+    Sim,
+    _b2brouter_settings,
+    account,
+    bank,
+    company,
+    confirmed,
+    contact_for,
+    customer,
+    integration,
+    make_invoice,
+    section,
+    sim,
+    user,
+    vat,
+    web,
+)
+from tests.app.test_einvoicing_webhooks import deliver, register
+
+pytestmark = pytest.mark.django_db
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+def verifactu_on(sim: Sim, account: Any) -> None:
+    data, key = account
+    sim.api("POST", f"/accounts/{data['id']}/tax_report_settings", key,
+            {"tax_report_setting": {"code": "verifactu", "start_date": "2026-01-01"}})
+
+
+def advance(sim: Sim, report_id: int) -> dict[str, Any]:
+    response = sim.http.post(f"/sim/_control/tax_reports/{report_id}/advance")
+    assert response.status_code == 200, response.content
+    return response.json()["tax_report"]
+
+
+def remote_records(sim: Sim, account: Any) -> list[dict[str, Any]]:
+    data, key = account
+    return sim.api("GET", f"/accounts/{data['id']}/tax_reports", key)["tax_reports"]
+
+
+@pytest.fixture
+def sent(web, company, account, integration, customer, vat, bank, sim):
+    """An invoice created and sent through the app on an account with Verifactu on."""
+    verifactu_on(sim, account)
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat], payment_method=bank)
+    assert confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/").status_code == 302
+    assert InvoiceLink.objects.get(invoice=invoice).state in ("sending", "sent")
+    return invoice
+
+
+def refresh(web: HttpClient, invoice: Any) -> None:
+    assert web.post(f"/invoices/{invoice.pk}/b2brouter/refresh/").status_code == 302
+
+
+def test_the_send_follows_the_record_and_refresh_shows_it_registered(web, sent, sim, account):
+    [record] = TaxRecord.objects.filter(invoice=sent)
+    assert (record.state, record.kind, record.invoice_type_code) == ("processing", "alta", "F1")
+    assert record.next_check_at is not None  # polled with back-off until a final state
+    page = text_of(section(web, sent))
+    assert "Verifactu record" in page and "Being registered" in page
+
+    advance(sim, record.remote_id)
+    refresh(web, sent)
+    record.refresh_from_db()
+    assert record.state == "registered" and record.next_check_at is None
+    assert record.identifier.startswith("https://prewww2.aeat.es/wlpl/TIKE-CONT/ValidarQR?nif=")
+    html = section(web, sent)
+    assert 'data-tax-state="registered"' in html and "Registered" in text_of(html)
+    assert f'href="{record.identifier.replace("&", "&amp;")}"' in html
+    assert "Send the correction" not in html
+    assert "Cancel the record (anulación)" in text_of(html)
+
+    listing = web.get("/invoices/").content.decode()
+    assert 'data-tax-state="registered"' in listing and "Verifactu: Registered" in text_of(listing)
+    needing = web.get("/invoices/?tax=action").content.decode()
+    assert sent.number not in text_of(needing)
+
+
+def test_a_final_record_is_not_read_again(web, sent, sim, account):
+    record = TaxRecord.objects.get(invoice=sent)
+    advance(sim, record.remote_id)
+    refresh(web, sent)
+    record.refresh_from_db()
+    stamp = record.updated_at
+    refresh(web, sent)
+    sync_b2brouter.call(sent.company_id)
+    record.refresh_from_db()
+    assert record.updated_at == stamp and record.state == "registered"
+
+
+def test_the_sync_polls_a_processing_record_when_due(web, sent, sim, account):
+    record = TaxRecord.objects.get(invoice=sent)
+    advance(sim, record.remote_id)
+    TaxRecord.objects.filter(pk=record.pk).update(next_check_at=None)
+    sync_b2brouter.call(sent.company_id)
+    record.refresh_from_db()
+    assert record.state == "registered"
+
+
+@pytest.fixture
+def rejecting(sim, account):
+    """AEAT (simulated) rejects every record the account sends from now on."""
+    data, key = account
+    sim.set_faults(data["id"], key, aeat_reject_rate=1, aeat_reject_code="1106",
+                   aeat_reject_message="El NIF del destinatario no está identificado <b>x</b>")
+
+
+def test_rejection_one_correction_then_cancellation(web, rejecting, sent, sim, account):
+    data, key = account
+    record = TaxRecord.objects.get(invoice=sent)
+    advance(sim, record.remote_id)
+    refresh(web, sent)
+    record.refresh_from_db()
+    assert record.state == "error" and record.errors[0]["code"] == "1106"
+    html = section(web, sent)
+    page = text_of(html)
+    assert "The tax agency rejected the record." in page
+    assert "The client's tax id is not registered with AEAT" in page  # the code in plain words
+    assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html  # AEAT's text escaped
+    assert "Send the correction" in page and "Cancel the record" not in page
+    listing = text_of(web.get("/invoices/?tax=action").content.decode())
+    assert sent.number in listing and "Verifactu: Rejected" in listing
+
+    # Nothing is re-sent by itself: a sync reads nothing new and sends nothing.
+    sync_b2brouter.call(sent.company_id)
+    assert len(remote_records(sim, account)) == 1
+
+    sim.set_faults(data["id"], key, aeat_reject_rate=0)
+    correct = f"/invoices/{sent.pk}/b2brouter/tax-record/correct/"
+    assert web.post(correct).status_code == 302
+    assert web.post(correct).status_code == 302  # a second click sends nothing more
+    records = remote_records(sim, account)
+    assert len(records) == 2 and records[1]["correction"] is True
+    assert "Correction being registered" in text_of(section(web, sent))
+    correction = TaxRecord.objects.get(remote_id=records[1]["id"])
+    assert correction.kind == "correction" and correction.state == "processing"
+
+    advance(sim, correction.remote_id)
+    refresh(web, sent)
+    html = section(web, sent)
+    assert 'data-tax-state="registered"' in html and "Send the correction" not in html
+
+    cancel = f"/invoices/{sent.pk}/b2brouter/tax-record/cancel/"
+    web.post(cancel)  # without the tick: nothing is cancelled
+    assert len(remote_records(sim, account)) == 2
+    assert web.post(cancel, {"confirm": "1"}).status_code == 302
+    records = remote_records(sim, account)
+    assert len(records) == 3 and records[2]["annullation"] is True
+    advance(sim, records[2]["id"])
+    refresh(web, sent)
+    html = section(web, sent)
+    assert 'data-annulled="true"' in html and "Cancel the record" not in text_of(html)
+    web.post(cancel, {"confirm": "1"})
+    assert len(remote_records(sim, account)) == 3  # once only
+
+
+def test_a_tax_report_notification_moves_the_record(web, sent, sim, account, integration):
+    integration = register(web, integration)
+    record = TaxRecord.objects.get(invoice=sent)
+    link = InvoiceLink.objects.get(invoice=sent)
+    payload = {"code": "tax_report.state_change", "triggered_at": int(time.time()),
+               "data": {"tax_report_id": record.remote_id, "invoice_id": link.b2brouter_id, "state": "error",
+                        "notes": "1100: Valor incorrecto"}}
+    response = deliver(integration, payload)
+    assert response.status_code == 200, response.content
+    assert json.loads(response.content)["outcome"] == "applied"
+    record.refresh_from_db()
+    assert record.state == "error"
+    assert deliver(integration, payload).json()["outcome"] == "duplicate"
+    # An unknown state is refused whole.
+    bad = {**payload, "data": {**payload["data"], "state": "exploded"}}
+    assert deliver(integration, bad).status_code == 400
