@@ -189,3 +189,77 @@ def test_a_tax_report_notification_moves_the_record(web, sent, sim, account, int
     # An unknown state is refused whole.
     bad = {**payload, "data": {**payload["data"], "state": "exploded"}}
     assert deliver(integration, bad).status_code == 400
+
+
+# --- the PDF ---------------------------------------------------------------------------------
+
+#: A QR image drawn on a PDF page: "w 0 0 h x y cm /I<n> Do" (points; the PDF's y axis points up).
+IMAGE_PLACEMENT = re.compile(rb"([\d.]+) 0 0 ([\d.]+) ([\d.]+) ([\d.]+) cm\s*/(I\w*) Do")
+MM = 72 / 25.4
+
+
+def qr_codes(content: bytes) -> list[dict[str, Any]]:
+    """Read every QR code drawn on the PDF's pages: its text, page number, side and top (mm)."""
+    import io
+
+    import zxingcpp
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(content))
+    found = []
+    for number, page in enumerate(reader.pages, start=1):
+        placements = {name.decode(): (float(w), float(h), float(y)) for w, h, _x, y, name
+                      in IMAGE_PLACEMENT.findall(page.get_contents().get_data())}
+        for image in page.images:
+            for code in zxingcpp.read_barcodes(image.image.convert("L")):
+                if code.format != zxingcpp.BarcodeFormat.QRCode:
+                    continue
+                w, h, y = placements[image.name.rsplit(".", 1)[0]]
+                found.append({"text": code.text, "page": number, "ec_level": code.ec_level, "width_mm": w / MM,
+                              "height_mm": h / MM, "top_mm": (float(page.mediabox.height) - y - h) / MM})
+    return found
+
+
+def pdf_text(content: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def test_the_pdf_carries_the_records_qr_code_and_the_legend(web, sent, sim, account):
+    before = web.get(f"/invoices/{sent.pk}/pdf/").content
+    record = TaxRecord.objects.get(invoice=sent)
+    advance(sim, record.remote_id)
+    refresh(web, sent)
+    record.refresh_from_db()
+    assert record.identifier
+
+    response = web.get(f"/invoices/{sent.pk}/pdf/")
+    assert response.status_code == 200
+    [qr] = qr_codes(response.content)  # once
+    assert qr["text"] == record.identifier
+    assert qr["text"].startswith("https://prewww2.aeat.es/wlpl/TIKE-CONT/ValidarQR?nif=")
+    assert "numserie=INV-0001" in qr["text"] and "fecha=02-11-2026" in qr["text"]
+    assert qr["page"] == 1 and qr["ec_level"] == "M"
+    # 30 to 40 mm square with its quiet zone; at the top of the page (under the 15 mm margin and its label).
+    assert 30 <= qr["width_mm"] <= 40 and qr["width_mm"] == pytest.approx(qr["height_mm"])
+    assert qr["top_mm"] < 25
+    text = pdf_text(response.content)
+    assert "VERI*FACTU" in text and "QR tributario:" in text
+    # A Verifactu record has its identifier from the start: the PDF printed while AEAT answered had it too.
+    assert len(qr_codes(before)) == 1
+    # A cancelled record's invoice is void for AEAT: its PDF prints no QR code.
+    web.post(f"/invoices/{sent.pk}/b2brouter/tax-record/cancel/", {"confirm": "1"})
+    cancellation = TaxRecord.objects.get(invoice=sent, kind="annullation")
+    advance(sim, cancellation.remote_id)
+    refresh(web, sent)
+    after = web.get(f"/invoices/{sent.pk}/pdf/").content
+    assert qr_codes(after) == [] and "VERI*FACTU" not in pdf_text(after)
+
+
+def test_an_invoice_without_a_record_prints_no_qr(web, company, customer, vat):
+    invoice = make_invoice(company, customer, taxes=[vat])
+    content = web.get(f"/invoices/{invoice.pk}/pdf/").content
+    assert qr_codes(content) == [] and "VERI*FACTU" not in pdf_text(content)
