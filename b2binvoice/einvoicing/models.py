@@ -640,6 +640,9 @@ class TaxRecord(models.Model):
     checks = models.PositiveIntegerField(default=0)
     next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
     read_error = models.TextField(blank=True)
+    # When the user asked for a correction or cancellation of this record: set before the request
+    # leaves (so a second click sends nothing), cleared again if B2Brouter refused it.
+    action_started_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -363,13 +363,13 @@ class Summary:
     def can_correct(self) -> bool:
         """A correction is offered once the current record was rejected or registered with errors."""
         return (self.current is not None and self.current.state in NEEDS_ACTION and self.current.is_verifactu
-                and not self.busy and self.annulment is None)
+                and not self.busy and self.annulment is None and self.current.action_started_at is None)
 
     @property
     def can_cancel(self) -> bool:
         """A cancellation is offered while the current record is registered and none was asked for."""
         return (self.current is not None and self.current.state in REGISTERED and not self.busy
-                and self.annulment is None)
+                and self.annulment is None and self.current.action_started_at is None)
 
 
 def summary(invoice: Any) -> Summary | None:
@@ -411,25 +411,44 @@ def _remote_for(invoice: Any, record: TaxRecord) -> tuple[Remote | None, Result 
     return Remote.for_integration(integration), None
 
 
+def _claim(record: TaxRecord) -> bool:
+    """Mark ``record`` as being acted on; answer False when another request already is (one action per click)."""
+    now = timezone.now()
+    claimed = TaxRecord.objects.filter(pk=record.pk, action_started_at__isnull=True).update(action_started_at=now)
+    if claimed:
+        record.action_started_at = now
+    return bool(claimed)
+
+
+def _release(record: TaxRecord) -> None:
+    TaxRecord.objects.filter(pk=record.pk).update(action_started_at=None)
+    record.action_started_at = None
+
+
 def send_correction(*, invoice: Any, user: Any) -> Result:
-    """Send ONE correction of the invoice's rejected record, with the invoice's data as it is now."""
-    with transaction.atomic():
-        list(TaxRecord.objects.select_for_update().filter(invoice=invoice))  # one click at a time
-        current = summary(invoice)
-        if current is None or not current.can_correct or current.current is None:
-            return Result("info", _("There is no record to correct now: a correction is offered once, after the tax "
-                                    "agency rejected a record or registered it with errors."))
-        record = current.current
-        remote, problem = _remote_for(invoice, record)
-        if remote is None:
-            return problem or Result("error", "")
-        try:
-            data = remote.correct_tax_report(record.remote_id, correction_data(invoice))
-        except b2brouter.B2BRouterError as exc:
-            described = describe(exc)
-            return Result("error", _("B2Brouter did not accept the correction. %(error)s") % {"error": described.text},
-                          described.remote_message, described.request_id)
-        stored = store(invoice, record.account_id, {**data, "correction": True}, user=user)
+    """Send ONE correction of the invoice's rejected record, with the invoice's data as it is now.
+
+    No transaction is held while B2Brouter answers: the record is claimed by a conditional update
+    first, so a second click (or a second tab) sends nothing.
+    """
+    current = summary(invoice)
+    if current is None or not current.can_correct or current.current is None:
+        return Result("info", _("There is no record to correct now: a correction is offered once, after the tax "
+                                "agency rejected a record or registered it with errors."))
+    record = current.current
+    remote, problem = _remote_for(invoice, record)
+    if remote is None:
+        return problem or Result("error", "")
+    if not _claim(record):
+        return Result("info", _("A correction of this record is already being sent: reload the page."))
+    try:
+        data = remote.correct_tax_report(record.remote_id, correction_data(invoice))
+    except b2brouter.B2BRouterError as exc:
+        _release(record)
+        described = describe(exc)
+        return Result("error", _("B2Brouter did not accept the correction. %(error)s") % {"error": described.text},
+                      described.remote_message, described.request_id)
+    stored = store(invoice, record.account_id, {**data, "correction": True}, user=user)
     state = stored.state if stored else PROCESSING
     return Result("success", _("The correction was sent (record #%(id)s, %(state)s). Its answer from the tax agency "
                                "appears here.") % {"id": data.get("id"), "state": label(state)})
@@ -439,21 +458,22 @@ def cancel_record(*, invoice: Any, user: Any, confirmed: bool) -> Result:
     """Cancel (anulación) the invoice's registered record, once, after the user confirmed it."""
     if not confirmed:
         return Result("error", _("Tick the confirmation to cancel the record."))
-    with transaction.atomic():
-        list(TaxRecord.objects.select_for_update().filter(invoice=invoice))
-        current = summary(invoice)
-        if current is None or not current.can_cancel or current.current is None:
-            return Result("info", _("There is no registered record to cancel: it may have been cancelled already."))
-        record = current.current
-        remote, problem = _remote_for(invoice, record)
-        if remote is None:
-            return problem or Result("error", "")
-        try:
-            data = remote.annul_tax_report(record.remote_id)
-        except b2brouter.B2BRouterError as exc:
-            described = describe(exc)
-            return Result("error", _("B2Brouter did not cancel the record. %(error)s") % {"error": described.text},
-                          described.remote_message, described.request_id)
-        store(invoice, record.account_id, {**data, "annullation": True}, user=user)
+    current = summary(invoice)
+    if current is None or not current.can_cancel or current.current is None:
+        return Result("info", _("There is no registered record to cancel: it may have been cancelled already."))
+    record = current.current
+    remote, problem = _remote_for(invoice, record)
+    if remote is None:
+        return problem or Result("error", "")
+    if not _claim(record):
+        return Result("info", _("This record is already being cancelled: reload the page."))
+    try:
+        data = remote.annul_tax_report(record.remote_id)
+    except b2brouter.B2BRouterError as exc:
+        _release(record)
+        described = describe(exc)
+        return Result("error", _("B2Brouter did not cancel the record. %(error)s") % {"error": described.text},
+                      described.remote_message, described.request_id)
+    store(invoice, record.account_id, {**data, "annullation": True}, user=user)
     return Result("success", _("The cancellation was sent (record #%(id)s). Once the tax agency registers it, the "
                                "invoice's record is void.") % {"id": data.get("id")})
