@@ -256,9 +256,9 @@ def poll(record_id: int) -> str:
     record = TaxRecord.objects.select_related("invoice").filter(pk=record_id).first()
     if record is None:
         return "gone"
-    if record.state in FINAL_STATES:
-        return record.state
-    if record.next_check_at is not None and record.next_check_at > timezone.now() + dt.timedelta(seconds=1):
+    if record.next_check_at is None:
+        return record.state  # a final state, read already: never read again on its own
+    if record.next_check_at > timezone.now() + dt.timedelta(seconds=1):
         return "not due"  # a newer plan exists; its own task reads it
     integration = _integration(record.invoice)
     if integration is None or str(integration.account_id) != record.account_id:

@@ -264,3 +264,64 @@ def test_an_invoice_without_a_record_prints_no_qr(web, company, customer, vat):
     invoice = make_invoice(company, customer, taxes=[vat])
     content = web.get(f"/invoices/{invoice.pk}/pdf/").content
     assert qr_codes(content) == [] and "VERI*FACTU" not in pdf_text(content)
+
+
+def test_a_processing_record_is_read_with_a_growing_pause_until_final(web, sent, sim, account, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from b2binvoice.einvoicing.tasks import poll_tax_record
+
+    settings.B2BROUTER_TAX_REPORT_BACKOFF = (30, 60, 120)
+    record = TaxRecord.objects.get(invoice=sent)
+    assert record.checks == 0
+    assert dt.timedelta(seconds=25) < record.next_check_at - timezone.now() <= dt.timedelta(seconds=30)
+    assert poll_tax_record.call(record.pk) == "not due"
+    for checks, pause in ((1, 60), (2, 120), (3, 120)):
+        TaxRecord.objects.filter(pk=record.pk).update(next_check_at=timezone.now())
+        assert poll_tax_record.call(record.pk) == "processing"
+        record.refresh_from_db()
+        assert record.checks == checks
+        assert dt.timedelta(seconds=pause - 5) < record.next_check_at - timezone.now() <= dt.timedelta(seconds=pause)
+    advance(sim, record.remote_id)
+    TaxRecord.objects.filter(pk=record.pk).update(next_check_at=timezone.now())
+    assert poll_tax_record.call(record.pk) == "registered"
+    record.refresh_from_db()
+    assert record.next_check_at is None and record.identifier
+    assert poll_tax_record.call(record.pk) == "registered"  # nothing more is read
+
+
+def test_a_notification_queues_the_read_of_the_records_errors(web, rejecting, sent, sim, account, integration,
+                                                              monkeypatch):
+    from b2brouter_sim import webhooks as sim_webhooks
+    from tests.app.test_einvoicing_webhooks import run_worker
+    from tests.support import inprocess_transport
+
+    monkeypatch.setattr(sim_webhooks, "TRANSPORT", inprocess_transport())  # the simulator posts to this app
+    integration = register(web, integration)
+    record = TaxRecord.objects.get(invoice=sent)
+    advance(sim, record.remote_id)  # the simulator notifies the registered receiver...
+    run_worker()  # ...its delivery runs, and the read it queues
+    record.refresh_from_db()
+    assert record.state == "error"
+    assert record.errors == [{"code": "1106", "message": "El NIF del destinatario no está identificado <b>x</b>"}]
+    assert record.next_check_at is None
+    from b2binvoice.einvoicing.models import WebhookEvent
+
+    assert list(WebhookEvent.objects.filter(code="tax_report.state_change").values_list("state", "outcome")) == [
+        ("error", "applied")]
+
+
+def test_a_credit_note_prints_its_r_code_and_the_original(web, company, customer, vat):
+    import datetime as dt
+
+    invoice = make_invoice(company, customer, taxes=[vat], number="INV-0009")
+    note = make_invoice(company, customer, taxes=[vat], number="INV-R-0001", lines=[("10", "-2")])
+    note.kind, note.corrected_invoice = "credit_note", invoice
+    note.amended_number, note.amended_date = "INV-0009", dt.date(2026, 10, 1)
+    note.corrective_reason = "R4"
+    note.save()
+    text = pdf_text(web.get(f"/invoices/{note.pk}/pdf/").content)
+    assert "Corrects invoice INV-0009 of Oct 1, 2026" in text
+    assert "R4" in text
