@@ -325,3 +325,33 @@ def test_a_credit_note_prints_its_r_code_and_the_original(web, company, customer
     text = pdf_text(web.get(f"/invoices/{note.pk}/pdf/").content)
     assert "Corrects invoice INV-0009 of Oct 1, 2026" in text
     assert "R4" in text
+
+
+@pytest.mark.parametrize("params", [{}, {"tax": "action"}])
+def test_the_list_shows_records_in_constant_queries(web, company, customer, vat, params):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add(count: int, start: int) -> None:
+        for n in range(start, start + count):
+            invoice = make_invoice(company, customer, number=f"VF-{n:03d}")
+            TaxRecord.objects.create(invoice=invoice, account_id="1", remote_id=n, type="Verifactu",
+                                     state="error" if n % 2 else "registered")
+
+    def queries() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as captured:
+            response = web.get("/invoices/", params)
+        assert response.status_code == 200
+        return len(captured), text_of(response.content.decode())
+
+    add(2, 1)
+    queries()  # the first request of a session loads what later ones find cached
+    few, page = queries()
+    add(20, 3)
+    many, page = queries()
+    assert few == many
+    if params:
+        assert "VF-001" in page and "VF-002" not in page and page.count("Verifactu: Rejected") == 11
+        assert "Verifactu: Registered" not in page
+    else:
+        assert page.count("Verifactu: Rejected") == 11 and page.count("Verifactu: Registered") == 11
