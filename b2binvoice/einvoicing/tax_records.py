@@ -356,6 +356,11 @@ class Summary:
         return ""
 
     @property
+    def identifier_is_link(self) -> bool:
+        """Whether the identifier may be a link (an https URL; B2Brouter's text is never a javascript: link)."""
+        return self.identifier.lower().startswith("https://")
+
+    @property
     def busy(self) -> bool:
         return any(r.state == PROCESSING for r in self.records)
 

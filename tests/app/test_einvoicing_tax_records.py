@@ -355,3 +355,10 @@ def test_the_list_shows_records_in_constant_queries(web, company, customer, vat,
         assert "Verifactu: Registered" not in page
     else:
         assert page.count("Verifactu: Rejected") == 11 and page.count("Verifactu: Registered") == 11
+
+
+def test_an_identifier_that_is_not_an_https_url_is_shown_as_text(web, sent):
+    TaxRecord.objects.filter(invoice=sent).update(identifier='javascript:alert(1)//"><b>x</b>')
+    html = section(web, sent)
+    assert 'href="javascript:' not in html and "<b>x</b>" not in html
+    assert '<code class="b2b-tax-identifier">javascript:alert(1)//&quot;&gt;&lt;b&gt;x&lt;/b&gt;</code>' in html
