@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 #: The one event the integration subscribes to.
 STATE_CHANGE_EVENT = "issued_invoice.state_change"
+#: A Verifactu/TicketBAI record changed state (see tax_records.py).
+TAX_REPORT_EVENT = "tax_report.state_change"
 
 
 @dataclass
@@ -294,7 +296,7 @@ def register_webhook(integration: B2BrouterIntegration, *, build_url: Callable[[
     url = build_url(token)
     remote = Remote.for_integration(integration)
     try:
-        hook = remote.register_webhook(url=url, events=[STATE_CHANGE_EVENT])
+        hook = remote.register_webhook(url=url, events=[STATE_CHANGE_EVENT, TAX_REPORT_EVENT])
     except b2brouter.B2BRouterError as exc:
         if _registration_unavailable(exc):
             ensure_webhook_token(integration)

@@ -20,6 +20,12 @@ class EinvoicingConfig(AppConfig):
         from . import contact_cache, scheduler  # noqa: PLC0415
 
         contact_cache.connect()
+        # Our PDF prints the Verifactu/TicketBAI QR code and legend of an invoice that has a record.
+        from b2binvoice.invoices.pdf import register_header_block  # noqa: PLC0415
+
+        from .tax_pdf import tax_record_block  # noqa: PLC0415
+
+        register_header_block(tax_record_block)
         # A task worker (db_worker, rqworker) also queues the periodic sync: no cron needed.
         scheduler.start_in_worker(sys.argv)
         post_migrate.connect(create_cache_tables, sender=self, dispatch_uid="b2binvoice.einvoicing.cache_tables")

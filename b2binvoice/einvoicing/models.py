@@ -604,5 +604,69 @@ class ContactLookup(models.Model):
         return f"{self.tin} -> {self.contact_id or 'none'}"
 
 
+class TaxRecordKind(models.TextChoices):
+    ALTA = "alta", _("Registration")
+    CORRECTION = "correction", _("Correction")
+    ANNULLATION = "annullation", _("Cancellation (anulación)")
+
+
+class TaxRecord(models.Model):
+    """One Verifactu or TicketBAI record B2Brouter made of a local invoice (a *tax report*), as last read.
+
+    Rows come from the invoice's ``tax_report_ids`` (read after a create, send, refresh or sync), from
+    ``tax_report.state_change`` notifications and from the corrections and cancellations the user
+    asks for. The QR image is not kept: it is drawn again from ``identifier`` (see ``tax_records.py``).
+    """
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="tax_records")
+    account_id = models.CharField(max_length=64)
+    remote_id = models.BigIntegerField()
+    # "Verifactu" or "TicketBai", as B2Brouter names the record's type.
+    type = models.CharField(max_length=20, blank=True)
+    kind = models.CharField(max_length=12, choices=TaxRecordKind.choices, default=TaxRecordKind.ALTA)
+    state = models.CharField(max_length=32, blank=True)
+    invoice_type_code = models.CharField(max_length=4, blank=True)
+    # The record it corrects or cancels (B2Brouter's id), for corrections and cancellations.
+    corrected_remote_id = models.BigIntegerField(null=True, blank=True)
+    # [{"code", "message"}] as the authority answered (remote text: escaped wherever shown).
+    errors = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    # The verification URL (AEAT's ValidarQR for Verifactu, the TBAI identifier for TicketBAI).
+    identifier = models.CharField(max_length=1000, blank=True)
+    remote_updated_at = models.DateTimeField(null=True, blank=True)
+    # When a notification said the state changed (a read never replaces a newer notified state).
+    state_updated_at = models.DateTimeField(null=True, blank=True)
+    # Polling while the record is processing: how many reads so far, and when the next is due.
+    checks = models.PositiveIntegerField(default=0)
+    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    read_error = models.TextField(blank=True)
+    # When the user asked for a correction or cancellation of this record: set before the request
+    # leaves (so a second click sends nothing), cleared again if B2Brouter refused it.
+    action_started_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["remote_id"]
+        verbose_name = _("Verifactu/TicketBAI record")
+        constraints = [
+            models.UniqueConstraint(fields=["account_id", "remote_id"], name="einvoicing_one_tax_record_per_report"),
+        ]
+        indexes = [models.Index(fields=["invoice", "state"], name="einvoicing_taxrecord_state")]
+
+    def __str__(self) -> str:
+        return f"tax report {self.remote_id} ({self.kind}, {self.state})"
+
+    @property
+    def is_verifactu(self) -> bool:
+        return self.type.lower() != "ticketbai"
+
+    @property
+    def system_label(self) -> str:
+        return "Verifactu" if self.is_verifactu else "TicketBAI"
+
+
 # The receiver's count of deliveries with a bad signature lives beside the rest of its guard.
 from .webhook_guard import WebhookSignatureFailures  # noqa: E402, F401

@@ -293,6 +293,18 @@ class Remote:
         """Switch tax reporting on for the account (``POST .../tax_report_settings``)."""
         return _unwrap(self.client.tax_report_settings.create(self._account(), data), "tax_report_setting")
 
+    def tax_report(self, tax_report_id: int) -> dict[str, Any]:
+        """Read a Verifactu/TicketBAI record (``GET /tax_reports/{id}``)."""
+        return _unwrap(self.client.tax_reports.retrieve(tax_report_id), "tax_report")
+
+    def correct_tax_report(self, tax_report_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+        """Send a correction (subsanación) of a record (``PATCH /tax_reports/{id}``); answers the new record."""
+        return _unwrap(self.client.tax_reports.update(tax_report_id, changes), "tax_report")  # type: ignore[arg-type]
+
+    def annul_tax_report(self, tax_report_id: int) -> dict[str, Any]:
+        """Cancel a record (anulación, ``DELETE /tax_reports/{id}``); answers the cancellation record."""
+        return _unwrap(self.client.tax_reports.delete(tax_report_id), "tax_report")
+
     def directory_entry(self, country: str, scheme: str, identifier: str) -> dict[str, Any] | None:
         """Look a receiver up in B2Brouter's directory; None when it is not listed.
 

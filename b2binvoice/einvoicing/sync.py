@@ -112,6 +112,10 @@ def update_link_from(link: InvoiceLink, data: dict[str, Any], *, by: str = "", u
     for name, value in fields.items():
         setattr(link, name, value)
     attempts.observe(link, by=by or _("a read from B2Brouter"), user=user)
+    if data.get("tax_report_ids"):
+        from . import tax_records  # noqa: PLC0415 (tax_records imports actions, as this module does)
+
+        tax_records.follow(link, data.get("tax_report_ids"))
     return changed
 
 
@@ -293,6 +297,18 @@ def _apply_batch(links: Any, rows: dict[int, dict[str, Any]], report: SyncReport
     report.written += len(changed_links)
     for link in to_observe:
         attempts.observe(link, by=by)
+    _follow_tax_reports(links, rows)
+
+
+def _follow_tax_reports(links: Any, rows: dict[int, dict[str, Any]]) -> None:
+    """Read the Verifactu/TicketBAI records the listed invoices name that are new or still processing."""
+    from . import tax_records  # noqa: PLC0415
+
+    named = {b2b_id: row["tax_report_ids"] for b2b_id, row in rows.items() if row.get("tax_report_ids")}
+    if not named:
+        return
+    for link in links.filter(b2brouter_id__in=list(named)):
+        tax_records.follow(link, named[int(link.b2brouter_id or 0)])
 
 
 def sync_integration(integration: B2BrouterIntegration, *, trigger: str = SyncTrigger.COMMAND) -> SyncReport:
@@ -332,9 +348,21 @@ def sync_integration(integration: B2BrouterIntegration, *, trigger: str = SyncTr
     B2BrouterIntegration.objects.filter(pk=integration.pk).update(last_synced_at=started)
     integration.last_synced_at = started
     report.attempts = check_attempts(integration)
+    _poll_tax_records(integration)
     refresh_quota(integration, remote)
     _finish(record, report)
     return report
+
+
+def _poll_tax_records(integration: B2BrouterIntegration) -> None:
+    """Read the records still processing whose next read is due, and those a notification moved."""
+    from . import tax_records  # noqa: PLC0415
+
+    try:
+        tax_records.poll_due(integration)
+        tax_records.poll_notified(integration)
+    except Exception:  # noqa: BLE001 (the records are read again next time; the sync itself succeeded)
+        logger.exception("Reading the tax reports of company %s failed", integration.company_id)
 
 
 def _finish(record: SyncPass, report: SyncReport) -> None:

@@ -76,6 +76,14 @@ def settle_attempt(link_id: int) -> str:
 
 
 @task()
+def poll_tax_record(record_id: int) -> str:
+    """Read a Verifactu/TicketBAI record still processing (or just notified); the next read is planned with back-off."""
+    from .tax_records import poll  # noqa: PLC0415
+
+    return poll(record_id)
+
+
+@task()
 def bulk_run(run_id: int) -> dict[str, Any]:
     """Work a bulk push or refresh (see bulk.py); the run page shows its progress."""
     from .bulk import progress, run_bulk  # noqa: PLC0415

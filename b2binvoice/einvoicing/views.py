@@ -18,7 +18,7 @@ from b2binvoice.clients.models import Client
 from b2binvoice.core.tenancy import company_required
 from b2binvoice.invoices.models import Invoice, InvoiceStatus
 
-from . import actions, directory, recipient, tasks, webhook_guard, webhooks
+from . import actions, directory, recipient, tasks, tax_records, webhook_guard, webhooks
 from .actions import Result
 from .comparison import compare, link_figures
 from .forms import ChooseForm, ContactSearchForm, IntegrationSettingsForm, LinkSearchForm, WebhookSecretForm
@@ -253,6 +253,7 @@ def invoice_section_context(request: HttpRequest, invoice: Invoice) -> dict[str,
             "cannot_delete": (refusal.text if (refusal := recipient.deletion_refusal(invoice, link)) is not None
                               else ""),
             "recipient": recipient.linked_recipient(invoice, link, integration),
+            "tax": tax_records.summary(invoice),
         })
         if link.can_send and comparison.equal:
             # What would stop a Send because of the recipient, told before the button is pressed.
@@ -626,3 +627,18 @@ def client_choose_contact(request: HttpRequest, pk: int) -> HttpResponse:
         "client": client, "form": search, "query": query, "rows": rows, "contacts": contacts,
         "error": error.as_dict() if error else None, "client_url": client_url(client),
         "flash": pop_flash(request, f"client:{client.pk}"), "next": request.GET.get("next", "")})
+
+
+@company_required
+@require_POST
+def invoice_tax_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send one correction of the invoice's rejected Verifactu record, with the invoice's data as it is now."""
+    return _invoice_action(request, pk, lambda inv: tax_records.send_correction(invoice=inv, user=request.user))
+
+
+@company_required
+@require_POST
+def invoice_tax_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel (anulación) the invoice's registered record, after the user ticked the confirmation."""
+    return _invoice_action(request, pk, lambda inv: tax_records.cancel_record(
+        invoice=inv, user=request.user, confirmed=request.POST.get("confirm") == "1"))

@@ -46,6 +46,9 @@ KNOWN_STATES = frozenset({
     "downloaded", "annulled", "cancelled",
 })
 STATE_CHANGE_EVENT = "issued_invoice.state_change"
+#: A Verifactu/TicketBAI record's notification and the states it may carry (docs/api-evidence.md 10.3, 10.5).
+TAX_REPORT_EVENT = "tax_report.state_change"
+TAX_REPORT_STATES = frozenset({"processing", "registered", "registered_with_errors", "error", "annulled"})
 #: A documented notification is about 150 bytes; one with a whole invoice a few kilobytes.
 MAX_BODY_BYTES = 256 * 1024
 #: A documented notification is 2 levels deep, one carrying an invoice's taxes 4.
@@ -216,7 +219,7 @@ def event_problem(event: dict[str, Any], *, now: dt.datetime | None = None) -> s
     problem = _unstorable(event)
     if problem:
         return problem
-    for key in ("event_id", "invoice_id"):
+    for key in ("event_id", "invoice_id", "tax_report_id"):
         problem = _id_problem(data, key)
         if problem:
             return problem
@@ -232,6 +235,12 @@ def event_problem(event: dict[str, Any], *, now: dt.datetime | None = None) -> s
             return "invoice_id is missing or not an integer"
         if state is None:
             return "state is missing"
+    if code == TAX_REPORT_EVENT:
+        if not isinstance(data.get("tax_report_id"), int) or isinstance(data.get("tax_report_id"), bool):
+            return "tax_report_id is missing or not an integer"
+        if not isinstance(state, str) or state not in TAX_REPORT_STATES:
+            return "state is not a tax report state"
+        return None
     if state is not None and (not isinstance(state, str) or state not in KNOWN_STATES):
         return "state is not a B2Brouter invoice state"
     return None

@@ -19,7 +19,7 @@ import b2brouter
 from b2brouter import webhooks as signatures
 
 from . import attempts, events, webhook_guard
-from .actions import STATE_CHANGE_EVENT
+from .actions import STATE_CHANGE_EVENT, TAX_REPORT_EVENT
 from .models import B2BrouterIntegration, InvoiceLink, LinkStatus, WebhookEvent, WebhookOutcome
 from .sync import present_fields
 
@@ -122,6 +122,10 @@ def receive(integration: B2BrouterIntegration, *, body: bytes, header: str) -> R
     notes = "" if notes is None else str(notes)
     key = dedup_key(event_id=event_id, invoice_id=invoice_id, state=state,
                     triggered_at=int(triggered_at.timestamp()))
+    if code == TAX_REPORT_EVENT:
+        # A record's events are numbered apart from the invoices' own: keyed by the record.
+        key = f"tax:{data.get('tax_report_id')}:{event_id if event_id is not None else ''}:{state}:" \
+              f"{int(triggered_at.timestamp())}"
     received = Received(200, WebhookOutcome.IGNORED)
     with transaction.atomic():
         try:
@@ -133,7 +137,12 @@ def receive(integration: B2BrouterIntegration, *, body: bytes, header: str) -> R
         except IntegrityError:
             return Received(200, "duplicate")
         link = None
-        if code == STATE_CHANGE_EVENT and invoice_id is not None and state:
+        if code == TAX_REPORT_EVENT:
+            from . import tax_records  # noqa: PLC0415 (tax_records imports actions)
+
+            outcome = tax_records.notified(integration, data, triggered_at=triggered_at)
+            received.outcome = outcome if outcome in WebhookOutcome.values else WebhookOutcome.IGNORED
+        elif code == STATE_CHANGE_EVENT and invoice_id is not None and state:
             link = (InvoiceLink.objects.select_for_update().select_related("invoice")
                     .filter(status=LinkStatus.LINKED, account_id=str(integration.account_id), b2brouter_id=invoice_id,
                             invoice__company_id=integration.company_id).first())

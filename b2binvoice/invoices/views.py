@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -59,7 +59,25 @@ def _with_amounts(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
     # The B2Brouter list cell reads invoice.b2brouter_link; select it when the integration is installed.
     if _has_b2brouter_link():
         related.append("b2brouter_link")
+    if _has_tax_records():
+        # The state of the invoice's Verifactu/TicketBAI record, in the same query (a subquery per row).
+        invoices = invoices.annotate(tax_record_state=_latest_tax_record("state"),
+                                     tax_record_type=_latest_tax_record("type"))
     return invoices.select_related(*related).prefetch_related("lines", "taxes", "adjustments")
+
+
+def _has_tax_records() -> bool:
+    return any(f.name == "tax_records" for f in Invoice._meta.get_fields())
+
+
+def _latest_tax_record(field: str) -> Any:
+    """The ``field`` of the invoice's newest Verifactu/TicketBAI record (a cancellation included)."""
+    records = Invoice._meta.get_field("tax_records").related_model
+    return Subquery(records.objects.filter(invoice=OuterRef("pk")).order_by("-remote_id").values(field)[:1])
+
+
+#: The record states the "records needing action" filter shows: rejected, or registered with errors.
+TAX_RECORD_NEEDS_ACTION = ("error", "registered_with_errors")
 
 
 #: Sortable columns of the invoice list: key -> the keyset (field, descending) each is paged on.
@@ -150,13 +168,14 @@ class InvoiceFilter:
         self.date_from = _date(params.get("from", ""))
         self.date_to = _date(params.get("to", ""))
         self.overdue = params.get("overdue") == "1"
+        self.tax_action = params.get("tax") == "action" and _has_tax_records()
         sort = params.get("sort", DEFAULT_SORT)
         self.sort = sort if sort in SORTS else DEFAULT_SORT
 
     @property
     def active(self) -> bool:
         return bool(self.query or self.status or self.state or self.client or self.date_from or self.date_to
-                    or self.overdue)
+                    or self.overdue or self.tax_action)
 
     def queryset(self) -> QuerySet[Invoice]:
         invoices = Invoice.objects.filter(company=self.company)
@@ -176,6 +195,9 @@ class InvoiceFilter:
             invoices = invoices.filter(issue_date__lte=self.date_to)
         if self.overdue:
             invoices = invoices.filter(status=InvoiceStatus.ISSUED, due_date__lt=timezone.localdate())
+        if self.tax_action:
+            invoices = invoices.alias(tax_action_state=_latest_tax_record("state")).filter(
+                tax_action_state__in=TAX_RECORD_NEEDS_ACTION)
         return invoices
 
     def params(self, **changes: Any) -> str:
@@ -184,6 +206,7 @@ class InvoiceFilter:
             "q": self.query, "status": self.status, "state": self.state, "client": self.client,
             "from": self.date_from.isoformat() if self.date_from else "",
             "to": self.date_to.isoformat() if self.date_to else "", "overdue": "1" if self.overdue else "",
+            "tax": "action" if self.tax_action else "",
             "sort": "" if self.sort == DEFAULT_SORT else self.sort,
         } | changes
         return urlencode({k: v for k, v in values.items() if v not in (None, "")})
@@ -269,6 +292,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     return render(request, "invoices/invoice_list.html", {
         "page": page, "rows": page.rows, "filters": filters, "query": filters.query, "status": filters.status,
         "statuses": InvoiceStatus.choices, "states": B2BROUTER_STATES if _has_b2brouter_link() else (),
+        "tax_records": _has_tax_records(),
         "client_options": client_options, "matched": min(matched, COUNT_CAP), "more_than": matched > COUNT_CAP,
         "totals": _filter_totals(invoices, matched) if filters.active else None,
         "totals_limit": TOTALS_LIMIT,

@@ -323,7 +323,7 @@ def test_registration_stores_the_secret_encrypted_and_never_shows_it(web, integr
     assert integration.webhook_url == url
     data, key = account
     hooks = sim.api("GET", "/web_hooks", key)["web_hooks"]
-    assert [(h["url"], h["events"]) for h in hooks] == [(url, ["issued_invoice.state_change"])]
+    assert [(h["url"], h["events"]) for h in hooks] == [(url, ["issued_invoice.state_change", "tax_report.state_change"])]
     with connection.cursor() as cursor:
         cursor.execute("SELECT webhook_secret FROM einvoicing_b2brouterintegration WHERE id = %s", [integration.pk])
         (stored,) = cursor.fetchone()

@@ -495,7 +495,7 @@ def test_webhook_moves_the_state_on_without_a_click(app: Page, connected: Demo, 
     screenshot("settings-webhook-registered")
     url = webhook.locator("code.b2b-webhook-url").inner_text()
     [hook] = demo.api("GET", "/web_hooks")["web_hooks"]
-    assert hook["url"] == url and hook["events"] == ["issued_invoice.state_change"]
+    assert hook["url"] == url and hook["events"] == ["issued_invoice.state_change", "tax_report.state_change"]
 
     # LD-0008 (Vertaalbureau Delta, USD, exempt of IVA) is created and sent: it is "sending".
     app.goto(demo.invoice_page("LD-0008"))

@@ -16,6 +16,33 @@ STATE_CLASSES = {
 }
 
 
+#: Badge classes of a Verifactu/TicketBAI record's states.
+TAX_STATE_CLASSES = {"processing": "state-progress", "registered": "state-ok", "registered_with_errors": "state-warn",
+                     "error": "state-bad", "annulled": "state-other"}
+
+
+@register.filter
+def tax_state_class(state: str | None) -> str:
+    """Return the badge class of a Verifactu/TicketBAI record's state."""
+    return TAX_STATE_CLASSES.get(state or "", "state-other")
+
+
+@register.filter
+def tax_state_label(state: str | None) -> str:
+    """Say a record's state in words (Registered, Rejected, ...)."""
+    from ..tax_records import label  # noqa: PLC0415
+
+    return label(state or "")
+
+
+@register.filter
+def aeat_explain(code: str | None) -> str:
+    """Say in plain words what an AEAT error code means."""
+    from ..tax_records import explain  # noqa: PLC0415
+
+    return explain(code or "")
+
+
 @register.simple_tag(takes_context=True)
 def b2brouter_invoice_section(context: Any, invoice: Any) -> SafeString:
     """Render the "Linked B2Brouter invoice details" section of ``invoice``."""
