@@ -543,8 +543,9 @@ def test_webhook_set_up_by_hand_with_the_signing_secret(app: Page, connected: De
     app.goto(f"{demo.url}/settings/integrations/b2brouter/")
     webhook = app.locator(".b2b-webhook")
     expect(webhook).to_have_attribute("data-status", "not-registered")
-    expect(webhook).to_contain_text("In B2Brouter, open Developers → Webhooks and create an endpoint for the event "
-                                    "issued_invoice.state_change with this URL:")
+    expect(webhook).to_contain_text("In B2Brouter, open Developers → Webhooks and create an endpoint for the events "
+                                    "issued_invoice.state_change and tax_report.state_change (Verifactu and "
+                                    "TicketBAI records) with this URL:")
     receiver = webhook.locator("code.b2b-receiver-url")
     expect(receiver).to_have_text(re.compile(rf"^{re.escape(demo.url)}/webhooks/b2brouter/[^/\s]+/$"))
     url = receiver.inner_text()
@@ -572,6 +573,7 @@ def test_webhook_set_up_by_hand_with_the_signing_secret(app: Page, connected: De
     app.get_by_label("Description").fill("b2binvoice")
     event = app.get_by_role("checkbox", name="Issued invoice: state change (issued_invoice.state_change)")
     event.check()
+    app.get_by_role("checkbox", name="Tax report: state change (tax_report.state_change)").check()
     expect(app.get_by_role("checkbox", name="All events (*)")).not_to_be_checked()
     app.get_by_role("button", name="Create endpoint").click()
 
@@ -582,7 +584,7 @@ def test_webhook_set_up_by_hand_with_the_signing_secret(app: Page, connected: De
     secret = app.get_by_label("Webhook Secret").input_value()
     assert secret.startswith("whsec_")
     [hook] = demo.api("GET", "/web_hooks")["web_hooks"]
-    assert hook["url"] == url and hook["events"] == ["issued_invoice.state_change"]
+    assert hook["url"] == url and hook["events"] == ["issued_invoice.state_change", "tax_report.state_change"]
 
     # Shown once: reloaded, the page lists the endpoint with its secret masked.
     app.reload()
@@ -590,7 +592,7 @@ def test_webhook_set_up_by_hand_with_the_signing_secret(app: Page, connected: De
     endpoint = app.locator("section.endpoint")
     expect(endpoint).to_have_count(1)
     expect(endpoint.get_by_role("heading")).to_have_text(f"{url} · b2binvoice")
-    expect(endpoint).to_contain_text("Events: issued_invoice.state_change · enabled")
+    expect(endpoint).to_contain_text("Events: issued_invoice.state_change, tax_report.state_change · enabled")
     expect(endpoint).to_contain_text("secret whsec_••••••••")
     expect(endpoint).to_contain_text("No deliveries yet.")
     assert secret not in app.content()
