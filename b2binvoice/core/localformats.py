@@ -57,11 +57,14 @@ def format_number(value: Any, *, grouping: bool = True) -> str:
                           group_separator=grouping)
 
 
-def format_money(value: Any, currency: str) -> str:
-    """Format an amount with the decimals of ``currency`` in the active language (1.234,50), no symbol."""
+def format_money(value: Any, currency: str, *, grouping: bool = True) -> str:
+    """Format an amount with the decimals of ``currency`` in the active language (1.234,50), no symbol.
+
+    ``grouping=False`` leaves out the thousands separator (1234,50), as a form field shows it.
+    """
     amount = round_money(Decimal(str(value)), currency)
     places = minor_units(currency)
-    pattern = "#,##0" + ("." + "0" * places if places else "")
+    pattern = ("#,##0" if grouping else "0") + ("." + "0" * places if places else "")
     return format_decimal(amount, format=pattern, locale=current_locale())
 
 

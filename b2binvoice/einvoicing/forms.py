@@ -142,7 +142,7 @@ class TaxReportingForm(forms.Form):
     system = forms.ChoiceField(label=_("System"), choices=(), widget=forms.RadioSelect)
     delegation = forms.ChoiceField(label=_("Provincial treasury (TicketBAI only)"), required=False, choices=())
     start_date = forms.DateField(
-        label=_("From"), widget=forms.DateInput(attrs={"type": "date"}),
+        label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Every invoice sent from this day on is registered with the tax authority."))
     confirm = forms.BooleanField(
         label=_("I understand: every invoice sent from that date is registered with the tax authority, and once "

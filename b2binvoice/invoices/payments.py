@@ -19,9 +19,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from b2binvoice.companies.models import PaymentMethodType
+from b2binvoice.core.localformats import LocalDecimalField, format_money
 from b2binvoice.core.money import minor_units, round_money
 
 from . import history
@@ -84,7 +85,7 @@ def check_amount(amount: Decimal, *, due: Decimal, currency: str) -> None:
                                                                  "decimals": minor_units(currency)})
     if amount > due:
         raise ValidationError(_("The amount is more than what is due (%(due)s %(currency)s)."),
-                              code="above_due", params={"due": f"{due:f}", "currency": currency})
+                              code="above_due", params={"due": format_money(due, currency), "currency": currency})
 
 
 def _status_after(invoice: Invoice, covered: bool) -> str:
@@ -170,17 +171,21 @@ def remember_remote_outcome(payment: Payment | None, *, error: str = "", message
 class PaymentForm(forms.Form):
     """Record a payment: the amount defaults to what is due; refused at or below zero and above it."""
 
-    date = forms.DateField(label=_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"}))
-    amount = forms.DecimalField(label=_lazy("Amount"), max_digits=18, decimal_places=4, localize=True)
-    method = forms.ChoiceField(label=_lazy("Method"), required=False,
+    # A date input takes ISO dates whatever the language; the amount is typed as the language writes it.
+    date = forms.DateField(label=gettext_lazy("Date"),
+                           widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    amount = LocalDecimalField(label=gettext_lazy("Amount"), max_digits=18, decimal_places=4)
+    method = forms.ChoiceField(label=gettext_lazy("Method"), required=False,
                                choices=[("", "—"), *PaymentMethodType.choices])
-    note = forms.CharField(label=_lazy("Note"), required=False, max_length=255)
+    note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=255)
 
     def __init__(self, *args: Any, balance: Balance, **kwargs: Any) -> None:
         self.balance = balance
         super().__init__(*args, **kwargs)
-        self.fields["amount"].help_text = _lazy("Due: %(due)s %(currency)s") % {
-            "due": f"{balance.due:f}", "currency": balance.currency}
+        if isinstance(self.initial.get("amount"), Decimal):  # what is due, with the currency's decimals
+            self.initial["amount"] = format_money(self.initial["amount"], balance.currency, grouping=False)
+        self.fields["amount"].help_text = _("Due: %(due)s %(currency)s") % {
+            "due": format_money(balance.due, balance.currency), "currency": balance.currency}
 
     def clean_amount(self) -> Decimal:
         amount: Decimal = self.cleaned_data["amount"]

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from b2binvoice.clients.models import Client
+from b2binvoice.core.localformats import format_money
 from b2binvoice.core.search import clean_query, fold
 from b2binvoice.core.tenancy import company_required
 
@@ -606,7 +607,7 @@ def payment_create(request: HttpRequest, pk: int) -> HttpResponse:
                 form.add_error("amount", ValidationError(message, code=exc.code or "invalid"))
         else:
             messages.success(request, _("Payment of %(amount)s %(currency)s recorded.") % {
-                "amount": f"{payment.amount:f}", "currency": invoice.currency})
+                "amount": format_money(payment.amount, invoice.currency), "currency": invoice.currency})
             if became_paid:
                 messages.success(request, _("%(number)s is paid.") % {"number": invoice.number})
                 _tell_b2brouter_paid(request, invoice, payment)

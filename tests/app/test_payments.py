@@ -65,7 +65,7 @@ def test_partial_payments_then_paid(web, company, customer, vat):
     ("-5", "Enter an amount greater than zero."),
     ("121.01", "The amount is more than what is due (121.00 EUR)."),
     ("10.005", "EUR amounts have at most 2 decimals."),
-    ("abc", "Enter a number."),
+    ("abc", "Enter a number written like 1,234.56"),
 ])
 def test_a_refused_amount_keeps_what_was_typed(web, company, customer, vat, amount, error):
     invoice = issued(company, customer, vat)
@@ -75,6 +75,24 @@ def test_a_refused_amount_keeps_what_was_typed(web, company, customer, vat, amou
     page = response.content.decode()
     assert error in page and f'value="{amount}"' in page and 'value="typed note"' in page
     assert not Payment.objects.exists()
+
+
+def test_in_spanish_the_amount_is_typed_and_shown_with_a_decimal_comma(web, company, customer, vat):
+    from django.conf import settings
+
+    web.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    invoice = issued(company, customer, vat)
+    page = web.get(f"/invoices/{invoice.pk}/").content.decode()
+    assert 'value="121,00"' in page and "Pendiente: 121,00 EUR" in page
+    assert 'type="date" name="date" value="20' in page  # the date input takes an ISO date in every language
+    response = pay(web, invoice, "121.00")
+    assert "Introduce un número escrito como 1.234,56" in response.content.decode()
+    assert not Payment.objects.exists()
+    page = pay(web, invoice, "121,00").content.decode()
+    assert "Pago de 121,00 EUR registrado." in page
+    assert [p.amount for p in Payment.objects.all()] == [Decimal("121.00")]
+    invoice.refresh_from_db()
+    assert invoice.status == "paid"
 
 
 def test_a_draft_takes_no_payment(web, company, customer, vat):
