@@ -364,13 +364,13 @@ def _new_report(account: SimAccount, report_type: str, **fields: Any) -> SimTaxR
 
 def _authority_answer(report: SimTaxReport) -> str:
     """Decide now (deterministically) how the simulated authority answers the record."""
-    if report.annullation:
-        return "annulled"
     settings = faults.current(report.account)
     rng = random.Random(int(settings["seed"]) * 1_000_003 + report.pk)
     reject_draw, warn_draw = rng.random(), rng.random()
     if reject_draw < float(settings["aeat_reject_rate"]):
-        return "error"
+        return "error"  # a cancellation may be rejected too (the SDK's sample waits for annulled or error)
+    if report.annullation:
+        return "annulled"
     if report.invoice_type_code in NEEDS_CUSTOMER and not report.customer_party_tax_id:
         return "error"
     if warn_draw < float(settings["aeat_warning_rate"]):
@@ -400,7 +400,11 @@ def generate_for_invoice(invoice: SimInvoice) -> SimTaxReport | None:
     else:
         type_code = "F1"
     breakdowns = []
-    for group in totals.get("taxes", []):
+    # A withholding (IRPF, IRNR: a negative percent) is not VAT: the record's breakdown, its CuotaTotal and
+    # its ImporteTotal (base plus the VAT charged) leave it out, as AEAT's register does.
+    withheld = [g for g in totals.get("taxes", []) if Decimal(str(g.get("percent") or 0)) < 0]
+    charged = [g for g in totals.get("taxes", []) if g not in withheld]
+    for group in charged:
         category = str(group.get("category") or "S").upper()
         entry: dict[str, Any] = {
             "name": group.get("name"),
@@ -422,7 +426,8 @@ def generate_for_invoice(invoice: SimInvoice) -> SimTaxReport | None:
         else:
             entry["non_exemption_code"] = "S1"
         breakdowns.append(entry)
-    tax_amount = sum((Decimal(str(g.get("amount") or 0)) for g in totals.get("taxes", [])), Decimal(0))
+    tax_amount = sum((Decimal(str(g.get("amount") or 0)) for g in charged), Decimal(0))
+    withheld_amount = sum((Decimal(str(g.get("amount") or 0)) for g in withheld), Decimal(0))
     lines = invoice.request.get("invoice_lines_attributes") or []
     description = "; ".join(str(line.get("description") or "") for line in lines if isinstance(line, dict))
     return _new_report(
@@ -438,7 +443,7 @@ def generate_for_invoice(invoice: SimInvoice) -> SimTaxReport | None:
         customer_party_tax_id=contact.tin_value,
         customer_party_country=contact.country,
         currency=invoice.currency,
-        tax_inclusive_amount=f"{Decimal(str(totals.get('total') or 0)).quantize(Decimal('0.01')):f}",
+        tax_inclusive_amount=f"{(Decimal(str(totals.get('total') or 0)) - withheld_amount).quantize(Decimal('0.01')):f}",
         tax_amount=f"{tax_amount.quantize(Decimal('0.01')):f}",
         tax_breakdowns=breakdowns,
     )

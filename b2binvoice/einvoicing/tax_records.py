@@ -343,9 +343,14 @@ class Summary:
         self.corrections = [r for r in self.records if r.kind == TaxRecordKind.CORRECTION]
 
     @property
+    def annulment_failed(self) -> bool:
+        """Whether the tax agency rejected the cancellation (the record stands; it may be cancelled again)."""
+        return self.annulment is not None and self.annulment.state == "error"
+
+    @property
     def state(self) -> str:
-        if self.annulment is not None and self.annulment.state in (PROCESSING, "annulled"):
-            return self.annulment.state if self.annulment.state == PROCESSING else "annulled"
+        if self.annulment is not None and self.annulment.state in (PROCESSING, "annulled", "error"):
+            return self.annulment.state
         return self.current.state if self.current else ""
 
     @property
@@ -368,13 +373,18 @@ class Summary:
     def can_correct(self) -> bool:
         """A correction is offered once the current record was rejected or registered with errors."""
         return (self.current is not None and self.current.state in NEEDS_ACTION and self.current.is_verifactu
-                and not self.busy and self.annulment is None and self.current.action_started_at is None)
+                and not self.busy and (self.annulment is None or self.annulment_failed)
+                and self.current.action_started_at is None)
 
     @property
     def can_cancel(self) -> bool:
-        """A cancellation is offered while the current record is registered and none was asked for."""
+        """A cancellation is offered while the current record is registered and none is pending or done.
+
+        A cancellation the tax agency rejected leaves the record registered: it is offered again (once
+        per click), with the agency's reasons shown.
+        """
         return (self.current is not None and self.current.state in REGISTERED and not self.busy
-                and self.annulment is None and self.current.action_started_at is None)
+                and (self.annulment is None or self.annulment_failed) and self.current.action_started_at is None)
 
 
 def summary(invoice: Any) -> Summary | None:
@@ -399,12 +409,16 @@ def correction_data(invoice: Any) -> dict[str, Any]:
 
     client = invoice.client
     totals = calculate_invoice(invoice)
+    # A withholding (IRPF: a negative rate) is not part of the record: its CuotaTotal is the VAT charged
+    # and its ImporteTotal the base plus that VAT, whatever is withheld from the payment.
+    charged = sum((t.amount for t in totals.taxes if t.amount >= 0 and (t.rate is None or t.rate >= 0)),
+                  Decimal(0))
     return {
         "customer_party_name": client.name,
         "customer_party_tax_id": client.tin,
         "customer_party_country": client.country,
-        "tax_inclusive_amount": _money(totals.total),
-        "tax_amount": _money(totals.tax_total),
+        "tax_inclusive_amount": _money(totals.base + charged),
+        "tax_amount": _money(charged),
     }
 
 
@@ -453,7 +467,15 @@ def send_correction(*, invoice: Any, user: Any) -> Result:
         described = describe(exc)
         return Result("error", _("B2Brouter did not accept the correction. %(error)s") % {"error": described.text},
                       described.remote_message, described.request_id)
-    stored = store(invoice, record.account_id, {**data, "correction": True}, user=user)
+    except BaseException:
+        _release(record)  # an unexpected failure must not leave the record claimed for ever
+        raise
+    try:
+        stored = store(invoice, record.account_id, {**data, "correction": True}, user=user)
+    finally:
+        # The correction is now a record of its own (processing) or this one updated in place: either
+        # way the page offers nothing more until the tax agency answers, so the claim can go.
+        _release(record)
     state = stored.state if stored else PROCESSING
     return Result("success", _("The correction was sent (record #%(id)s, %(state)s). Its answer from the tax agency "
                                "appears here.") % {"id": data.get("id"), "state": label(state)})
@@ -479,6 +501,12 @@ def cancel_record(*, invoice: Any, user: Any, confirmed: bool) -> Result:
         described = describe(exc)
         return Result("error", _("B2Brouter did not cancel the record. %(error)s") % {"error": described.text},
                       described.remote_message, described.request_id)
-    store(invoice, record.account_id, {**data, "annullation": True}, user=user)
+    except BaseException:
+        _release(record)
+        raise
+    try:
+        store(invoice, record.account_id, {**data, "annullation": True}, user=user)
+    finally:
+        _release(record)  # the cancellation record (processing) now keeps a second one from being offered
     return Result("success", _("The cancellation was sent (record #%(id)s). Once the tax agency registers it, the "
                                "invoice's record is void.") % {"id": data.get("id")})

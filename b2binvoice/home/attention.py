@@ -49,7 +49,10 @@ def overdue(company: Any, today: dt.date) -> Section:
     rows = []
     for invoice in found[:SHOWN]:
         totals = calculate_invoice(invoice)
-        rows.append(Row(invoice, amount_due(invoice, totals), totals.currency, (today - invoice.due_date).days))
+        due = amount_due(invoice, totals)
+        if due <= 0:
+            continue  # covered by its credit notes and payments: nothing is owed
+        rows.append(Row(invoice, due, totals.currency, (today - invoice.due_date).days))
     return Section(rows, len(found) > SHOWN)
 
 

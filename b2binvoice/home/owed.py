@@ -168,7 +168,8 @@ credits AS (
 paid AS (
   SELECT s.id, {_round("SUM(y.amount)")} AS paid FROM scope s JOIN {payments} y ON y.invoice_id = s.id
   GROUP BY s.id, s.minor)
-SELECT s.currency, s.status, s.month, s.late, s.kind, SUM(t.total), SUM({amount_due_sql("t", "s")}), COUNT(*)
+SELECT s.currency, s.status, s.month, s.late, s.kind, SUM(t.total), SUM({amount_due_sql("t", "s")}), COUNT(*),
+       SUM(CASE WHEN {amount_due_sql("t", "s")} > 0 THEN 1 ELSE 0 END)
 FROM scope s JOIN totals t ON t.id = s.id LEFT JOIN credits c ON c.id = s.id LEFT JOIN paid p ON p.id = s.id
 GROUP BY s.currency, s.status, s.month, s.late, s.kind
 """
@@ -196,7 +197,7 @@ def _summarise(rows: list[tuple[Any, ...]], *, today: dt.date, months: list[dt.d
     result = Owed(today=today, months=months)
     summaries: dict[str, CurrencySummary] = {}
     position = {month: i for i, month in enumerate(months)}
-    for currency, status, month_value, late, kind, total_value, due_value, count in rows:
+    for currency, status, month_value, late, kind, total_value, due_value, count, owing in rows:
         summary = summaries.setdefault(currency, CurrencySummary(currency))
         total, due, month = _decimal(total_value, currency), _decimal(due_value, currency), _month(month_value)
         if month is not None and month >= year_start:
@@ -205,10 +206,11 @@ def _summarise(rows: list[tuple[Any, ...]], *, today: dt.date, months: list[dt.d
         if month in position:
             result.monthly.setdefault(currency, [ZERO] * len(months))[position[month]] += total
         if status == InvoiceStatus.ISSUED and kind != InvoiceKind.CREDIT_NOTE:  # a credit note is not owed
+            # An invoice its credit notes and payments cover is not counted as due (nor overdue).
             summary.due += due
-            summary.due_count += count
+            summary.due_count += int(owing or 0)
             if late:
                 summary.overdue += due
-                summary.overdue_count += count
+                summary.overdue_count += int(owing or 0)
     result.currencies = sorted(summaries.values(), key=lambda s: (-s.issued_count - s.due_count, s.currency))
     return result

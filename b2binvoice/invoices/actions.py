@@ -168,6 +168,6 @@ def duplicate_invoice(original: Invoice, *, issue_date: Any, user: Any = None) -
                 InvoiceTax.objects.create(
                     invoice=copy, name=tax_copy.name, tax_type=tax_copy.tax_type, kind=tax_copy.kind,
                     rate=tax_copy.rate, amount=tax_copy.amount, category=tax_copy.category,
-                    exemption_reason=tax_copy.exemption_reason)
+                    exemption_reason=tax_copy.exemption_reason, exemption_code=tax_copy.exemption_code)
         _record_save(copy, None, user, duplicated_from=original.number)
     return copy

@@ -460,7 +460,7 @@ def client_options(request: HttpRequest) -> HttpResponse:
     found = found[:CLIENT_OPTIONS_LIMIT]
     current = request.GET.get("client", "")
     chosen = (Client.objects.filter(company=company, pk=current).values_list("pk", "name").first()
-              if current.isdigit() else None)
+              if current.isascii() and current.isdigit() else None)
     if chosen is not None and chosen not in found:
         found.insert(0, chosen)
     return render(request, "invoices/_client_options.html", {

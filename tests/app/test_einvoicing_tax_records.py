@@ -6,11 +6,13 @@ import json
 from html import unescape
 import re
 import time
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.test import Client as HttpClient
 
+from b2binvoice.companies.models import Tax, TaxKind
 from b2binvoice.einvoicing.models import InvoiceLink, TaxRecord
 from b2binvoice.einvoicing.tasks import sync_b2brouter
 from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
@@ -362,3 +364,55 @@ def test_an_identifier_that_is_not_an_https_url_is_shown_as_text(web, sent):
     html = section(web, sent)
     assert 'href="javascript:' not in html and "<b>x</b>" not in html
     assert '<code class="b2b-tax-identifier">javascript:alert(1)//&quot;&gt;&lt;b&gt;x&lt;/b&gt;</code>' in html
+
+
+def test_a_rejected_cancellation_is_shown_and_may_be_sent_again(web, sent, sim, account):
+    data, key = account
+    record = TaxRecord.objects.get(invoice=sent)
+    advance(sim, record.remote_id)
+    refresh(web, sent)
+    cancel = f"/invoices/{sent.pk}/b2brouter/tax-record/cancel/"
+    sim.set_faults(data["id"], key, aeat_reject_rate=1)
+    assert web.post(cancel, {"confirm": "1"}).status_code == 302
+    [_, annulment] = remote_records(sim, account)
+    assert annulment["annullation"] is True
+    advance(sim, annulment["id"])
+    refresh(web, sent)
+    assert TaxRecord.objects.get(remote_id=annulment["id"]).state == "error"
+    page = text_of(section(web, sent))
+    assert "The tax agency rejected the cancellation." in page
+    assert "Cancel the record" in page  # offered again, with the agency's reasons above it
+    listing = text_of(web.get("/invoices/?tax=action").content.decode())
+    assert sent.number in listing  # the list and the page agree: it needs action
+
+    sim.set_faults(data["id"], key, aeat_reject_rate=0)
+    assert web.post(cancel, {"confirm": "1"}).status_code == 302
+    records = remote_records(sim, account)
+    assert len(records) == 3 and records[2]["annullation"] is True
+    advance(sim, records[2]["id"])
+    refresh(web, sent)
+    html = section(web, sent)
+    assert 'data-annulled="true"' in html and "Cancel the record" not in text_of(html)
+    web.post(cancel, {"confirm": "1"})
+    assert len(remote_records(sim, account)) == 3  # once it is cancelled, never again
+
+
+def test_a_correction_of_an_invoice_with_irpf_sends_the_vat_not_the_withholding(
+        web, rejecting, company, account, integration, customer, vat, bank, sim):
+    data, key = account
+    verifactu_on(sim, account)
+    contact_for(sim, account, customer)
+    irpf = Tax.objects.create(company=company, name="IRPF -15%", tax_type="IRPF", kind=TaxKind.PERCENTAGE,
+                              rate=Decimal("-15"), category="S")
+    invoice = make_invoice(company, customer, taxes=[vat, irpf], payment_method=bank, lines=[("1", "1000")])
+    assert confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/").status_code == 302
+    record = TaxRecord.objects.get(invoice=invoice)
+    advance(sim, record.remote_id)
+    refresh(web, invoice)
+    sim.set_faults(data["id"], key, aeat_reject_rate=0)
+    assert web.post(f"/invoices/{invoice.pk}/b2brouter/tax-record/correct/").status_code == 302
+    original, correction = remote_records(sim, account)
+    assert correction["correction"] is True
+    # 1000 + IVA 210; the 150 of IRPF is withheld from the payment, not part of the record.
+    for sent_record in (original, correction):
+        assert (sent_record["tax_amount"], sent_record["tax_inclusive_amount"]) == ("210.00", "1210.00")

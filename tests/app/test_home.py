@@ -125,11 +125,20 @@ def test_payments_and_credit_notes_reduce_what_is_due_as_the_invoice_page_says(c
     [eur] = owed(company).currencies
     expected = [balance(invoice).due for invoice in (part, credited, over)]
     assert expected == [Decimal("1009.99"), Decimal("484.00"), Decimal("0.00")]
-    assert (eur.due, eur.due_count) == (sum(expected), 3)
-    assert eur.overdue == sum(expected)
+    # Fully credited by an issued credit note: nothing is owed, so it is neither due nor overdue.
+    voided = make(company, acme, "P-4", lines=[("1", "70")], due_date=late)
+    full_note = make(company, acme, "P-4-CN", lines=[("1", "-70")], kind="credit_note", status="issued")
+    full_note.corrected_invoice = voided
+    full_note.save()
+    assert balance(voided).due == Decimal("0.00")
+    [eur] = owed(company).currencies
+    # P-3 (over-paid) and P-4 (fully credited) owe nothing: counted neither as due nor as overdue.
+    assert (eur.due, eur.due_count) == (sum(expected), 2)
+    assert (eur.overdue, eur.overdue_count) == (sum(expected), 2)
     page = demo_web.get("/").content.decode()
     assert "1,493.99 EUR" in page
     assert re.search(r"P-1</a>.*?1,009.99 EUR", page, re.S) and re.search(r"P-2</a>.*?484.00 EUR", page, re.S)
+    assert "P-3</a>" not in page and "P-4</a>" not in page
 
 
 def test_the_monthly_amounts_cover_the_last_12_months(company, acme):

@@ -159,6 +159,12 @@ def test_the_client_search_returns_only_the_companys_matching_clients(demo_web, 
     assert foreign.name not in html and f'value="{foreign.pk}"' not in html
 
 
+@pytest.mark.parametrize("current", ["\u00b2", "\u0663", "12a", "-1", ""])
+def test_the_client_search_ignores_a_current_choice_that_is_not_an_id(demo_web, lingua, current):
+    response = demo_web.get("/invoices/clients/", {"client_q": "nordl", "client": current})
+    assert response.status_code == 200 and "Nordlicht" in response.content.decode()
+
+
 def test_the_client_search_keeps_the_current_choice_and_the_form_offers_it(demo_web, lingua):
     sol = client_named(lingua, "Editorial Sol y Mar")
     html = demo_web.get("/invoices/clients/", {"client_q": "nordlicht", "client": sol.pk}).content.decode()

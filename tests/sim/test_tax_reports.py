@@ -388,3 +388,16 @@ def test_credit_note_takes_its_r_code_or_the_settings(account: Account) -> None:
     fallback = credit_note("A-2")
     assert fallback["invoice_type_code"] == "R4"
     assert fallback["tax_inclusive_amount"] == "-121.00"
+
+
+def test_a_withholding_is_left_out_of_the_record(account: Account) -> None:
+    """IRPF is withheld from the payment, not charged: the record carries the VAT and base plus VAT only."""
+    switch_on(account)
+    taxed = line(price="1000") | {"taxes_attributes": [{"name": "IVA", "category": "S", "percent": "21"},
+                                                       {"name": "IRPF", "category": "S", "percent": "-15"}]}
+    invoice = issue(account, invoice_lines_attributes=[taxed])
+    record = report(account, invoice["tax_report_ids"][0])
+    assert record["tax_amount"] == "210.00"
+    assert record["tax_inclusive_amount"] == "1210.00"  # not 1060.00: the 150.00 withheld is not part of it
+    assert [b["name"] for b in record["tax_breakdowns"]] == ["IVA"]
+    assert parse_qs(urlsplit(record["identifier"]).query)["importe"] == ["1210.00"]
