@@ -662,7 +662,7 @@ def advance_locked(report_id: int, expected_state: str) -> str | None:
     """Apply the pending answer if the record is still where the task left it (the task's body)."""
     with transaction.atomic():
         report = (
-            SimTaxReport.objects.select_for_update().select_related("account", "corrected").filter(pk=report_id).first()
+            SimTaxReport.objects.select_for_update(of=("self",)).select_related("account", "corrected").filter(pk=report_id).first()
         )
         if report is None or report.state != expected_state or not report.pending_states:
             return None

@@ -557,7 +557,7 @@ def control_advance(request: HttpRequest, invoice_id: int) -> HttpResponse:
 
 def control_advance_tax_report(request: HttpRequest, tax_report_id: str) -> HttpResponse:
     """Apply the simulated authority's pending answer to a record now."""
-    report = (SimTaxReport.objects.select_for_update().select_related("account", "corrected")
+    report = (SimTaxReport.objects.select_for_update(of=("self",)).select_related("account", "corrected")
               .filter(pk=backend.int_or_none(tax_report_id)).first())
     if report is None:
         raise NotFound("Tax report not found")
