@@ -31,6 +31,8 @@ def test_a_spanish_browser_gets_spanish_and_the_switcher_saves_catalan(browser: 
     expect(page.get_by_role("link", name="Nueva factura")).to_be_visible()
 
     # The header's switcher submits on change (static JS, no inline script) and stays on the page.
+    # Its script is deferred: wait for the page's load event so the listener is there to hear it.
+    page.wait_for_load_state("load")
     with page.expect_navigation():
         page.locator("#switch-language").select_option("ca")
     expect(page.locator("h1")).to_have_text("Factures")

@@ -61,6 +61,8 @@ def test_an_invoice_created_sent_paid_and_printed_in_spanish(app: Page, connecte
             if "Content Security Policy" in message.text else None)
 
     # The header's switcher: the page comes back in Spanish, and the choice is saved with the user.
+    # Its script is deferred: wait for the page's load event so the listener is there to hear it.
+    page.wait_for_load_state("load")
     with page.expect_navigation():
         page.locator("#switch-language").select_option("es")
     expect(page.locator("h1")).to_have_text(es("Invoices"))
