@@ -9,6 +9,8 @@
 - Wrong codes are throttled per device by django-otp (1 s, 2 s, 4 s, ... between attempts), and a
   code is accepted once only.
 - ``b2binvoice twofactor_disable <user>`` turns it off for a user who lost the device.
+- The secret is stored encrypted (``AuthenticatorDevice.key``, Fernet with ``FIELD_ENCRYPTION_KEYS``)
+  and shown only on the page that turns it on, before it is confirmed.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from .models import AuthenticatorDevice
 
 DEVICE_NAME = "Authenticator app"
 
@@ -44,7 +47,7 @@ class CodeForm(forms.Form):
                                       "autofocus": True}),
     )
 
-    def __init__(self, *args: object, device: TOTPDevice | None = None, **kwargs: object) -> None:
+    def __init__(self, *args: object, device: AuthenticatorDevice | None = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.device = device
 
@@ -73,8 +76,8 @@ class CodeForm(forms.Form):
         return cleaned
 
 
-def confirmed_device(user: object) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+def confirmed_device(user: object) -> AuthenticatorDevice | None:
+    return AuthenticatorDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
@@ -98,7 +101,7 @@ class RequireTwoFactorMiddleware:
             and user.is_authenticated
             and not user.is_verified()
             and request.path_info not in _open_paths()
-            and TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+            and AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists()
         ):
             target = reverse("core:otp_verify")
             if request.method == "GET" and not request.headers.get("HX-Request"):
@@ -139,11 +142,11 @@ def _status(form: CodeForm) -> int:
     return 400 if form.errors else 200
 
 
-def _qr_data_uri(device: TOTPDevice) -> str:
+def _qr_data_uri(device: AuthenticatorDevice) -> str:
     return segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2)
 
 
-def _secret_for_humans(device: TOTPDevice) -> str:
+def _secret_for_humans(device: AuthenticatorDevice) -> str:
     secret = base64.b32encode(device.bin_key).decode().rstrip("=")
     return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
 
@@ -158,19 +161,19 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     if device is not None:
         form = CodeForm(request.POST or None, device=device)
         if request.method == "POST" and request.POST.get("action") == "disable" and form.is_valid():
-            TOTPDevice.objects.filter(user=user).delete()
+            AuthenticatorDevice.objects.filter(user=user).delete()
             messages.success(request, _("Two-factor login is off. Your password alone logs you in."))
             return redirect("core:two_factor")
         return render(request, "registration/two_factor.html", {"enabled": True, "form": form}, status=_status(form))
 
-    pending = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    pending = AuthenticatorDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
     if pending is None:
-        pending = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+        pending = AuthenticatorDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
     form = CodeForm(request.POST or None, device=pending)
     if request.method == "POST" and request.POST.get("action") == "enable" and form.is_valid():
         pending.confirmed = True
         pending.save(update_fields=["confirmed"])
-        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        AuthenticatorDevice.objects.filter(user=user, confirmed=False).delete()
         otp_login(request, pending)
         messages.success(request, _("Two-factor login is on. From now on you log in with your password and a "
                                     "code from your app."))

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from b2binvoice.core.models import AuthenticatorDevice
 
 
 class Command(BaseCommand):
@@ -21,7 +22,7 @@ class Command(BaseCommand):
             user = user_model.objects.filter(**{user_model.USERNAME_FIELD: username}).first()
             if user is None:
                 raise CommandError(f"No user {username!r}.")
-            count, _ = TOTPDevice.objects.filter(user=user).delete()
+            count, _ = AuthenticatorDevice.objects.filter(user=user).delete()
             if count:
                 self.stdout.write(f"Two-factor login turned off for {username}.")
             else:
