@@ -92,6 +92,9 @@ SORTS: dict[str, tuple[tuple[str, bool], ...]] = {
 DEFAULT_SORT = "-date"
 #: The list counts matches up to this many and says "more than" beyond (no full COUNT per view).
 COUNT_CAP = 1000
+#: ``?page=N`` (numbered pages, as links made before keyset paging have) opens pages up to this one by
+#: OFFSET, so a numbered page never reads and discards more than COUNT_CAP rows.
+MAX_NUMBERED_PAGE = COUNT_CAP // PAGE_SIZE
 #: The filter's totals are computed when it matches at most this many invoices (docs/architecture.md).
 TOTALS_LIMIT = 200
 #: B2Brouter states offered by the filter ("none": not linked).
@@ -230,24 +233,36 @@ class KeysetPage:
         return len(self.rows)
 
 
+def _page_number(request: HttpRequest) -> int | None:
+    """Return N of ``?page=N`` when it is a page number (1 or more), else None."""
+    raw = request.GET.get("page", "")
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else None
+
+
 def _keyset_page(invoices: QuerySet[Invoice], filters: InvoiceFilter, request: HttpRequest) -> tuple[
         list[Invoice], KeysetPage]:
-    """Fetch one page by key ("after", "before" or "last"): never an OFFSET, so any page costs the same."""
+    """Fetch one page by key ("after", "before" or "last"): no OFFSET, so any page costs the same.
+
+    A numbered page (``?page=N``, N up to MAX_NUMBERED_PAGE) is read by OFFSET, bounded by COUNT_CAP
+    rows; its Previous and Next links are keyset links like any other page's.
+    """
     keys = SORTS[filters.sort]
     after = _decode_cursor(request.GET.get("after", ""), keys)
     before = None if after else _decode_cursor(request.GET.get("before", ""), keys)
     last = after is None and before is None and request.GET.get("page") == "last"
+    number = _page_number(request) if after is None and before is None else None
+    offset = (number - 1) * PAGE_SIZE if number is not None and number <= MAX_NUMBERED_PAGE else 0
     backwards = before is not None or last
     if after is not None:
         invoices = invoices.filter(_beyond(keys, after, forward=True))
     elif before is not None:
         invoices = invoices.filter(_beyond(keys, before, forward=False))
-    found = list(invoices.order_by(*_order(keys, reverse=backwards))[:PAGE_SIZE + 1])
+    found = list(invoices.order_by(*_order(keys, reverse=backwards))[offset:offset + PAGE_SIZE + 1])
     more = len(found) > PAGE_SIZE
     found = found[:PAGE_SIZE]
     if backwards:
         found.reverse()
-    has_previous = more if backwards else after is not None
+    has_previous = more if backwards else (after is not None or offset > 0)
     has_next = (before is not None) if backwards else more
 
     def key(invoice: Invoice) -> str:
@@ -282,8 +297,18 @@ def _filter_totals(invoices: QuerySet[Invoice], matched: int) -> list[tuple[str,
 def invoice_list(request: HttpRequest) -> HttpResponse:
     """List the current company's invoices: search, filters, sortable columns, keyset pages, totals."""
     filters = InvoiceFilter(request)
+    number = _page_number(request)
+    if number is not None and number > MAX_NUMBERED_PAGE and not (request.GET.get("after")
+                                                                   or request.GET.get("before")):
+        messages.info(request, _("Page %(number)s cannot be opened by its number: only the first %(pages)s pages "
+                                 "can. Here is the first page; Next and Last go further, and the filters "
+                                 "narrow the list.") % {"number": number, "pages": MAX_NUMBERED_PAGE})
+        return HttpResponseRedirect(reverse("invoices:list") + _query(filters.params()))
     invoices = filters.queryset()
     found, page = _keyset_page(_with_amounts(invoices), filters, request)
+    if number is not None and number > 1 and not found and page.first_url is not None:
+        messages.info(request, _("There is no page %(number)s: here is the last page.") % {"number": number})
+        return HttpResponseRedirect(reverse("invoices:list") + _query(filters.params(page="last")))
     page.rows = [(invoice, calculate_invoice(invoice)) for invoice in found]
     matched = invoices.order_by().values("pk")[:COUNT_CAP + 1].count()
     # The client filter's options, built in one pass: a company may have hundreds of clients.
@@ -300,6 +325,10 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         "sort_links": {column: "?" + filters.params(sort=column if filters.sort == f"-{column}" else f"-{column}")
                        for column in ("date", "number")},
     })
+
+
+def _query(params: str) -> str:
+    return "?" + params if params else ""
 
 
 def _adjustment_rows(invoice: Invoice, totals: InvoiceTotals) -> list[tuple[Any, Decimal]]:

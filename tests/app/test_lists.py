@@ -142,6 +142,35 @@ def test_keyset_paging_edges(demo_web, lingua, count):
     assert backward[0] == expected[-25:] and backward[-1][0] == expected[0]
 
 
+def test_numbered_page_links_open_that_page_or_say_why_not(demo_web, lingua):
+    client = make_client(lingua, "Numbered Client")
+    made = make_invoices(lingua, client, 60, prefix="N-", day=dt.date(2026, 6, 1))
+    expected = [i.number for i in sorted(made, key=lambda i: (i.issue_date, i.pk), reverse=True)]
+    # ?page=N, as links from before keyset paging (and the client list) have, opens page N.
+    second = demo_web.get("/invoices/", {"client": client.pk, "page": "2"})
+    assert numbers(second) == expected[25:50]
+    assert numbers(demo_web.get("/invoices/" + second.context["page"].previous_url)) == expected[:25]
+    assert numbers(demo_web.get("/invoices/" + second.context["page"].next_url)) == expected[50:]
+    assert 'rel="first"' in second.content.decode() and 'rel="last"' in second.content.decode()
+    third = demo_web.get("/invoices/", {"client": client.pk, "page": "3", "sort": "number"})
+    assert numbers(third) == sorted(expected)[50:] and third.context["page"].next_url is None
+    for ignored in ("1", "0", "-2", "x", "²"):
+        assert numbers(demo_web.get("/invoices/", {"client": client.pk, "page": ignored})) == expected[:25]
+
+    # Past the end: the last page, saying so.
+    beyond = demo_web.get("/invoices/", {"client": client.pk, "page": "4"}, follow=True)
+    assert beyond.redirect_chain == [(f"/invoices/?client={client.pk}&page=last", 302)]
+    assert numbers(beyond) == expected[-25:]
+    assert "There is no page 4: here is the last page." in beyond.content.decode()
+    # Beyond what may be opened by number (an OFFSET of at most 1,000 rows): the first page, saying so.
+    far = demo_web.get("/invoices/", {"client": client.pk, "page": "41"}, follow=True)
+    assert far.redirect_chain == [(f"/invoices/?client={client.pk}", 302)]
+    assert numbers(far) == expected[:25]
+    assert "Page 41 cannot be opened by its number: only the first 40 pages can." in far.content.decode()
+    assert count_queries(demo_web, "/invoices/", {"client": client.pk, "page": "2"}) == count_queries(
+        demo_web, "/invoices/", {"client": client.pk})
+
+
 def test_a_forged_cursor_shows_the_first_page(demo_web, lingua):
     client = make_client(lingua, "Cursor Client")
     make_invoices(lingua, client, 2, prefix="C-")
