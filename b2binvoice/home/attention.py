@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef
 
 from b2binvoice.invoices.calculations import calculate_invoice
 from b2binvoice.invoices.models import Invoice, InvoiceStatus
+from b2binvoice.invoices.owing import overdue as overdue_invoices
 
 from .owed import amount_due
 
@@ -41,7 +42,7 @@ class Section:
 
 def overdue(company: Any, today: dt.date) -> Section:
     """Return the issued invoices whose due date has passed, oldest due first, with what is still owed."""
-    found = list(Invoice.objects.filter(company=company, status=InvoiceStatus.ISSUED, due_date__lt=today)
+    found = list(overdue_invoices(Invoice.objects.filter(company=company), today)
                  .select_related("client").prefetch_related(
                      "lines", "taxes", "adjustments", "payments", "credit_notes__lines", "credit_notes__taxes",
                      "credit_notes__adjustments")
@@ -49,10 +50,7 @@ def overdue(company: Any, today: dt.date) -> Section:
     rows = []
     for invoice in found[:SHOWN]:
         totals = calculate_invoice(invoice)
-        due = amount_due(invoice, totals)
-        if due <= 0:
-            continue  # covered by its credit notes and payments: nothing is owed
-        rows.append(Row(invoice, due, totals.currency, (today - invoice.due_date).days))
+        rows.append(Row(invoice, amount_due(invoice, totals), totals.currency, (today - invoice.due_date).days))
     return Section(rows, len(found) > SHOWN)
 
 

@@ -30,7 +30,7 @@ from b2binvoice.core.localformats import format_money
 from b2binvoice.core.search import clean_query, fold
 from b2binvoice.core.tenancy import company_required
 
-from . import history, verifactu
+from . import history, owing, verifactu
 from .actions import delete_draft, duplicate_invoice, save_header, save_invoice
 from .calculations import DISCOUNT, InvoiceTotals, calculate_invoice
 from .credit_notes import create_credit_note, credit_refusal, credit_summary, creditable_lines
@@ -198,7 +198,8 @@ class InvoiceFilter:
         if self.date_to:
             invoices = invoices.filter(issue_date__lte=self.date_to)
         if self.overdue:
-            invoices = invoices.filter(status=InvoiceStatus.ISSUED, due_date__lt=timezone.localdate())
+            # The home page's rule: issued, past due, and not covered by its credit notes and payments.
+            invoices = owing.overdue(invoices, timezone.localdate())
         if self.tax_action:
             invoices = invoices.alias(tax_action_state=_latest_tax_record("state")).filter(
                 tax_action_state__in=TAX_RECORD_NEEDS_ACTION)
@@ -278,19 +279,29 @@ def _keyset_page(invoices: QuerySet[Invoice], filters: InvoiceFilter, request: H
     return found, page
 
 
-def _filter_totals(invoices: QuerySet[Invoice], matched: int) -> list[tuple[str, Decimal]] | None:
-    """Return the filter's total per currency, or None when it matches more than TOTALS_LIMIT invoices.
+def _filter_totals(invoices: QuerySet[Invoice], matched: int, *, owed: bool = False) -> tuple[
+        list[tuple[str, Decimal]] | None, list[tuple[str, Decimal]] | None]:
+    """Return the filter's total per currency (and, with ``owed``, what is still owed of it), or None
+    when it matches more than TOTALS_LIMIT invoices.
 
     Totals are computed by the app's arithmetic (nothing stores them), so they are bounded by the
-    number of invoices rather than read from an aggregate over the whole table.
+    number of invoices rather than read from an aggregate over the whole table. What is owed is
+    the home page's figure (``owing.amount_due``): the total less credit notes and payments.
     """
     if matched > TOTALS_LIMIT:
-        return None
+        return None, None
+    related = ["lines", "taxes", "adjustments"]
+    if owed:
+        related += ["payments", "credit_notes__lines", "credit_notes__taxes", "credit_notes__adjustments"]
     sums: dict[str, Decimal] = {}
-    for invoice in invoices.prefetch_related("lines", "taxes", "adjustments").order_by():
+    owing_sums: dict[str, Decimal] = {}
+    for invoice in invoices.prefetch_related(*related).order_by():
         totals = calculate_invoice(invoice)
         sums[totals.currency] = sums.get(totals.currency, Decimal("0")) + totals.total
-    return sorted(sums.items())
+        if owed:
+            owing_sums[totals.currency] = (owing_sums.get(totals.currency, Decimal("0"))
+                                           + owing.amount_due(invoice, totals))
+    return sorted(sums.items()), sorted(owing_sums.items()) if owed else None
 
 
 @company_required
@@ -311,6 +322,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(reverse("invoices:list") + _query(filters.params(page="last")))
     page.rows = [(invoice, calculate_invoice(invoice)) for invoice in found]
     matched = invoices.order_by().values("pk")[:COUNT_CAP + 1].count()
+    totals, owed_totals = _filter_totals(invoices, matched, owed=filters.overdue) if filters.active else (None, None)
     # The client filter's options, built in one pass: a company may have hundreds of clients.
     client_options = format_html_join("", '<option value="{}"{}>{}</option>', (
         (pk, mark_safe(" selected") if pk == filters.client else "", name)  # noqa: S308 - a constant
@@ -320,7 +332,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         "statuses": InvoiceStatus.choices, "states": B2BROUTER_STATES if _has_b2brouter_link() else (),
         "tax_records": _has_tax_records(),
         "client_options": client_options, "matched": min(matched, COUNT_CAP), "more_than": matched > COUNT_CAP,
-        "totals": _filter_totals(invoices, matched) if filters.active else None,
+        "totals": totals, "owed_totals": owed_totals,
         "totals_limit": TOTALS_LIMIT,
         "sort_links": {column: "?" + filters.params(sort=column if filters.sort == f"-{column}" else f"-{column}")
                        for column in ("date", "number")},

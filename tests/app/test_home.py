@@ -140,6 +140,19 @@ def test_payments_and_credit_notes_reduce_what_is_due_as_the_invoice_page_says(c
     assert re.search(r"P-1</a>.*?1,009.99 EUR", page, re.S) and re.search(r"P-2</a>.*?484.00 EUR", page, re.S)
     assert "P-3</a>" not in page and "P-4</a>" not in page
 
+    # The invoice list's overdue filter (the figure's link) agrees: the partly paid and partly credited
+    # invoices are listed, the over-paid and the fully credited are not; the totals say what is owed.
+    listed = demo_web.get("/invoices/?overdue=1")
+    assert [invoice.number for invoice in listed.context["page"]] == ["P-1", "P-2"]
+    assert listed.context["matched"] == eur.overdue_count
+    assert listed.context["totals"] == [("EUR", Decimal("1815.00"))]
+    assert listed.context["owed_totals"] == [("EUR", eur.overdue)]
+    assert "Still owed: <span class=\"filter-owed\">1,493.99 EUR</span>" in listed.content.decode()
+    # Fully paid while still marked issued (a credit note issued after the payment took part of it).
+    paid_up = make(company, acme, "P-5", lines=[("1", "30")], due_date=late)
+    Payment.objects.create(invoice=paid_up, date=today, amount=Decimal("30"))
+    assert [invoice.number for invoice in demo_web.get("/invoices/?overdue=1").context["page"]] == ["P-1", "P-2"]
+
 
 def test_the_monthly_amounts_cover_the_last_12_months(company, acme):
     today = timezone.localdate()
