@@ -4,7 +4,8 @@ An invoice is *owed* while it is issued (not a credit note) and its total, less 
 credit notes credit, less the payments recorded, is above zero; it is *overdue* when it is owed
 and its due date has passed. :func:`amount_due` applies the rule in Python to a loaded invoice;
 :func:`amount_due_sql` and :func:`totals_ctes` in SQL, where the home page sums it for every
-invoice (``b2binvoice.home.owed``) and :func:`overdue` filters a list with it.
+invoice (``b2binvoice.home.owed``); :func:`overdue` filters a list (the invoice list's overdue
+filter, the home page's overdue invoices) with the Python rule.
 
 Nothing stores an invoice's total, so the SQL computes it with the arithmetic of
 ``invoices.calculations`` (each line rounded half up to the currency's minor unit, percentage
@@ -22,8 +23,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from django.db import connection
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
-from django.db.models.expressions import RawSQL
+from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Value, When
 
 from b2binvoice.core.money import currency_codes, minor_units, round_money
 
@@ -124,29 +124,19 @@ def _crediting_notes() -> QuerySet[Invoice]:
     return Invoice.objects.filter(kind=InvoiceKind.CREDIT_NOTE, status__in=CREDITING)
 
 
-def _covered_sql(candidates: QuerySet[Invoice]) -> RawSQL:
-    """Return the SQL subquery of the ``candidates`` whose credit notes and payments cover their total."""
-    scope = (Invoice.objects.filter(Q(pk__in=candidates.values("pk"))
-                                    | Q(pk__in=_crediting_notes().filter(corrected_invoice__in=candidates.values("pk"))
-                                        .values("pk")))
-             .annotate(minor=minor_case()).order_by().values_list("id", "minor", "kind", "status",
-                                                                  "corrected_invoice_id"))
-    scope_sql, params = scope.query.sql_with_params()
-    sql = (f"WITH scope (id, minor, kind, status, corrected_id) AS ({scope_sql}),{totals_ctes()}\n"
-           f"SELECT s.id FROM scope s JOIN totals t ON t.id = s.id LEFT JOIN credits c ON c.id = s.id "
-           f"LEFT JOIN paid p ON p.id = s.id "
-           f"WHERE s.kind <> '{InvoiceKind.CREDIT_NOTE.value}' AND ({amount_due_sql('t', 's')}) <= 0")
-    return RawSQL(sql, params)
-
-
 def overdue(invoices: QuerySet[Invoice], today: dt.date) -> QuerySet[Invoice]:
     """Return the overdue ones of ``invoices``: issued, due before ``today``, and something still owed.
 
     The index on (company, status, due date) finds the issued invoices past their due date. Only
-    those with a payment or a crediting credit note can owe less than their total, so only theirs
-    are totalled, in one subquery, to leave out the ones fully paid or credited.
+    those with a payment or a crediting credit note can owe less than their total: they are read
+    here (one query, and a fixed number more to load their amounts when there are any) and the
+    ones :func:`amount_due` finds covered are left out of the queryset returned.
     """
     late = invoices.filter(status=InvoiceStatus.ISSUED, due_date__lt=today).exclude(kind=InvoiceKind.CREDIT_NOTE)
     taken_off = (Exists(Payment.objects.filter(invoice=OuterRef("pk")))
                  | Exists(_crediting_notes().filter(corrected_invoice=OuterRef("pk"))))
-    return late.exclude(pk__in=_covered_sql(late.filter(taken_off)))
+    candidates = (late.filter(taken_off).order_by()
+                  .prefetch_related("lines", "taxes", "adjustments", "payments", "credit_notes__lines",
+                                    "credit_notes__taxes", "credit_notes__adjustments"))
+    covered = [invoice.pk for invoice in candidates if amount_due(invoice, calculate_invoice(invoice)) <= 0]
+    return late.exclude(pk__in=covered) if covered else late
