@@ -220,7 +220,7 @@ def push_one(invoice: Any, user: Any) -> Outcome:
     readiness = check_readiness(invoice, integration, remote=remote)
     if not readiness.ok:
         return Outcome(BulkOutcome.BLOCKED, " ".join(readiness.problems))
-    return _classify_push(invoice, actions.create_invoice(invoice=invoice, user=user))
+    return _classify_push(invoice, actions.create_invoice(invoice=invoice, user=user, readiness=readiness))
 
 
 def resend_one(invoice: Any, user: Any) -> Outcome | None:
