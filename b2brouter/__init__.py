@@ -20,6 +20,7 @@ from ._client import (
     LEGACY_REQUEST_ID_HEADER,
     REQUEST_ID_HEADER,
     B2BRouter,
+    RateLimitObserver,
 )
 from ._directory import directory_document, reachable_on_peppol
 from ._environments import (
@@ -153,6 +154,7 @@ __all__ = [
     "PermissionDeniedError",
     "REQUEST_ID_HEADER",
     "RateLimitError",
+    "RateLimitObserver",
     "ResourceId",
     "ResponseTooLargeError",
     "STAGING",

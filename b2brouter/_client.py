@@ -12,7 +12,7 @@ import logging
 import platform
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from dataclasses import dataclass
 from types import TracebackType
@@ -51,6 +51,7 @@ __all__ = [
     "MAX_RETRY_AFTER",
     "MAX_RETRY_DELAY",
     "REQUEST_ID_HEADER",
+    "RateLimitObserver",
 ]
 
 logger = logging.getLogger("b2brouter")
@@ -80,6 +81,9 @@ API_VERSION_HEADER = "X-B2B-API-Version"
 REQUEST_ID_HEADER = "X-B2B-API-Request-Id"
 #: Where older API versions put the request id (B2Brouter's PHP SDK reads it as the fallback).
 LEGACY_REQUEST_ID_HEADER = "X-Request-Id"
+
+#: What ``on_rate_limited`` is called with: the seconds of the 429's Retry-After (None when absent).
+RateLimitObserver = Callable[[float | None], object]
 
 # Methods whose repetition cannot duplicate anything, so they may be retried after any failure.
 _RETRYABLE_METHODS = frozenset({"GET", "PUT", "DELETE"})
@@ -266,6 +270,13 @@ class B2BRouter:
     bounds a whole call, wall-clock, across its retries and the waits between them (None: no
     deadline). ``max_response_size`` caps the bytes of one answer's body (None: no cap); a
     larger answer raises :class:`ResponseTooLargeError` without being kept in memory.
+
+    ``on_rate_limited`` is called with the seconds of the Retry-After (None when absent or
+    unreadable) of every 429 B2Brouter answers, before the client waits and retries or raises
+    :class:`RateLimitError`: one pause shared by many workers can be built on it. It runs in the
+    calling thread and context, so a client shared between threads can route each report to the
+    caller's own back-off (e.g. through a ``contextvars.ContextVar``). What it raises is raised
+    from the call.
     """
 
     def __init__(
@@ -280,6 +291,7 @@ class B2BRouter:
         app_info: str | None = None,
         deadline: float | None = DEFAULT_DEADLINE,
         max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
+        on_rate_limited: RateLimitObserver | None = None,
     ) -> None:
         if not isinstance(api_key, str) or not api_key.strip():
             raise ValueError("api_key is required: copy it from B2Brouter's developer settings")
@@ -300,6 +312,7 @@ class B2BRouter:
         self.timeout = timeout
         self.deadline = deadline
         self.max_response_size = max_response_size
+        self.on_rate_limited = on_rate_limited
         self.user_agent = (
             f"b2brouter-python/{__version__} (Python/{platform.python_version()}; httpx/{httpx.__version__})"
             + (f" {app_info}" if app_info else "")
@@ -485,6 +498,8 @@ class B2BRouter:
             )
             if answer.is_success:
                 return answer
+            if status == 429 and self.on_rate_limited is not None:
+                self.on_rate_limited(_retry_after(answer.headers))
             if status in _RETRYABLE_STATUSES and method in _RETRYABLE_METHODS and attempt < self.max_retries:
                 retry_after = _retry_after(answer.headers)
                 if (retry_after is None or retry_after <= MAX_RETRY_AFTER) and self._wait_before_retry(

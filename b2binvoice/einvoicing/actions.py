@@ -34,7 +34,7 @@ from .models import (
     LinkStatus,
     WebhookSetup,
 )
-from .readiness import check_readiness, store_contact
+from .readiness import Readiness, check_readiness, store_contact
 from .remote import Remote, api_base_url, to_decimal
 
 logger = logging.getLogger(__name__)
@@ -798,12 +798,17 @@ def _number_taken(exc: Exception) -> bool:
     return isinstance(exc, b2brouter.InvalidRequestError) and getattr(exc, "code", None) == "parameter_taken"
 
 
-def create_invoice(*, invoice: Any, user: Any) -> Result:
-    """Create the invoice in B2Brouter unsent, link it, compare totals, and send it when they agree."""
+def create_invoice(*, invoice: Any, user: Any, readiness: Readiness | None = None) -> Result:
+    """Create the invoice in B2Brouter unsent, link it, compare totals, and send it when they agree.
+
+    ``readiness`` is the checklist the caller made of the invoice in this same request (its contact
+    read from B2Brouter once); without it the invoice is checked here.
+    """
     from b2binvoice.invoices.calculations import calculate_invoice  # noqa: PLC0415
 
     integration, remote = _ready_remote(invoice.company)
-    readiness = check_readiness(invoice, integration, remote=remote)
+    if readiness is None:
+        readiness = check_readiness(invoice, integration, remote=remote)
     if not readiness.ok or remote is None or integration is None or (
             readiness.contact_id is None and not readiness.simplified):
         events.create_blocked(invoice=invoice, user=user, problems=readiness.problems)
@@ -1056,7 +1061,7 @@ def delete_and_recreate(*, invoice: Any, user: Any) -> Result:
                       described.remote_message, described.request_id)
     events.deleted_remote(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id)
     link.delete()
-    return create_invoice(invoice=invoice, user=user)
+    return create_invoice(invoice=invoice, user=user, readiness=readiness)
 
 
 @dataclass

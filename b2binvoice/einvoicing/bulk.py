@@ -45,7 +45,7 @@ from .models import (
     LinkStatus,
 )
 from .readiness import check_readiness
-from .remote import Remote, rate_limit_observer
+from .remote import Remote, observing_rate_limits
 
 logger = logging.getLogger(__name__)
 
@@ -220,7 +220,7 @@ def push_one(invoice: Any, user: Any) -> Outcome:
     readiness = check_readiness(invoice, integration, remote=remote)
     if not readiness.ok:
         return Outcome(BulkOutcome.BLOCKED, " ".join(readiness.problems))
-    return _classify_push(invoice, actions.create_invoice(invoice=invoice, user=user))
+    return _classify_push(invoice, actions.create_invoice(invoice=invoice, user=user, readiness=readiness))
 
 
 def resend_one(invoice: Any, user: Any) -> Outcome | None:
@@ -262,8 +262,7 @@ def work_item(item: BulkRunItem, *, action: str, user: Any, backoff: Backoff) ->
 
     invoice = Invoice.objects.select_related("company", "client", "payment_method").get(pk=item.invoice_id)
     seen = _Seen(backoff)
-    token = rate_limit_observer.set(seen)
-    try:
+    with observing_rate_limits(seen):
         outcome: Outcome | None = None
         for _attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
             backoff.wait()
@@ -278,8 +277,6 @@ def work_item(item: BulkRunItem, *, action: str, user: Any, backoff: Backoff) ->
                 return outcome
         assert outcome is not None
         return outcome
-    finally:
-        rate_limit_observer.reset(token)
 
 
 def _record(item: BulkRunItem, outcome: Outcome) -> None:

@@ -94,12 +94,6 @@ class WebhookSecretForm(forms.Form):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}),
         error_messages={"required": _("Paste the signing secret B2Brouter shows for the endpoint.")})
 
-    attach_pdf = forms.BooleanField(
-        label=_("Attach our PDF to B2Brouter invoices"), required=False,
-        help_text=_("On: after creating an invoice in B2Brouter (and before sending it) our own PDF of it is uploaded "
-                    "as its PDF view, so the recipient sees the same PDF as the invoice page's Download PDF. A failed "
-                    "upload is reported and never undoes the create."))
-
     def __init__(self, *args: Any, integration: B2BrouterIntegration | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if integration is not None and integration.webhook_secret:

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 import b2brouter
+from b2binvoice.companies.taxtypes import COUNTRY_WITHHOLDING_NAME, country_vat_name
 from b2binvoice.core.money import minor_units
 from b2binvoice.invoices.calculations import (
     DISCOUNT,
@@ -53,11 +54,7 @@ CONFIRMATION_VALUE = "create-and-delete-drafts"
 RUNNING_TIMEOUT = dt.timedelta(minutes=10)
 
 STANDARD = "S"
-WITHHOLDING = "IRPF"
-# B2Brouter's tax names (taxes_attributes guide, docs/api-evidence.md): the country's VAT name where
-# B2Brouter's documentation, SDK or plugin gives one, the guide's own example "VAT" elsewhere.
-VAT_NAMES = {"ES": "IVA", "IT": "IVA", "PT": "IVA", "FR": "TVA", "BE": "TVA", "NL": "BTW", "AT": "USt"}
-DEFAULT_VAT_NAME = "VAT"
+WITHHOLDING = COUNTRY_WITHHOLDING_NAME["ES"]
 # The probe contact: a made-up tax id with a valid check digit (python-stdnum) in the account's
 # country, with its ISO 6523 scheme; Spain's where the table has no entry.
 CONTACT_TINS = {
@@ -118,14 +115,10 @@ def _d(value: str) -> Decimal:
     return Decimal(value)
 
 
-def vat_name(country: str) -> str:
-    """Return B2Brouter's name of the standard VAT for an account in ``country``."""
-    return VAT_NAMES.get((country or "").upper(), DEFAULT_VAT_NAME)
-
-
 def probe_cases(country: str) -> list[ProbeCase]:
     """Return the probe invoices for an account in ``country`` (a withholding only for Spain)."""
-    vat = (ProbeTax(vat_name(country), STANDARD, _d("21")),)
+    # The name the company's own taxes default to (companies/taxtypes.py), so the probe sends what invoices send.
+    vat = (ProbeTax(country_vat_name(country), STANDARD, _d("21")),)
     one = _d("1")
     cases = [
         ProbeCase("tax_tie", ((one, _d("10.50")),), vat, ("rounding_method",)),

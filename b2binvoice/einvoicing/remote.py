@@ -8,6 +8,7 @@ response types touches this module only.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import contextvars
 import dataclasses
 import hashlib
@@ -52,23 +53,27 @@ def web_invoice_url(environment: str, b2brouter_id: int) -> str:
     return f"{WEB_BASES.get(environment, WEB_BASES[Environment.PRODUCTION])}/invoices/{b2brouter_id}"
 
 
-#: Told the seconds of Retry-After (None when absent) of each 429 B2Brouter answers a Remote built in
+#: Told the seconds of Retry-After (None when absent) of each 429 B2Brouter answers a call made in
 #: the context that set it: the workers of a bulk run pause together (see bulk.py).
 rate_limit_observer: contextvars.ContextVar[Callable[[float | None], None] | None] = contextvars.ContextVar(
     "b2brouter_rate_limit_observer", default=None)
 
 
-def _report_rate_limit(response: Any) -> None:
-    """Tell the observer of the calling context (a bulk run's worker) about a 429 and its Retry-After."""
-    if response.status_code != 429:
-        return
-    observer = rate_limit_observer.get()
-    if observer is None:
-        return
+@contextlib.contextmanager
+def observing_rate_limits(observer: Callable[[float | None], None]) -> Iterator[None]:
+    """Tell ``observer`` of every 429 B2Brouter answers the calls made in this context (thread), until the end."""
+    token = rate_limit_observer.set(observer)
     try:
-        observer(max(0.0, float(response.headers.get("retry-after", ""))))
-    except ValueError:
-        observer(None)
+        yield
+    finally:
+        rate_limit_observer.reset(token)
+
+
+def _report_rate_limit(retry_after: float | None) -> None:
+    """Tell the observer of the calling context (a bulk run's worker) about a 429 and its Retry-After."""
+    observer = rate_limit_observer.get()
+    if observer is not None:
+        observer(retry_after)
 
 
 def _transport() -> Any:
@@ -81,20 +86,17 @@ def _transport() -> Any:
 def build_client(*, api_key: str, environment: str) -> B2BRouter:
     """Build a new B2Brouter client for a key and environment (its own connection pool).
 
-    Its responses pass through ``_report_rate_limit``, which reads the observer of the calling
-    thread's context: the client is shared, the observer is not.
+    Its 429s go to ``_report_rate_limit`` (the client's ``on_rate_limited``), which reads the
+    observer of the calling thread's context: the client is shared, the observer is not.
     """
-    client = B2BRouter(
+    return B2BRouter(
         api_key,
         base_url=api_base_url(environment),
         timeout=float(getattr(settings, "B2BROUTER_TIMEOUT", 20)),
         max_retries=int(getattr(settings, "B2BROUTER_MAX_RETRIES", 2)),
         transport=_transport(),
+        on_rate_limited=_report_rate_limit,
     )
-    http = getattr(client, "_http", None)
-    if http is not None:
-        http.event_hooks["response"].append(_report_rate_limit)
-    return client
 
 
 # One client per process and credentials: its connection pool keeps connections (and their TLS

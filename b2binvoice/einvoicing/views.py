@@ -352,7 +352,8 @@ def invoice_create(request: HttpRequest, pk: int) -> HttpResponse:
                                                                  problems=readiness.problems))
     if _confirmed(request, outgoing):
         # A second confirmation of the same figures reaches the action too: its pending row refuses it.
-        return _answer(request, invoice, actions.create_invoice(invoice=invoice, user=request.user))
+        return _answer(request, invoice, actions.create_invoice(invoice=invoice, user=request.user,
+                                                                readiness=readiness))
     if InvoiceLink.objects.filter(invoice=invoice).exists():
         if request.method == "GET":  # a page view records nothing
             return _answer(request, invoice, Result("error", _("This invoice is already linked (or being created) "

@@ -15,6 +15,7 @@ from b2binvoice.companies.models import UnitMapping
 from b2binvoice.einvoicing import bulk
 from b2binvoice.einvoicing.models import BulkOutcome, BulkRun, BulkStatus, InvoiceLink, LinkStatus
 from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
+    Counting,
     _b2brouter_settings,
     account,
     bank,
@@ -165,6 +166,18 @@ def test_a_429_burst_pauses_everyone_and_every_invoice_gets_through(web, company
     assert sorted(r["number"] for r in remote) == [i.number for i in chosen]  # no duplicate
     page = web.get(f"/invoices/b2brouter/bulk/{run.pk}/").content.decode()
     assert "B2Brouter asked to slow down" in page
+
+
+def test_a_pushed_invoice_reads_its_recipient_once(web, company, account, integration, customer, vat, bank, sim,
+                                                  settings):
+    contact = contact_for(sim, account, customer)
+    chosen = invoices(company, customer, vat, bank, 2)
+    transport = Counting()
+    settings.B2BROUTER_TRANSPORT_FACTORY = lambda: transport
+    run = bulk.run_bulk(bulk.start_run(company=company, user=None, action="send", invoices=chosen).pk)
+    assert list(run.items.values_list("outcome", flat=True)) == [BulkOutcome.SENT] * 2
+    # One read per invoice: the check before the create, which the create then relies on.
+    assert transport.reads_of(contact["id"]) == 2
 
 
 def test_bulk_refresh_reads_linked_invoices(web, company, account, integration, customer, vat, bank, sim):

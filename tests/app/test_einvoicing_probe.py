@@ -166,9 +166,36 @@ def test_an_account_outside_spain_gets_vat_and_a_line_tie_instead_of_irpf(web, c
                             "account_id": str(data["id"]), "send_after_create": "on"})
     output = probe()
     assert "Verified on 6 probe invoices" in output
-    assert "VAT 21 %" in output and "IRPF" not in output and "IVA" not in output
+    assert "MwSt 21 %" in output and "IRPF" not in output and "IVA" not in output
     assert "a line of 2.345" in output
     assert sim.invoices(data["id"], key) == []
+
+
+def default_tax_type(web) -> str:
+    """Return the B2Brouter tax type the company's new-tax form proposes."""
+    page = web.get("/settings/taxes/new/").content.decode()
+    select = re.search(r'<select name="tax_type".*?</select>', page, re.S)
+    assert select is not None, page
+    chosen = re.search(r'<option value="([^"]*)"[^>]*\bselected\b', select.group())
+    assert chosen is not None, select.group()
+    return chosen[1]
+
+
+@pytest.mark.parametrize("country, tin", [("ES", "ESB12345674"), ("FR", "FR11123456782"), ("DE", "DE136695976"),
+                                          ("NL", "NL004495445B01"), ("AT", "ATU12345675")])
+def test_the_probe_names_its_vat_as_the_companys_taxes_default_to(web, company, sim, settings, country, tin):
+    company.country = country
+    company.save()
+    data, key = sim.create_account(name="Lingua", tin_value=tin, country=country.lower())
+    web.post(SETTINGS_URL, {"enabled": "on", "environment": "simulator", "api_key": key,
+                            "account_id": str(data["id"]), "send_after_create": "on"})
+    transport = interpose(settings, lambda request, simulator: None)
+    probe()
+    names = {tax["name"] for request in transport.requests
+             if request.method == "POST" and INVOICE_POST.search(request.url.path)
+             for line in json.loads(request.content)["invoice"]["invoice_lines_attributes"]
+             for tax in line["taxes_attributes"] if not str(tax["percent"]).startswith("-")}  # not the IRPF
+    assert names == {default_tax_type(web)}
 
 
 # --- Mismatched settings ----------------------------------------------------------------------

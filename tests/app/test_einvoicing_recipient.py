@@ -11,6 +11,7 @@ from b2binvoice.einvoicing.models import InvoiceEvent, InvoiceLink, LinkStatus
 from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
     CLIENT_TIN,
     CONFIRM_TOKEN,
+    Counting,
     _b2brouter_settings,
     account,
     company,
@@ -377,6 +378,24 @@ def test_the_confirmation_answers_in_place_with_htmx(web, company, account, inte
     token = CONFIRM_TOKEN.search(body)[1]
     done = web.post(create_url(invoice), {"confirm": token}, HTTP_HX_REQUEST="true").content.decode()
     assert done.lstrip().startswith('<section id="b2brouter-section"') and "totals match and it was sent" in done
+
+
+def test_a_confirmed_create_reads_the_recipient_once(web, company, account, integration, customer, vat, sim,
+                                                     settings):
+    data, key = account
+    contact = contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    transport = Counting()
+    settings.B2BROUTER_TRANSPORT_FACTORY = lambda: transport
+
+    asked = web.post(create_url(invoice))
+    assert transport.reads_of(contact["id"]) == 1  # the confirmation shows the contact as B2Brouter has it
+    response = web.post(create_url(invoice), {"confirm": CONFIRM_TOKEN.search(asked.content.decode())[1]})
+    assert response.status_code == 302
+    # The token is checked against the contact read once, and the create addresses what was checked.
+    assert transport.reads_of(contact["id"]) == 1
+    [remote] = sim.invoices(data["id"], key)
+    assert remote["contact_id"] == contact["id"]
 
 
 def test_two_quick_confirmations_create_one_invoice(web, company, account, integration, customer, vat, sim):

@@ -43,6 +43,24 @@ class SimulatorTransport(httpx.BaseTransport):
         return response
 
 
+class Counting(SimulatorTransport):
+    """The simulator's transport, keeping every request that leaves (a test installs it as the factory)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[httpx.Request] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return super().handle_request(request)
+
+    def reads_of(self, contact_id: int) -> int:
+        """Return how many times contact ``contact_id`` was read since the last count."""
+        count = sum(1 for r in self.requests if r.method == "GET" and r.url.path.endswith(f"/contacts/{contact_id}"))
+        self.requests.clear()
+        return count
+
+
 def simulator_transport() -> httpx.BaseTransport:
     """Return the transport the app's B2Brouter client uses in these tests."""
     return SimulatorTransport()

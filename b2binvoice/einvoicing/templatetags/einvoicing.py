@@ -7,6 +7,8 @@ from typing import Any
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
+from ..probe import setting_value
+
 register = template.Library()
 
 STATE_CLASSES = {
@@ -72,11 +74,5 @@ def state_class(state: str | None) -> str:
     return STATE_CLASSES.get(state or "", "state-other")
 
 
-@register.filter
-def setting_value(value: Any) -> str:
-    """Show a calculation setting as B2Brouter names it."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+# A calculation setting as B2Brouter names it (true, false, half_up, ...), as the probe says it.
+register.filter("setting_value", setting_value)
