@@ -308,3 +308,109 @@ def test_payments_and_credit_notes_so_far_are_taken_off_the_amount_asked_for(web
     text = text_of(web.get(f"/invoices/{invoice.pk}/pdf/").content)
     assert "Paid so far: €21.00" in text and "Please pay €100.00 by Dec 2, 2026." in text
     assert "Please pay €121.00" not in text
+
+
+def attachments(sim, account, link):
+    remote = sim.api("GET", f"/invoices/{link.b2brouter_id}", account[1])["invoice"]
+    return [(a["filename"], a["use_as_pdf_view"]) for a in remote["attachments"]]
+
+
+def crashed_create(sim, account, invoice, contact):
+    """The create reached B2Brouter, then our process died before recording the answer: a pending row."""
+    import datetime as _dt
+
+    from django.utils import timezone
+
+    data, key = account
+    remote = sim.api("POST", f"/accounts/{data['id']}/invoices", key, {"invoice": {
+        "number": invoice.number, "date": "2026-11-02", "currency": "EUR", "contact_id": contact["id"],
+        "invoice_lines_attributes": [{"description": "Translation 1", "quantity": "1234", "price": "0.085",
+                                      "taxes_attributes": [{"name": "IVA", "category": "S", "percent": "21"}]}]},
+        "send_after_import": False})["invoice"]
+    link = InvoiceLink.objects.create(invoice=invoice, account_id=str(data["id"]), number=invoice.number,
+                                      contact_id=contact["id"],
+                                      attempt_started_at=timezone.now() - _dt.timedelta(hours=1))
+    return remote, link
+
+
+def test_a_create_whose_answer_was_lost_gets_our_pdf_once_found(web, company, account, integration, customer, vat,
+                                                                sim):
+    from b2binvoice.einvoicing import actions
+
+    switch_attach_on(web, account)
+    contact = contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    remote, stale = crashed_create(sim, account, invoice, contact)
+    web.post(f"/invoices/{invoice.pk}/b2brouter/reconcile/")  # "Check B2Brouter" finds it
+    link = InvoiceLink.objects.get(invoice=invoice)
+    assert link.status == "linked" and link.b2brouter_id == remote["id"]
+    assert attachments(sim, account, link) == [("invoice-INV-0001.pdf", True)]
+    assert link.pdf_attached_to == remote["id"]
+    # Another path that read the same attempt before it was settled (the background check) finds
+    # it too: the PDF is not attached a second time.
+    actions.settle(stale, by="the background check")
+    assert attachments(sim, account, link) == [("invoice-INV-0001.pdf", True)]
+    assert InvoiceEvent.objects.filter(invoice=invoice, type="pdf_attached").count() == 1
+
+
+def test_the_background_check_attaches_our_pdf_to_a_create_it_confirms(web, company, account, integration, customer,
+                                                                        vat, sim):
+    from b2binvoice.einvoicing import actions
+
+    switch_attach_on(web, account)
+    contact = contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    _remote, link = crashed_create(sim, account, invoice, contact)
+    assert actions.settle_in_background(link.pk) == "settled"
+    link.refresh_from_db()
+    assert link.state == "new"  # found after the user's request: never sent without a click
+    assert attachments(sim, account, link) == [("invoice-INV-0001.pdf", True)]
+
+
+def test_without_attaching_on_a_found_create_gets_no_pdf(web, company, account, integration, customer, vat, sim):
+    contact = contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    _remote, link = crashed_create(sim, account, invoice, contact)
+    web.post(f"/invoices/{invoice.pk}/b2brouter/reconcile/")
+    link.refresh_from_db()
+    assert link.status == "linked" and attachments(sim, account, link) == []
+
+
+def test_a_bulk_push_attaches_our_pdf_to_each_invoice(web, company, account, integration, customer, vat, sim,
+                                                      settings):
+    from b2binvoice.einvoicing import bulk
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    switch_attach_on(web, account)
+    contact_for(sim, account, customer)
+    chosen = [make_invoice(company, customer, taxes=[vat], number=f"INV-000{n}") for n in (1, 2)]
+    bulk.run_bulk(bulk.start_run(company=company, user=None, action="send", invoices=chosen).pk)
+    for invoice in chosen:
+        link = InvoiceLink.objects.get(invoice=invoice)
+        assert attachments(sim, account, link) == [(f"invoice-{invoice.number}.pdf", True)]
+
+
+@pytest.mark.parametrize("lost", [True, False])
+def test_an_upload_without_an_answer_is_not_repeated_and_a_refused_one_may_be(web, company, account, integration,
+                                                                              customer, vat, sim, monkeypatch, lost):
+    import b2brouter
+    from b2binvoice.einvoicing.remote import Remote
+
+    def fail(self, invoice_id, content, *, filename, use_as_pdf_view):
+        if lost:
+            raise b2brouter.APIConnectionError("timed out", method="POST", path="/add_attachment", maybe_applied=True)
+        raise b2brouter.InvalidRequestError("File rejected", status_code=422, request_id="req_att")
+
+    monkeypatch.setattr(Remote, "add_attachment", fail)
+    switch_attach_on(web, account)
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
+    link = InvoiceLink.objects.get(invoice=invoice)
+    page = section(web, invoice)
+    if lost:
+        assert "B2Brouter did not confirm that our PDF was attached" in page
+        assert link.pdf_attached_to == link.b2brouter_id  # kept: it may be there
+    else:
+        assert "Our PDF was not attached in B2Brouter" in page
+        assert link.pdf_attached_to is None  # refused: nothing is there
