@@ -667,8 +667,13 @@ def settle_create(link: InvoiceLink, *, invoice: Any, user: Any, integration: B2
         events.reconciled(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id,
                           message=_("Found under number %(number)s.") % {"number": number})
         attempts.observe(link, by=_("the check of the create"), user=user)
-        return _after_link(invoice=invoice, link=link, integration=integration, remote=remote, user=user,
-                           how=_("Found in B2Brouter and linked"), send=in_request)
+        from .paid_pdf import attach_pdf_once, with_attachment  # noqa: PLC0415 (paid_pdf imports this module)
+
+        # Created by us after all: our PDF goes up as on a plain create, before any send (once).
+        attached = attach_pdf_once(invoice=invoice, user=user, link=link, remote=remote, integration=integration)
+        return with_attachment(_after_link(invoice=invoice, link=link, integration=integration, remote=remote,
+                                           user=user, how=_("Found in B2Brouter and linked"), send=in_request),
+                               attached)
     if candidates:
         _release(link)
         other = candidates[0]

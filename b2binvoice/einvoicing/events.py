@@ -185,6 +185,19 @@ def mark_paid_failed(*, invoice: Any, user: Any, b2brouter_id: int | None, messa
                    message=message, remote_message=remote_message, request_id=request_id)
 
 
+def marked_unpaid(*, invoice: Any, user: Any, b2brouter_id: int | None, state: str) -> InvoiceEvent:
+    """Record that B2Brouter no longer holds the invoice as paid (it confirmed ``state``)."""
+    return _record(invoice, EventType.MARKED_UNPAID, Outcome.SUCCESS, user=user, b2brouter_id=b2brouter_id,
+                   message=_("State: %(state)s") % {"state": state})
+
+
+def mark_unpaid_failed(*, invoice: Any, user: Any, b2brouter_id: int | None, message: str, remote_message: str = "",
+                       request_id: str | None = None) -> InvoiceEvent:
+    """Record that B2Brouter still holds the invoice as paid after an attempt to take that back."""
+    return _record(invoice, EventType.MARK_UNPAID_FAILED, Outcome.FAILURE, user=user, b2brouter_id=b2brouter_id,
+                   message=message, remote_message=remote_message, request_id=request_id)
+
+
 def pdf_attached(*, invoice: Any, user: Any, b2brouter_id: int | None, message: str = "") -> InvoiceEvent:
     """Record that our PDF was attached to the B2Brouter invoice."""
     return _record(invoice, EventType.PDF_ATTACHED, Outcome.SUCCESS, user=user, b2brouter_id=b2brouter_id,

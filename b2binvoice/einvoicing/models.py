@@ -193,6 +193,12 @@ class InvoiceLink(models.Model):
     attempt_next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # Why the last check could not tell (B2Brouter unreachable, ...); empty when it could.
     attempt_error = models.TextField(blank=True)
+    # The state B2Brouter had before we marked the invoice paid: offered back when deleting a
+    # payment leaves something due here while B2Brouter still holds the invoice as paid.
+    state_before_paid = models.CharField(max_length=32, blank=True)
+    # The B2Brouter invoice our PDF is attached to (set before the upload leaves, so it goes up
+    # once whichever path confirms the create first; cleared again when B2Brouter refused it).
+    pdf_attached_to = models.BigIntegerField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -283,6 +289,8 @@ class EventType(models.TextChoices):
     SYNCED = "synced", _("Updated from B2Brouter in the background")
     MARKED_PAID = "marked_paid", _("Marked paid in B2Brouter")
     MARK_PAID_FAILED = "mark_paid_failed", _("Marking paid in B2Brouter failed")
+    MARKED_UNPAID = "marked_unpaid", _("Paid state taken back in B2Brouter")
+    MARK_UNPAID_FAILED = "mark_unpaid_failed", _("Taking back the paid state in B2Brouter failed")
     PDF_ATTACHED = "pdf_attached", _("Our PDF attached in B2Brouter")
     PDF_ATTACH_FAILED = "pdf_attach_failed", _("Attaching our PDF in B2Brouter failed")
 

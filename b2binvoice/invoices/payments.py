@@ -6,6 +6,8 @@ payments recorded. Once it reaches zero an issued invoice becomes paid; deleting
 no content of the invoice, so they are taken on locked (issued or sent) invoices too. A
 linked B2Brouter invoice is then marked paid in B2Brouter (``mark_as`` paid) by the
 integration; when that fails the payment stays recorded and the page offers to try again.
+When a deleted payment leaves something due on an invoice B2Brouter holds as paid, the page
+says so and offers to put back the state it had there before (:func:`remote_unpaid_pending`).
 """
 
 from __future__ import annotations
@@ -152,6 +154,17 @@ def remote_paid_pending(invoice: Invoice) -> bool:
     link = b2brouter_link(invoice)
     return (invoice.status == InvoiceStatus.PAID and link is not None and str(link.status) == "linked"
             and str(link.state or "") not in REMOTE_PAID_STATES)
+
+
+def remote_unpaid_pending(invoice: Invoice) -> bool:
+    """Return whether something is due here while the linked B2Brouter invoice is held as paid there.
+
+    This follows a deleted payment that un-paid the invoice (or a payment marked in B2Brouter and
+    not recorded here); the invoice's page says so and offers to put B2Brouter's state back.
+    """
+    link = b2brouter_link(invoice)
+    return (invoice.status == InvoiceStatus.ISSUED and not invoice.is_credit_note and link is not None
+            and str(link.status) == "linked" and str(link.state or "") == "paid" and balance(invoice).due > 0)
 
 
 def last_remote_error(invoice: Invoice) -> Payment | None:

@@ -43,8 +43,11 @@ from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from b2binvoice.companies.models import ExemptionCode
+
 from .calculations import DISCOUNT, InvoiceTotals, calculate_invoice
 from .models import Invoice
+from .payments import balance
 
 # fontTools logs every glyph subset at INFO: one PDF would fill the log.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
@@ -122,7 +125,8 @@ class _Formats:
             self.locale = Locale.parse("en")
 
     def money(self, amount: Decimal, currency: str) -> str:
-        return format_currency(amount, currency, locale=self.locale)
+        # A zero is never written "-0,00" (0 % of a negative base rounds to a negative zero).
+        return format_currency(amount if amount else abs(amount), currency, locale=self.locale)
 
     def number(self, value: Decimal) -> str:
         # Every decimal the value has (no rounding), without trailing zeros.
@@ -270,8 +274,12 @@ def _corrects(pdf: InvoicePDF, invoice: Invoice, formats: _Formats) -> None:
     width = pdf.w - 2 * MARGIN
     pdf.set_x(MARGIN)
     pdf.font(9, "B")
-    pdf.multi_cell(width, 5, pdf.text_of(_("Corrects invoice %(number)s of %(date)s") % {
-        "number": invoice.amended_number, "date": formats.date(invoice.amended_date)}), new_x="LMARGIN", new_y="NEXT")
+    if invoice.amended_date:
+        corrects = _("Corrects invoice %(number)s of %(date)s") % {
+            "number": invoice.amended_number, "date": formats.date(invoice.amended_date)}
+    else:
+        corrects = _("Corrects invoice %(number)s") % {"number": invoice.amended_number}
+    pdf.multi_cell(width, 5, pdf.text_of(corrects), new_x="LMARGIN", new_y="NEXT")
     reason = invoice.get_corrective_reason_display() if invoice.corrective_reason else ""
     if invoice.correction_reason:
         reason = f"{reason} — {invoice.correction_reason}" if reason else invoice.correction_reason
@@ -313,13 +321,16 @@ def _total_rows(invoice: Invoice, totals: InvoiceTotals, formats: _Formats) -> l
     rows = [(_("Subtotal"), money(totals.subtotal), "")]
     discounts, charges = iter(totals.discounts), iter(totals.charges)
     for adjustment in invoice.adjustments.all():
-        amount = next(discounts) if adjustment.kind == DISCOUNT else next(charges)
+        # Each row shows what it does to the subtotal, signed: a discount takes its amount off (on a
+        # credit note's negative subtotal that is a positive figure), a charge adds it.
+        amount = -next(discounts) if adjustment.kind == DISCOUNT else next(charges)
         label = _("Discount") if adjustment.kind == DISCOUNT else _("Charge")
         if adjustment.mode == "percentage":
-            label = f"{label} {formats.percent(adjustment.value)}"
+            label = _("%(adjustment)s (%(rate)s of %(base)s)") % {
+                "adjustment": label, "rate": formats.percent(adjustment.value), "base": money(totals.subtotal)}
         if adjustment.reason:
             label = f"{label} · {adjustment.reason}"
-        rows.append((label, ("−" if adjustment.kind == DISCOUNT else "+") + money(amount), ""))
+        rows.append((label, money(amount), ""))
     rows.append((_("Tax-exclusive amount"), money(totals.base), "B"))
     for tax, computed in zip(invoice.taxes.all(), totals.taxes, strict=True):
         if computed.rate is not None:
@@ -328,8 +339,11 @@ def _total_rows(invoice: Invoice, totals: InvoiceTotals, formats: _Formats) -> l
         else:
             label = tax.name
         rows.append((label, money(computed.amount), ""))
-        if tax.exemption_reason:
-            rows.append((tax.exemption_reason, "", "I"))
+        # Why no tax is due: the reason printed on the invoice, else the exemption code's meaning.
+        code = tax.current_exemption_code
+        reason = tax.exemption_reason or (str(dict(ExemptionCode.choices).get(code, code)) if code else "")
+        if reason:
+            rows.append((reason, "", "I"))
     rows.append((_("Total"), money(totals.total), "TOTAL"))
     return rows
 
@@ -382,9 +396,17 @@ def _payment_lines(invoice: Invoice, totals: InvoiceTotals, formats: _Formats) -
     lines = []
     if invoice.status == "paid":
         lines.append(_("Paid. Thank you."))
-    elif invoice.due_date and totals.total > 0:
-        lines.append(_("Please pay %(amount)s by %(date)s.") % {
-            "amount": formats.money(totals.total, totals.currency), "date": formats.date(invoice.due_date)})
+    elif totals.total > 0 and not invoice.is_credit_note:
+        # What credit notes and payments took off the total, so the amount asked for can be checked.
+        current = balance(invoice)
+        if current.credited:
+            lines.append(_("Credited by credit notes: %(amount)s") % {
+                "amount": formats.money(current.credited, totals.currency)})
+        if current.paid:
+            lines.append(_("Paid so far: %(amount)s") % {"amount": formats.money(current.paid, totals.currency)})
+        if invoice.due_date and current.due > 0:
+            lines.append(_("Please pay %(amount)s by %(date)s.") % {
+                "amount": formats.money(current.due, totals.currency), "date": formats.date(invoice.due_date)})
     if method is None:
         return lines
     lines.append(str(method.get_type_display()))

@@ -18,4 +18,5 @@ urlpatterns = [
     path("<int:pk>/payments/", views.payment_create, name="payment_create"),
     path("<int:pk>/payments/<int:payment_pk>/delete/", views.payment_delete, name="payment_delete"),
     path("<int:pk>/payments/b2brouter/", views.payment_retry_b2brouter, name="payment_retry_b2brouter"),
+    path("<int:pk>/payments/b2brouter/unpaid/", views.payment_unpaid_b2brouter, name="payment_unpaid_b2brouter"),
 ]

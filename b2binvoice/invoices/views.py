@@ -385,9 +385,15 @@ def _payment_context(invoice: Invoice, form: PaymentForm | None = None) -> dict[
         form = PaymentForm(balance=current, initial={"date": timezone.localdate(), "amount": current.due,
                                                      "method": method})
     pending = payments.remote_paid_pending(invoice)
+    unpaid = None
+    if payments.remote_unpaid_pending(invoice):
+        from b2binvoice.einvoicing.paid_pdf import unpaid_correction  # noqa: PLC0415 (the integration builds on invoices)
+
+        unpaid = unpaid_correction(invoice)
     return {
         "balance": current, "payment_form": form if refusal is None else None, "payment_refusal": refusal,
         "remote_paid_pending": pending, "remote_paid_error": payments.last_remote_error(invoice) if pending else None,
+        "remote_unpaid": unpaid,
     }
 
 
@@ -671,9 +677,25 @@ def payment_delete(request: HttpRequest, pk: int, payment_pk: int) -> HttpRespon
     if reverted:
         text = _("%(number)s is issued again: something is due.") % {"number": invoice.number}
         link = b2brouter_link(invoice)
-        if link is not None and str(link.status) == "linked" and link.state in payments.REMOTE_PAID_STATES:
+        if payments.remote_unpaid_pending(invoice):
+            text += " " + _("B2Brouter still shows invoice #%(id)s as paid: put its state back below.") % {
+                "id": link.b2brouter_id}
+        elif link is not None and str(link.status) == "linked" and link.state in payments.REMOTE_PAID_STATES:
             text += " " + _("B2Brouter still shows it paid: change it there if needed.")
         messages.warning(request, text)
+    return HttpResponseRedirect(reverse("invoices:detail", args=[pk]) + "#payments")
+
+
+@company_required
+def payment_unpaid_b2brouter(request: HttpRequest, pk: int) -> HttpResponse:
+    """Put back the state of the linked B2Brouter invoice held as paid while something is due here (POST)."""
+    from b2binvoice.einvoicing.paid_pdf import mark_unpaid  # noqa: PLC0415 (the integration builds on invoices)
+
+    invoice = _payable(request, pk)
+    if request.method == "POST" and payments.remote_unpaid_pending(invoice):
+        result = mark_unpaid(invoice=invoice, user=request.user, state=request.POST.get("state", ""))
+        if result is not None:
+            (messages.success if result.ok else messages.error)(request, result.text)
     return HttpResponseRedirect(reverse("invoices:detail", args=[pk]) + "#payments")
 
 

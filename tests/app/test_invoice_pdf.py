@@ -221,3 +221,196 @@ def test_a_pdf_that_cannot_be_drawn_does_not_hide_the_create(web, company, accou
     confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
     assert InvoiceLink.objects.get(invoice=invoice).status == "linked"
     assert "Our PDF could not be drawn" in section(web, invoice)
+
+
+# --- Every amount that makes the total is on the PDF --------------------------------------------
+
+from b2binvoice.companies.models import Tax  # noqa: E402
+from b2binvoice.invoices.models import Payment  # noqa: E402
+
+
+def totals_block(text: str) -> list[str]:
+    """Return the lines of the totals block, from the subtotal to the total."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Subtotal"))
+    end = next(i for i, line in enumerate(lines) if line.startswith("Total ") and i > start)
+    return lines[start:end + 1]
+
+
+def test_discounts_charges_and_a_withholding_are_shown_with_their_figures(web, company, customer, vat):
+    customer.language = "en"
+    customer.save()
+    irpf = Tax.objects.create(company=company, name="IRPF 15%", tax_type="IRPF", kind="percentage",
+                              rate=Decimal("-15"), category="S")
+    invoice = make_invoice(company, customer, taxes=[vat, irpf], lines=[("1000", "1.5")])
+    InvoiceAdjustment.objects.create(invoice=invoice, kind="discount", mode="percentage", value=Decimal("10"),
+                                     reason="Loyal client")
+    InvoiceAdjustment.objects.create(invoice=invoice, kind="discount", mode="absolute", value=Decimal("50"))
+    InvoiceAdjustment.objects.create(invoice=invoice, kind="charge", mode="absolute", value=Decimal("25.40"),
+                                     reason="Courier")
+    block = totals_block(text_of(web.get(f"/invoices/{invoice.pk}/pdf/").content))
+    # 1,500.00 - 150.00 - 50.00 + 25.40 = 1,325.40; IVA 278.33; IRPF -198.81; total 1,404.92
+    assert block == [
+        "Subtotal €1,500.00",
+        "Discount (10 % of €1,500.00) · Loyal client -€150.00",
+        "Discount -€50.00",
+        "Charge · Courier €25.40",
+        "Tax-exclusive amount €1,325.40",
+        "IVA 21% (21 % of €1,325.40) €278.33",
+        "IRPF 15% (-15 % of €1,325.40) -€198.81",
+        "Total €1,404.92",
+    ]
+
+
+def test_a_credit_notes_discount_is_signed_as_it_counts_in_spanish(web, company, customer, vat):
+    customer.language = "es"
+    customer.save()
+    original = make_invoice(company, customer, taxes=[vat], number="INV-0009")
+    note = make_invoice(company, customer, taxes=[vat], number="INV-R-0001", lines=[("10", "-2")])
+    note.kind, note.corrected_invoice, note.amended_number = "credit_note", original, "INV-0009"
+    note.save()
+    InvoiceAdjustment.objects.create(invoice=note, kind="discount", mode="percentage", value=Decimal("10"))
+    text = text_of(web.get(f"/invoices/{note.pk}/pdf/").content)
+    # -20,00 less a 10 % discount (-2,00) is -18,00: the discount row adds 2,00.
+    assert totals_block(text) == [
+        "Subtotal -20,00 €",
+        "Descuento (10 % de -20,00 €) 2,00 €",
+        "Base imponible -18,00 €",
+        "IVA 21% (21 % de -18,00 €) -3,78 €",
+        "Total -21,78 €",
+    ]
+    assert "Corrige la factura INV-0009" in text and "−-" not in text and "+-" not in text
+
+
+def test_an_exemption_is_explained_by_its_reason_or_its_code(web, company, customer):
+    customer.language = "en"
+    customer.save()
+    exempt = Tax.objects.create(company=company, name="IVA exento", tax_type="IVA", kind="percentage",
+                                rate=Decimal("0"), category="E", exemption_reason="Exempt under art. 20.1.18 LIVA",
+                                exemption_code="E1")
+    export = Tax.objects.create(company=company, name="IVA export", tax_type="IVA", kind="percentage",
+                                rate=Decimal("0"), category="G", exemption_code="E2")
+    first = make_invoice(company, customer, taxes=[exempt], lines=[("1", "100")])
+    second = make_invoice(company, customer, taxes=[export], lines=[("-1", "100")], number="INV-0002")
+    assert "Exempt under art. 20.1.18 LIVA" in text_of(web.get(f"/invoices/{first.pk}/pdf/").content)
+    text = " ".join(text_of(web.get(f"/invoices/{second.pk}/pdf/").content).split())
+    assert "E2 – Exempt under art. 21 LIVA (exports of goods outside the EU)" in text
+    assert "-€0.00" not in text and "€0.00" in text  # 0 % of a negative base is no negative zero
+
+
+def test_payments_and_credit_notes_so_far_are_taken_off_the_amount_asked_for(web, company, customer, vat):
+    customer.language = "en"
+    customer.save()
+    invoice = make_invoice(company, customer, taxes=[vat], lines=[("100", "1")])  # 121.00
+    invoice.status = "issued"
+    invoice.save()
+    Payment.objects.create(invoice=invoice, date=dt.date(2026, 11, 10), amount=Decimal("21"))
+    text = text_of(web.get(f"/invoices/{invoice.pk}/pdf/").content)
+    assert "Paid so far: €21.00" in text and "Please pay €100.00 by Dec 2, 2026." in text
+    assert "Please pay €121.00" not in text
+
+
+def attachments(sim, account, link):
+    remote = sim.api("GET", f"/invoices/{link.b2brouter_id}", account[1])["invoice"]
+    return [(a["filename"], a["use_as_pdf_view"]) for a in remote["attachments"]]
+
+
+def crashed_create(sim, account, invoice, contact):
+    """The create reached B2Brouter, then our process died before recording the answer: a pending row."""
+    import datetime as _dt
+
+    from django.utils import timezone
+
+    data, key = account
+    remote = sim.api("POST", f"/accounts/{data['id']}/invoices", key, {"invoice": {
+        "number": invoice.number, "date": "2026-11-02", "currency": "EUR", "contact_id": contact["id"],
+        "invoice_lines_attributes": [{"description": "Translation 1", "quantity": "1234", "price": "0.085",
+                                      "taxes_attributes": [{"name": "IVA", "category": "S", "percent": "21"}]}]},
+        "send_after_import": False})["invoice"]
+    link = InvoiceLink.objects.create(invoice=invoice, account_id=str(data["id"]), number=invoice.number,
+                                      contact_id=contact["id"],
+                                      attempt_started_at=timezone.now() - _dt.timedelta(hours=1))
+    return remote, link
+
+
+def test_a_create_whose_answer_was_lost_gets_our_pdf_once_found(web, company, account, integration, customer, vat,
+                                                                sim):
+    from b2binvoice.einvoicing import actions
+
+    switch_attach_on(web, account)
+    contact = contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    remote, stale = crashed_create(sim, account, invoice, contact)
+    web.post(f"/invoices/{invoice.pk}/b2brouter/reconcile/")  # "Check B2Brouter" finds it
+    link = InvoiceLink.objects.get(invoice=invoice)
+    assert link.status == "linked" and link.b2brouter_id == remote["id"]
+    assert attachments(sim, account, link) == [("invoice-INV-0001.pdf", True)]
+    assert link.pdf_attached_to == remote["id"]
+    # Another path that read the same attempt before it was settled (the background check) finds
+    # it too: the PDF is not attached a second time.
+    actions.settle(stale, by="the background check")
+    assert attachments(sim, account, link) == [("invoice-INV-0001.pdf", True)]
+    assert InvoiceEvent.objects.filter(invoice=invoice, type="pdf_attached").count() == 1
+
+
+def test_the_background_check_attaches_our_pdf_to_a_create_it_confirms(web, company, account, integration, customer,
+                                                                        vat, sim):
+    from b2binvoice.einvoicing import actions
+
+    switch_attach_on(web, account)
+    contact = contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    _remote, link = crashed_create(sim, account, invoice, contact)
+    assert actions.settle_in_background(link.pk) == "settled"
+    link.refresh_from_db()
+    assert link.state == "new"  # found after the user's request: never sent without a click
+    assert attachments(sim, account, link) == [("invoice-INV-0001.pdf", True)]
+
+
+def test_without_attaching_on_a_found_create_gets_no_pdf(web, company, account, integration, customer, vat, sim):
+    contact = contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    _remote, link = crashed_create(sim, account, invoice, contact)
+    web.post(f"/invoices/{invoice.pk}/b2brouter/reconcile/")
+    link.refresh_from_db()
+    assert link.status == "linked" and attachments(sim, account, link) == []
+
+
+def test_a_bulk_push_attaches_our_pdf_to_each_invoice(web, company, account, integration, customer, vat, sim,
+                                                      settings):
+    from b2binvoice.einvoicing import bulk
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    switch_attach_on(web, account)
+    contact_for(sim, account, customer)
+    chosen = [make_invoice(company, customer, taxes=[vat], number=f"INV-000{n}") for n in (1, 2)]
+    bulk.run_bulk(bulk.start_run(company=company, user=None, action="send", invoices=chosen).pk)
+    for invoice in chosen:
+        link = InvoiceLink.objects.get(invoice=invoice)
+        assert attachments(sim, account, link) == [(f"invoice-{invoice.number}.pdf", True)]
+
+
+@pytest.mark.parametrize("lost", [True, False])
+def test_an_upload_without_an_answer_is_not_repeated_and_a_refused_one_may_be(web, company, account, integration,
+                                                                              customer, vat, sim, monkeypatch, lost):
+    import b2brouter
+    from b2binvoice.einvoicing.remote import Remote
+
+    def fail(self, invoice_id, content, *, filename, use_as_pdf_view):
+        if lost:
+            raise b2brouter.APIConnectionError("timed out", method="POST", path="/add_attachment", maybe_applied=True)
+        raise b2brouter.InvalidRequestError("File rejected", status_code=422, request_id="req_att")
+
+    monkeypatch.setattr(Remote, "add_attachment", fail)
+    switch_attach_on(web, account)
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
+    link = InvoiceLink.objects.get(invoice=invoice)
+    page = section(web, invoice)
+    if lost:
+        assert "B2Brouter did not confirm that our PDF was attached" in page
+        assert link.pdf_attached_to == link.b2brouter_id  # kept: it may be there
+    else:
+        assert "Our PDF was not attached in B2Brouter" in page
+        assert link.pdf_attached_to is None  # refused: nothing is there

@@ -180,3 +180,129 @@ def test_b2brouters_message_is_escaped(web, company, account, integration, custo
     monkeypatch.setattr(Remote, "mark_as", refuse)
     page = pay(web, invoice, "121").content.decode()
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+# --- A deleted payment un-pays an invoice B2Brouter holds as paid ------------------------------
+
+
+def paid_in_b2brouter(web, company, customer, vat, sim, account):
+    """Create, send and pay an invoice through B2Brouter; return it, its link and the state before paid."""
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat], lines=[("100", "1")])
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
+    before = InvoiceLink.objects.get(invoice=invoice).state
+    page = pay(web, invoice, "121").content.decode()
+    link = InvoiceLink.objects.get(invoice=invoice)
+    assert f"B2Brouter invoice #{link.b2brouter_id} is marked paid." in page and link.state == "paid"
+    return invoice, link, before
+
+
+def delete_the_payment(web, invoice):
+    payment = invoice.payments.get()
+    return web.post(f"/invoices/{invoice.pk}/payments/{payment.pk}/delete/", follow=True).content.decode()
+
+
+def remote_state(sim, account, link):
+    return sim.api("GET", f"/invoices/{link.b2brouter_id}", account[1])["invoice"]["state"]
+
+
+def test_an_unpaid_invoice_that_b2brouter_holds_paid_is_put_back_to_its_state(web, company, account, integration,
+                                                                              customer, vat, sim):
+    invoice, link, before = paid_in_b2brouter(web, company, customer, vat, sim, account)
+    page = delete_the_payment(web, invoice)
+    assert "is issued again: something is due." in page
+    assert f"B2Brouter still shows invoice #{link.b2brouter_id} as paid: put its state back below." in page
+    assert f"B2Brouter still shows invoice #{link.b2brouter_id} as paid, but 121.00 EUR is due here." in page
+    expected = before if before in ("sent", "accepted", "registered") else "sent"
+    assert f'<option value="{expected}" selected>' in page
+    assert remote_state(sim, account, link) == "paid"  # nothing changed in B2Brouter on its own
+
+    page = web.post(f"/invoices/{invoice.pk}/payments/b2brouter/unpaid/", {"state": "sent"},
+                    follow=True).content.decode()
+    assert f"B2Brouter invoice #{link.b2brouter_id} is sent again: it no longer shows as paid." in page
+    assert "as paid, but" not in page  # the offer is gone
+    assert remote_state(sim, account, link) == "sent"
+    link.refresh_from_db()
+    assert link.state == "sent" and link.state_before_paid == ""
+    assert InvoiceEvent.objects.filter(invoice=invoice, type="marked_unpaid").count() == 1
+
+    # Paid again later: B2Brouter is told again, as the first time.
+    page = pay(web, invoice, "121").content.decode()
+    assert f"B2Brouter invoice #{link.b2brouter_id} is marked paid." in page
+    assert remote_state(sim, account, link) == "paid"
+
+
+def test_b2brouter_not_answering_keeps_the_offer_with_its_reason_and_a_retry(web, company, account, integration,
+                                                                            customer, vat, sim):
+    invoice, link, _before = paid_in_b2brouter(web, company, customer, vat, sim, account)
+    delete_the_payment(web, invoice)
+    data, key = account
+    sim.set_faults(data["id"], key, error_rate="1")
+    page = web.post(f"/invoices/{invoice.pk}/payments/b2brouter/unpaid/", {"state": "accepted"},
+                    follow=True).content.decode()
+    assert (f"B2Brouter did not confirm that invoice #{link.b2brouter_id} is accepted again: it still shows as "
+            "paid here.") in page
+    assert "as paid, but 121.00 EUR is due here." in page and "Put the state back in B2Brouter" in page
+    assert InvoiceEvent.objects.filter(invoice=invoice, type="mark_unpaid_failed").exists()
+    assert "no longer shows as paid" not in page
+
+    sim.set_faults(data["id"], key, error_rate="0")
+    page = web.post(f"/invoices/{invoice.pk}/payments/b2brouter/unpaid/", {"state": "accepted"},
+                    follow=True).content.decode()
+    assert f"B2Brouter invoice #{link.b2brouter_id} is accepted again: it no longer shows as paid." in page
+    assert remote_state(sim, account, link) == "accepted"
+
+
+def test_a_change_made_although_the_answer_was_lost_is_confirmed_by_reading_it(web, company, account, integration,
+                                                                               customer, vat, sim, monkeypatch):
+    import b2brouter
+    from b2binvoice.einvoicing.remote import Remote
+
+    invoice, link, _before = paid_in_b2brouter(web, company, customer, vat, sim, account)
+    delete_the_payment(web, invoice)
+    real = Remote.mark_as
+
+    def lost_answer(self, invoice_id, state):
+        real(self, invoice_id, state)
+        raise b2brouter.APIConnectionError("read timed out", method="POST", path="/mark_as", maybe_applied=True)
+
+    monkeypatch.setattr(Remote, "mark_as", lost_answer)
+    page = web.post(f"/invoices/{invoice.pk}/payments/b2brouter/unpaid/", {"state": "sent"},
+                    follow=True).content.decode()
+    assert f"B2Brouter invoice #{link.b2brouter_id} is sent again: it no longer shows as paid." in page
+    link.refresh_from_db()
+    assert link.state == "sent"
+
+
+def test_a_refusal_is_shown_with_b2brouters_words_escaped_and_the_way_to_do_it_there(
+        web, company, account, integration, customer, vat, sim, monkeypatch):
+    import b2brouter
+    from b2binvoice.einvoicing.remote import Remote
+
+    invoice, link, _before = paid_in_b2brouter(web, company, customer, vat, sim, account)
+    delete_the_payment(web, invoice)
+
+    def refuse(self, invoice_id, state):
+        raise b2brouter.InvalidRequestError("<b>State cannot go back</b>", status_code=422, request_id="req_un")
+
+    monkeypatch.setattr(Remote, "mark_as", refuse)
+    page = web.post(f"/invoices/{invoice.pk}/payments/b2brouter/unpaid/", {"state": "sent"},
+                    follow=True).content.decode()
+    assert "&lt;b&gt;State cannot go back&lt;/b&gt;" in page and "<b>State cannot go back</b>" not in page
+    assert "req_un" in page and "change the invoice's state in B2Brouter itself" in page
+    assert f"/invoices/{link.b2brouter_id}" in page  # the link that opens it in B2Brouter
+    assert remote_state(sim, account, link) == "paid"
+
+
+def test_only_the_states_b2brouter_takes_back_are_accepted_and_only_when_it_holds_it_paid(
+        web, company, account, integration, customer, vat, sim):
+    invoice, link, _before = paid_in_b2brouter(web, company, customer, vat, sim, account)
+    # Still paid here: nothing is offered and a request changes nothing.
+    assert "Put the state back in B2Brouter" not in web.get(f"/invoices/{invoice.pk}/").content.decode()
+    web.post(f"/invoices/{invoice.pk}/payments/b2brouter/unpaid/", {"state": "sent"})
+    assert remote_state(sim, account, link) == "paid"
+    delete_the_payment(web, invoice)
+    page = web.post(f"/invoices/{invoice.pk}/payments/b2brouter/unpaid/", {"state": "new"},
+                    follow=True).content.decode()
+    assert "Choose the state to put back: sent, accepted or registered." in page
+    assert remote_state(sim, account, link) == "paid"
