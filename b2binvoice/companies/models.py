@@ -399,6 +399,7 @@ class SettingsChange(models.Model):
         UNIT = "unit", _("Unit")
         MEMBERSHIP = "membership", _("Membership")
         INTEGRATION = "integration", _("B2Brouter integration")
+        TAX_REPORTING = "tax_reporting", _("Verifactu / TicketBAI")
 
     class Action(models.TextChoices):
         CREATED = "created", _("created")
