@@ -101,6 +101,12 @@ def _apply_setting(setting: SimTaxReportSetting, data: dict[str, Any]) -> None:
     if setting.reason_no_subject and setting.reason_no_subject not in {"N1", "N2"}:
         raise ValidationFailed("Reason no subject is not included in the list (N1, N2)", code="parameter_inclusion",
                                param="reason_no_subject")
+    if setting.special_regime_key and setting.special_regime_key not in REGIME_KEYS:
+        raise ValidationFailed(f"Special regime key is not included in the list ({', '.join(REGIME_KEYS)})",
+                               code="parameter_inclusion", param="special_regime_key")
+    if setting.special_regime_key_igic and setting.special_regime_key_igic not in REGIME_KEYS_IGIC:
+        raise ValidationFailed(f"Special regime key igic is not included in the list ({', '.join(REGIME_KEYS_IGIC)})",
+                               code="parameter_inclusion", param="special_regime_key_igic")
     if setting.code == "tbai" and setting.delegation not in DELEGATIONS:
         raise ValidationFailed(
             f"Delegation is not included in the list ({', '.join(DELEGATIONS)})",
@@ -335,6 +341,8 @@ NON_EXEMPTION_CODES = ("S1", "S2")
 EXEMPTION_CODES = ("E1", "E2", "E3", "E4", "E5", "E6")
 NON_SUBJECT_CODES = ("N1", "N2")
 REGIME_KEYS = ("01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "14", "15", "17", "18", "19", "20")
+#: ClaveRegimen list L8B (IGIC): no 20.
+REGIME_KEYS_IGIC = REGIME_KEYS[:-1]
 #: Tax categories (UNCL 5305, as B2Brouter names them) and the qualification each admits.
 SUBJECT_CATEGORIES = ("S", "AA", "AAA", "H", "Z")
 EXEMPT_CATEGORIES = ("E", "K", "G")

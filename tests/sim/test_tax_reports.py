@@ -480,3 +480,16 @@ def test_a_correction_whose_totals_disagree_with_its_breakdown_is_refused(accoun
     assert amounts_only.status_code == 422 and amounts_only.json()["error"]["param"] == "tax_amount"
     empty = account.call("PATCH", f"tax_reports/{original['id']}", {"tax_report": {"tax_breakdowns": []}})
     assert empty.status_code == 422 and empty.json()["error"]["param"] == "tax_breakdowns"
+
+
+def test_the_settings_default_regime_keys_come_from_aeats_lists(account: Account) -> None:
+    switch_on(account)
+    path = f"accounts/{account.id}/tax_report_settings/verifactu"
+    wrong = account.call("PUT", path, {"tax_report_setting": {"special_regime_key": "12"}})
+    assert wrong.status_code == 422 and wrong.json()["error"]["param"] == "special_regime_key"
+    igic = account.call("PUT", path, {"tax_report_setting": {"special_regime_key_igic": "20"}})
+    assert igic.status_code == 422 and igic.json()["error"]["param"] == "special_regime_key_igic"
+    done = account.call("PUT", path, {"tax_report_setting": {"special_regime_key": "20", "special_regime_key_igic": "19"}})
+    assert done.status_code == 200, done.content
+    assert (done.json()["tax_report_setting"]["special_regime_key"],
+            done.json()["tax_report_setting"]["special_regime_key_igic"]) == ("20", "19")
