@@ -101,6 +101,12 @@ def _apply_setting(setting: SimTaxReportSetting, data: dict[str, Any]) -> None:
     if setting.reason_no_subject and setting.reason_no_subject not in {"N1", "N2"}:
         raise ValidationFailed("Reason no subject is not included in the list (N1, N2)", code="parameter_inclusion",
                                param="reason_no_subject")
+    if setting.special_regime_key and setting.special_regime_key not in REGIME_KEYS:
+        raise ValidationFailed(f"Special regime key is not included in the list ({', '.join(REGIME_KEYS)})",
+                               code="parameter_inclusion", param="special_regime_key")
+    if setting.special_regime_key_igic and setting.special_regime_key_igic not in REGIME_KEYS_IGIC:
+        raise ValidationFailed(f"Special regime key igic is not included in the list ({', '.join(REGIME_KEYS_IGIC)})",
+                               code="parameter_inclusion", param="special_regime_key_igic")
     if setting.code == "tbai" and setting.delegation not in DELEGATIONS:
         raise ValidationFailed(
             f"Delegation is not included in the list ({', '.join(DELEGATIONS)})",
@@ -287,7 +293,7 @@ def xml(report: SimTaxReport) -> bytes:
                 if item.get("percent") is not None:
                     sub(detail, "TipoImpositivo", str(item["percent"]))
             sub(detail, "BaseImponibleOimporteNoSujeto", str(item.get("taxable_base") or "0.00"))
-            if item.get("tax_amount") is not None and not item.get("exemption_code"):
+            if item.get("tax_amount") is not None and not item.get("exemption_code") and not item.get("non_subject_code"):
                 sub(detail, "CuotaRepercutida", str(item["tax_amount"]))
         sub(record, "CuotaTotal", report.tax_amount)
         sub(record, "ImporteTotal", report.tax_inclusive_amount)
@@ -329,24 +335,123 @@ def _amount(value: Any, param: str) -> str:
     return f"{v.decimal(value, param).quantize(Decimal('0.01')):f}"
 
 
+#: AEAT's lists for a breakdown line (Verifactu "Listas"): CalificacionOperacion L9 (subject S1, reverse
+#: charge S2, not subject N1, N2), OperacionExenta L10 (E1-E6), ClaveRegimen L8A (VAT).
+NON_EXEMPTION_CODES = ("S1", "S2")
+EXEMPTION_CODES = ("E1", "E2", "E3", "E4", "E5", "E6")
+NON_SUBJECT_CODES = ("N1", "N2")
+REGIME_KEYS = ("01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "14", "15", "17", "18", "19", "20")
+#: ClaveRegimen list L8B (IGIC): no 20.
+REGIME_KEYS_IGIC = REGIME_KEYS[:-1]
+#: Tax categories (UNCL 5305, as B2Brouter names them) and the qualification each admits.
+SUBJECT_CATEGORIES = ("S", "AA", "AAA", "H", "Z")
+EXEMPT_CATEGORIES = ("E", "K", "G")
+NOT_SUBJECT_CATEGORIES = ("NS", "O")
+BREAKDOWN_KEYS = frozenset({"name", "category", "non_exemption_code", "exemption_code", "non_subject_code",
+                            "special_regime_key", "percent", "taxable_base", "tax_amount"})
+CENT = Decimal("0.01")
+
+
 def _breakdowns(raw: Any) -> list[dict[str, Any]]:
+    """Check a record's ``tax_breakdowns``: documented keys, AEAT's codes, and each rate's quota.
+
+    Each line is subject (``non_exemption_code`` S1, or S2 for reverse charge, with its ``percent`` and
+    ``tax_amount``), exempt (``exemption_code`` E1-E6) or not subject (``non_subject_code`` N1-N2); the
+    last two carry no rate and no quota, as AEAT's DetalleDesglose forbids them.
+    """
     if raw is None:
         return []
     if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
         raise ValidationFailed("Tax breakdowns must be a list of objects", param="tax_breakdowns")
+    if len(raw) > 12:
+        raise ValidationFailed("Tax breakdowns can have at most 12 lines", param="tax_breakdowns")
     result = []
     for i, item in enumerate(raw):
+        p = f"tax_breakdowns[{i}]"
+        extra = sorted(set(item) - BREAKDOWN_KEYS)
+        if extra:
+            raise ValidationFailed(f"{extra[0]} is not a known attribute of a tax breakdown", param=f"{p}.{extra[0]}")
         entry: dict[str, Any] = {
-            key: v.text(item.get(key), f"tax_breakdowns[{i}].{key}", 10).strip().upper() or None
+            key: v.text(item.get(key), f"{p}.{key}", 10).strip().upper() or None
             for key in ("category", "non_exemption_code", "exemption_code", "non_subject_code", "special_regime_key")
         }
-        entry["name"] = v.text(item.get("name"), f"tax_breakdowns[{i}].name", 40).strip() or None
-        entry["percent"] = (f"{v.decimal(item['percent'], f'tax_breakdowns[{i}].percent'):f}"
-                            if item.get("percent") is not None else None)
-        entry["taxable_base"] = _amount(item.get("taxable_base", 0), f"tax_breakdowns[{i}].taxable_base")
-        entry["tax_amount"] = _amount(item.get("tax_amount", 0), f"tax_breakdowns[{i}].tax_amount")
+        entry["name"] = v.text(item.get("name"), f"{p}.name", 40).strip() or None
+        category = entry["category"] or "S"
+        entry["category"] = category
+        given = [k for k in ("non_exemption_code", "exemption_code", "non_subject_code") if entry[k]]
+        if len(given) > 1:
+            raise ValidationFailed(f"A tax breakdown line is subject, exempt or not subject: send only one of "
+                                   f"{' and '.join(given)}", code="parameter_exclusion", param=f"{p}.{given[1]}")
+        if not given:
+            # Nothing said: a rate category is subject (S1), reverse charge is S2; exempt and not-subject
+            # categories must say why.
+            if category in EXEMPT_CATEGORIES:
+                raise ValidationFailed(f"Exemption code can't be blank for category {category} (E1-E6)",
+                                       code="parameter_blank", param=f"{p}.exemption_code")
+            if category in NOT_SUBJECT_CATEGORIES:
+                raise ValidationFailed(f"Non subject code can't be blank for category {category} (N1, N2)",
+                                       code="parameter_blank", param=f"{p}.non_subject_code")
+            entry["non_exemption_code"] = "S2" if category == "AE" else "S1"
+        lists = {"non_exemption_code": NON_EXEMPTION_CODES, "exemption_code": EXEMPTION_CODES,
+                 "non_subject_code": NON_SUBJECT_CODES}
+        for key, allowed in lists.items():
+            if entry[key] and entry[key] not in allowed:
+                raise ValidationFailed(f"{key.replace('_', ' ').capitalize()} is not included in the list "
+                                       f"({', '.join(allowed)})", code="parameter_inclusion", param=f"{p}.{key}")
+        entry["special_regime_key"] = entry["special_regime_key"] or "01"
+        if entry["special_regime_key"] not in REGIME_KEYS:
+            raise ValidationFailed(f"Special regime key is not included in the list ({', '.join(REGIME_KEYS)})",
+                                   code="parameter_inclusion", param=f"{p}.special_regime_key")
+        base = v.decimal(item.get("taxable_base"), f"{p}.taxable_base")
+        entry["taxable_base"] = f"{base.quantize(CENT):f}"
+        if entry["non_exemption_code"]:
+            if entry["non_exemption_code"] == "S1" and category not in SUBJECT_CATEGORIES:
+                raise ValidationFailed(f"Category {category} is not a subject operation (S1): send its exemption "
+                                       "or non subject code", code="parameter_inclusion", param=f"{p}.category")
+            if item.get("percent") is None:
+                raise ValidationFailed("Percent can't be blank for a subject operation", code="parameter_blank",
+                                       param=f"{p}.percent")
+            percent = v.decimal(item["percent"], f"{p}.percent")
+            if percent < 0:
+                raise ValidationFailed("Percent must be 0 or more: a withholding (IRPF) is not part of the record",
+                                       param=f"{p}.percent")
+            quota = v.decimal(item.get("tax_amount"), f"{p}.tax_amount")
+            expected = (base * percent / 100).quantize(CENT)
+            if abs(quota.quantize(CENT) - expected) > CENT:
+                raise ValidationFailed(f"Tax amount {quota.quantize(CENT):f} is not {percent:f} % of the taxable base "
+                                       f"{base.quantize(CENT):f} (expected {expected:f})", param=f"{p}.tax_amount")
+            entry["percent"] = f"{percent:f}"
+            entry["tax_amount"] = f"{quota.quantize(CENT):f}"
+        else:
+            kind = "exempt" if entry["exemption_code"] else "not subject"
+            if entry["exemption_code"] and category not in EXEMPT_CATEGORIES:
+                raise ValidationFailed(f"Category {category} is not exempt: an exemption code goes with E, K or G",
+                                       code="parameter_inclusion", param=f"{p}.category")
+            if entry["non_subject_code"] and category not in NOT_SUBJECT_CATEGORIES:
+                raise ValidationFailed(f"Category {category} is not 'not subject': a non subject code goes with NS "
+                                       "or O", code="parameter_inclusion", param=f"{p}.category")
+            for key in ("percent", "tax_amount"):
+                if item.get(key) is not None and v.decimal(item[key], f"{p}.{key}") != 0:
+                    raise ValidationFailed(f"An {kind} line has no {key.replace('_', ' ')}: leave it out",
+                                           param=f"{p}.{key}")
+            entry["percent"] = None
+            entry["tax_amount"] = "0.00"
         result.append(entry)
     return result
+
+
+def _check_totals(breakdowns: list[dict[str, Any]], tax_amount: str, tax_inclusive_amount: str) -> None:
+    """Check a record's CuotaTotal and ImporteTotal against its breakdown, to the cent."""
+    if not breakdowns:
+        return
+    quotas = sum((Decimal(b["tax_amount"]) for b in breakdowns), Decimal(0))
+    bases = sum((Decimal(b["taxable_base"]) for b in breakdowns), Decimal(0))
+    if quotas != Decimal(tax_amount):
+        raise ValidationFailed(f"Tax amount {tax_amount} is not the sum of the breakdown's tax amounts ({quotas:f})",
+                               param="tax_amount")
+    if bases + quotas != Decimal(tax_inclusive_amount):
+        raise ValidationFailed(f"Tax inclusive amount {tax_inclusive_amount} is not the breakdown's taxable bases "
+                               f"plus tax amounts ({bases + quotas:f})", param="tax_inclusive_amount")
 
 
 def _new_report(account: SimAccount, report_type: str, **fields: Any) -> SimTaxReport:
@@ -470,15 +575,18 @@ def create_report(account: SimAccount, data: dict[str, Any]) -> SimTaxReport:
     if type_code not in INVOICE_TYPE_CODES:
         raise ValidationFailed(f"Invoice type code is not included in the list ({', '.join(INVOICE_TYPE_CODES)})",
                                code="parameter_inclusion", param="invoice_type_code")
+    amounts = {"tax_inclusive_amount": _amount(data.get("tax_inclusive_amount"), "tax_inclusive_amount"),
+               "tax_amount": _amount(data.get("tax_amount"), "tax_amount")}
+    breakdowns = _breakdowns(data.get("tax_breakdowns"))
+    _check_totals(breakdowns, amounts["tax_amount"], amounts["tax_inclusive_amount"])
     return _new_report(
         account,
         SETTING_TYPES[setting.code],
         invoice_date=invoice_date,
         invoice_type_code=type_code,
         currency=v.currency(data.get("currency") or "EUR"),
-        tax_inclusive_amount=_amount(data.get("tax_inclusive_amount"), "tax_inclusive_amount"),
-        tax_amount=_amount(data.get("tax_amount"), "tax_amount"),
-        tax_breakdowns=_breakdowns(data.get("tax_breakdowns")),
+        tax_breakdowns=breakdowns,
+        **amounts,
         **fields,
     )
 
@@ -522,6 +630,12 @@ def correct(report: SimTaxReport, data: dict[str, Any]) -> SimTaxReport:
             fields[name] = _amount(data[name], name)
     if "tax_breakdowns" in data:
         fields["tax_breakdowns"] = _breakdowns(data["tax_breakdowns"])
+        if not fields["tax_breakdowns"]:
+            raise ValidationFailed("Tax breakdowns can't be empty: a record has at least one line",
+                                   code="parameter_blank", param="tax_breakdowns")
+    if {"tax_breakdowns", "tax_amount", "tax_inclusive_amount"} & set(data):
+        # New amounts must agree with the breakdown sent (or kept): AEAT checks the one against the other.
+        _check_totals(fields["tax_breakdowns"], fields["tax_amount"], fields["tax_inclusive_amount"])
     return _new_report(report.account, report.type, correction=True, corrected=report, **fields)
 
 

@@ -95,6 +95,24 @@ def record(instance: models.Model, *, area: str, company: Company | None = None,
         action=action, object_repr=str(instance)[:200], changes=changes)
 
 
+def record_values(company: Company, *, area: str, object_repr: str, before: dict[str, str], after: dict[str, str],
+                  labels: dict[str, Any], user: Any = None) -> SettingsChange | None:
+    """Record settings kept outside our tables (in B2Brouter) that changed from ``before`` to ``after``.
+
+    ``labels`` names each key as the page does; values are recorded as the person chose them (codes).
+    Nothing is recorded when no value changed.
+    """
+    changes = [{"field": str(labels.get(name, name)), "old": before.get(name) or "", "new": after.get(name) or ""}
+               for name in after if (before.get(name) or "") != (after.get(name) or "")]
+    if not changes:
+        return None
+    user = user if user is not None else current_user.get()
+    user = user if getattr(user, "is_authenticated", False) else None
+    return SettingsChange.objects.create(
+        company=company, user=user, username=user.get_username() if user is not None else "", area=area,
+        action=SettingsChange.Action.CHANGED, object_repr=object_repr[:200], changes=changes)
+
+
 def record_integration(integration: Any) -> SettingsChange | None:
     """Record the B2Brouter integration's changed settings; call it just before ``integration.save()``."""
     return record(integration, area=SettingsChange.Area.INTEGRATION, fields=INTEGRATION_FIELDS)

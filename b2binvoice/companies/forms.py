@@ -40,7 +40,8 @@ class CompanyForm(forms.ModelForm):
         model = Company
         fields = ["name", "tin", "country", "address", "city", "postal_code", "province", "email",
                   "default_currency", "invoice_prefix", "invoice_next_number", "invoice_number_digits",
-                  "credit_note_prefix", "credit_note_next_number", "credit_note_number_digits"]
+                  "credit_note_prefix", "credit_note_next_number", "credit_note_number_digits",
+                  "simplified_invoice_sector"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -26,6 +26,28 @@ from .units import unit_code_choices, unit_key
 INVOICE_NUMBER_MAX_LENGTH = 40
 
 
+class SimplifiedSector(models.TextChoices):
+    """The operations for which Spain allows a simplified invoice up to 3,000 EUR, VAT included, instead of
+    400 EUR (RD 1619/2012, art. 4.1, letters a to ñ)."""
+
+    RETAIL = "retail", _("Retail sales (also by the maker of the goods)")
+    ITINERANT = "itinerant", _("Street and itinerant sales or services")
+    HOME = "home", _("Sales or services at the customer's home")
+    PASSENGER_TRANSPORT = "transport", _("Transport of people and their luggage")
+    HOSPITALITY = "hospitality", _("Hospitality and restaurants (restaurants, bars, cafés and the like; food and "
+                                   "drink served to be consumed on the spot)")
+    NIGHTLIFE = "nightlife", _("Dance halls and discotheques")
+    TELEPHONE = "telephone", _("Public telephone booths and phone cards that do not identify their holder")
+    HAIRDRESSING = "hairdressing", _("Hairdressers and beauty salons")
+    SPORTS = "sports", _("Use of sports facilities")
+    PHOTOGRAPHY = "photography", _("Photo developing and photo studios")
+    PARKING = "parking", _("Car parks and parking")
+    FILM_RENTAL = "film_rental", _("Film rental")
+    LAUNDRY = "laundry", _("Dry cleaning and laundry")
+    TOLLS = "tolls", _("Toll motorways")
+    AUTHORISED = "authorised", _("Other operations the tax agency (Departamento de Gestión Tributaria) authorised")
+
+
 class Company(models.Model):
     """A legal entity that issues invoices; every record of the domain belongs to one."""
 
@@ -48,6 +70,11 @@ class Company(models.Model):
                     "invoice prefix followed by R- ."))
     credit_note_next_number = models.PositiveIntegerField(_("next credit note number"), default=1)
     credit_note_number_digits = models.PositiveSmallIntegerField(_("credit note digits"), default=4)
+    simplified_invoice_sector = models.CharField(
+        _("simplified invoices up to 3,000 EUR (Spain)"), max_length=20, blank=True, choices=SimplifiedSector.choices,
+        help_text=_("Spanish rules allow a simplified invoice (a client without tax id) up to 400 EUR, VAT included, "
+                    "or up to 3,000 EUR when the sale is one of these operations (RD 1619/2012, art. 4.1). Choose "
+                    "yours only if your company's sales are of that kind."))
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="companies")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -399,6 +426,7 @@ class SettingsChange(models.Model):
         UNIT = "unit", _("Unit")
         MEMBERSHIP = "membership", _("Membership")
         INTEGRATION = "integration", _("B2Brouter integration")
+        TAX_REPORTING = "tax_reporting", _("Verifactu / TicketBAI")
 
     class Action(models.TextChoices):
         CREATED = "created", _("created")

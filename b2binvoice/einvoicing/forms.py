@@ -9,7 +9,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from b2binvoice.companies.models import EXEMPT_CODES, NOT_SUBJECT_CODES, ExemptionCode
+from b2binvoice.invoices.models import CorrectiveReason
+
 from .models import B2BrouterIntegration, Environment
+from .verifactu import REGIME_KEYS, REGIME_KEYS_IGIC
 
 
 def environment_choices(current: str | None = None) -> list[tuple[str, Any]]:
@@ -165,3 +169,35 @@ class TaxReportingForm(forms.Form):
             self.add_error("delegation", ValidationError(
                 _("Choose the provincial treasury you report to (Araba, Bizkaia or Gipuzkoa)."), code="delegation"))
         return cleaned
+
+
+def _code_field(label: Any, choices: list[tuple[str, Any]], help_text: Any) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label, required=False, choices=[("", _("— none (B2Brouter's own default)")), *choices],
+        help_text=help_text,
+        error_messages={"invalid_choice": _("%(value)s is not one of the tax agency's codes for this field: choose "
+                                            "one from the list.")})
+
+
+class TaxReportingCodesForm(forms.Form):
+    """The account's default Verifactu/TicketBAI codes, each from the tax agency's official list.
+
+    B2Brouter applies them to a record when the invoice does not carry its own code (an exempt tax
+    without its E code, a credit note without its R code); the regime key goes on every line.
+    """
+
+    special_regime_key = _code_field(
+        _("Special regime key (VAT)"), list(REGIME_KEYS.items()),
+        _("AEAT's ClaveRegimen for the lines of every record: 01 unless your company is under a special regime."))
+    special_regime_key_igic = _code_field(
+        _("Special regime key (IGIC, Canary Islands)"), list(REGIME_KEYS_IGIC.items()),
+        _("The same for invoices that charge IGIC instead of VAT."))
+    reason_vat_exempt = _code_field(
+        _("Default exemption code"), [(c.value, c.label) for c in ExemptionCode if c.value in EXEMPT_CODES],
+        _("Used for an exempt line whose tax does not say why (Settings → Taxes gives each exempt tax its own)."))
+    reason_no_subject = _code_field(
+        _("Default not-subject code"), [(c.value, c.label) for c in ExemptionCode if c.value in NOT_SUBJECT_CODES],
+        _("Used for a not-subject line whose tax does not say why."))
+    credit_note_code = _code_field(
+        _("Default corrective invoice code"), list(CorrectiveReason.choices),
+        _("Used for a credit note sent without its own R code (the app sends each credit note's code)."))

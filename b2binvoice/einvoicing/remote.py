@@ -295,6 +295,11 @@ class Remote:
         """Switch tax reporting on for the account (``POST .../tax_report_settings``)."""
         return _unwrap(self.client.tax_report_settings.create(self._account(), data), "tax_report_setting")
 
+    def update_tax_report_setting(self, code: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change the account's tax report setting ``code`` (``PUT .../tax_report_settings/{code}``)."""
+        return _unwrap(self.client.tax_report_settings.update(self._account(), code, changes),  # type: ignore[arg-type]
+                       "tax_report_setting")
+
     def tax_report(self, tax_report_id: int) -> dict[str, Any]:
         """Read a Verifactu/TicketBAI record (``GET /tax_reports/{id}``)."""
         return _unwrap(self.client.tax_reports.retrieve(tax_report_id), "tax_report")

@@ -403,23 +403,79 @@ def _money(value: Any) -> str:
     return f"{Decimal(value or 0).quantize(Decimal('0.01')):f}"
 
 
-def correction_data(invoice: Any) -> dict[str, Any]:
-    """The fields of the record a correction sends again, taken from the invoice as it is now."""
+def breakdowns(invoice: Any, totals: Any, defaults: dict[str, str]) -> list[dict[str, Any]]:
+    """The record's VAT breakdown, one line per tax of the invoice, as B2Brouter's tax reports take it.
+
+    A subject line carries its rate, base and quota (S1; S2 for reverse charge); an exempt line its
+    E code and a not-subject line its N code, with no rate and no quota (AEAT's DetalleDesglose). The
+    code is the tax's own, else the account's default; the regime key is the account's (01 unset).
+    Withholdings (IRPF) and fixed-amount taxes are not VAT and stay out.
+    """
+    from b2binvoice.companies.models import (  # noqa: PLC0415
+        EXEMPT_CODE_CATEGORIES,
+        EXEMPT_CODES,
+        NOT_SUBJECT_CODE_CATEGORIES,
+        NOT_SUBJECT_CODES,
+        TaxKind,
+    )
+
+    regime = defaults.get("special_regime_key") or "01"
+    lines = []
+    for tax, amount in zip(invoice.taxes.all(), totals.taxes, strict=True):
+        if tax.kind != TaxKind.PERCENTAGE or amount.rate is None or amount.rate < 0:
+            continue
+        line: dict[str, Any] = {"name": tax.b2brouter_name or "IVA", "category": tax.category,
+                                "taxable_base": _money(amount.base), "special_regime_key": regime}
+        code = tax.current_exemption_code
+        if tax.category in EXEMPT_CODE_CATEGORIES:
+            line["exemption_code"] = code if code in EXEMPT_CODES else defaults.get("reason_vat_exempt", "")
+        elif tax.category in NOT_SUBJECT_CODE_CATEGORIES:
+            line["non_subject_code"] = code if code in NOT_SUBJECT_CODES else defaults.get("reason_no_subject", "")
+        else:
+            line["non_exemption_code"] = "S2" if tax.category == "AE" else "S1"
+            line["percent"] = f"{amount.rate.normalize():f}"
+            line["tax_amount"] = _money(amount.amount)
+        lines.append(line)
+    return lines
+
+
+def correction_data(invoice: Any, defaults: dict[str, str] | None = None) -> dict[str, Any]:
+    """The fields of the record a correction sends again, taken from the invoice as it is now.
+
+    ``defaults`` are the account's default codes (the tax report setting's), used where a tax has none.
+    """
     from b2binvoice.invoices.calculations import calculate_invoice  # noqa: PLC0415
 
     client = invoice.client
     totals = calculate_invoice(invoice)
+    lines = breakdowns(invoice, totals, defaults or {})
     # A withholding (IRPF: a negative rate) is not part of the record: its CuotaTotal is the VAT charged
     # and its ImporteTotal the base plus that VAT, whatever is withheld from the payment.
-    charged = sum((t.amount for t in totals.taxes if t.amount >= 0 and (t.rate is None or t.rate >= 0)),
-                  Decimal(0))
+    charged = sum((Decimal(line.get("tax_amount", "0")) for line in lines), Decimal(0))
     return {
         "customer_party_name": client.name,
         "customer_party_tax_id": client.tin,
         "customer_party_country": client.country,
         "tax_inclusive_amount": _money(totals.base + charged),
         "tax_amount": _money(charged),
+        "tax_breakdowns": lines,
     }
+
+
+def account_defaults(remote: Remote, record: TaxRecord) -> dict[str, str]:
+    """Read the account's default codes for the record's system; {} when B2Brouter cannot say."""
+    from .verifactu import CODE_FIELDS, TICKETBAI, VERIFACTU  # noqa: PLC0415
+
+    wanted = TICKETBAI if record.type.lower().startswith("ticket") else VERIFACTU
+    try:
+        rows = remote.tax_report_settings()
+    except b2brouter.B2BRouterError as exc:
+        logger.info("Could not read the account's default codes: %s", describe(exc).text)
+        return {}
+    for row in rows:
+        if str(row.get("code") or row.get("type") or "").lower() == wanted:
+            return {name: str(row.get(name) or "").strip().upper() for name in CODE_FIELDS}
+    return {}
 
 
 def _remote_for(invoice: Any, record: TaxRecord) -> tuple[Remote | None, Result | None]:
@@ -458,10 +514,18 @@ def send_correction(*, invoice: Any, user: Any) -> Result:
     remote, problem = _remote_for(invoice, record)
     if remote is None:
         return problem or Result("error", "")
+    changes = correction_data(invoice, account_defaults(remote, record))
+    unexplained = [line["name"] for line in changes["tax_breakdowns"]
+                   if line.get("exemption_code") == "" or line.get("non_subject_code") == ""]
+    if unexplained:
+        return Result("error", _("A tax of invoice %(number)s bears no VAT but does not say why in the tax agency's "
+                                 "terms: choose its exemption code under Settings → Taxes, or a default exemption "
+                                 "code on the Verifactu settings (B2Brouter integration), then send the correction.")
+                      % {"number": invoice.number})
     if not _claim(record):
         return Result("info", _("A correction of this record is already being sent: reload the page."))
     try:
-        data = remote.correct_tax_report(record.remote_id, correction_data(invoice))
+        data = remote.correct_tax_report(record.remote_id, changes)
     except b2brouter.B2BRouterError as exc:
         _release(record)
         described = describe(exc)

@@ -15,6 +15,8 @@ urlpatterns = [
     path("settings/integrations/b2brouter/tax-reporting/", views_verifactu.tax_reporting_panel, name="tax_reporting"),
     path("settings/integrations/b2brouter/tax-reporting/enable/", views_verifactu.tax_reporting_enable,
          name="tax_reporting_enable"),
+    path("settings/integrations/b2brouter/tax-reporting/<slug:code>/codes/", views_verifactu.tax_reporting_codes,
+         name="tax_reporting_codes"),
     path("settings/integrations/b2brouter/health/", views_health.health_panel, name="health"),
     path("settings/integrations/b2brouter/sync/", views_health.sync_now, name="sync_now"),
     path("webhooks/b2brouter/<str:token>/", views.webhook, name="webhook"),

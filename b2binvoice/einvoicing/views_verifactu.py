@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 from b2binvoice.core.tenancy import company_required
 
 from . import actions, verifactu
-from .forms import TaxReportingForm
+from .forms import TaxReportingCodesForm, TaxReportingForm
 from .views import _no_credentials, flash
 
 
@@ -63,3 +63,34 @@ def tax_reporting_enable(request: HttpRequest) -> HttpResponse:
                                      "start_date": max(today, verifactu.MANDATORY_FROM)
                                      if today.year == verifactu.MANDATORY_FROM.year - 1 else today})
     return render(request, "einvoicing/tax_reporting_enable.html", {"form": form, "integration": integration})
+
+
+@company_required
+@require_http_methods(["GET", "POST"])
+def tax_reporting_codes(request: HttpRequest, code: str) -> HttpResponse:
+    """Show and change the account's default codes of one tax report setting (read from B2Brouter each time)."""
+    integration = _integration(request)
+    settings_url = reverse("einvoicing:settings")
+    if integration is None or not integration.has_credentials:
+        flash(request, "settings", _no_credentials())
+        return HttpResponseRedirect(settings_url)
+    current_settings, error = verifactu.status(integration)
+    if error is not None:
+        flash(request, "settings", error)
+        return HttpResponseRedirect(settings_url + "#tax-reporting")
+    current = next((s for s in current_settings if s.code == code), None)
+    if current is None:
+        raise Http404("No such tax report setting on the account")
+    context: dict[str, Any] = {"integration": integration, "setting": current}
+    if request.method == "POST":
+        form = TaxReportingCodesForm(request.POST)
+        if form.is_valid():
+            result = verifactu.change_codes(integration, current, form.cleaned_data, user=request.user)
+            if result.ok:
+                flash(request, "settings", result)
+                return HttpResponseRedirect(settings_url + "#tax-reporting")
+            return render(request, "einvoicing/tax_reporting_codes.html",
+                          {**context, "form": form, "flash": result.as_dict()}, status=422)
+        return render(request, "einvoicing/tax_reporting_codes.html", {**context, "form": form}, status=422)
+    form = TaxReportingCodesForm(initial=current.codes)
+    return render(request, "einvoicing/tax_reporting_codes.html", {**context, "form": form})

@@ -17,9 +17,11 @@ from django.utils.translation import gettext_lazy
 
 from b2binvoice.core.validators import compact_tin
 
-#: RD 1619/2012 art. 4.1: a simplified invoice when the amount, VAT included, is at most 400 EUR.
-#: (Its 3,000 EUR limit for retail, hospitality and the other listed sectors is not offered here.)
+#: RD 1619/2012 art. 4.1: a simplified invoice when the amount, VAT included, is at most 400 EUR, or 3,000 EUR
+#: for the operations it lists (retail, hospitality, transport of people, …), which the company declares in its
+#: settings (``Company.simplified_invoice_sector``).
 SIMPLIFIED_LIMIT = Decimal("400")
+SECTOR_SIMPLIFIED_LIMIT = Decimal("3000")
 SIMPLIFIED_CODES = frozenset({"F2", "R5"})
 
 LABELS = {
@@ -88,12 +90,31 @@ def simplified_problem(invoice: Any) -> str:
                  "limit is set in euros while this invoice is in %(currency)s: %(fix)s") % {
             "client": invoice.client.name, "number": invoice.number, "currency": invoice.currency, "fix": fix}
     total = calculate_invoice(invoice).total
-    if total > SIMPLIFIED_LIMIT:
+    sector = invoice.company.simplified_invoice_sector
+    limit = simplified_limit(invoice.company)
+    if total <= limit:
+        return ""
+    if sector:
         return _("Client %(client)s has no tax id, so invoice %(number)s can only be a simplified invoice, which "
-                 "Spanish rules allow up to %(limit)s EUR including VAT; this one is %(total)s EUR: %(fix)s") % {
-            "client": invoice.client.name, "number": invoice.number, "limit": SIMPLIFIED_LIMIT,
-            "total": total, "fix": fix}
-    return ""
+                 "Spanish rules allow up to %(limit)s EUR including VAT for your company's sector (%(sector)s); "
+                 "this one is %(total)s EUR: %(fix)s") % {
+            "client": invoice.client.name, "number": invoice.number, "limit": limit,
+            "sector": invoice.company.get_simplified_invoice_sector_display(), "total": total, "fix": fix}
+    if total <= SECTOR_SIMPLIFIED_LIMIT:
+        return _("Client %(client)s has no tax id, so invoice %(number)s can only be a simplified invoice, which "
+                 "Spanish rules allow up to %(limit)s EUR including VAT; this one is %(total)s EUR: %(fix)s If your "
+                 "company's sales are retail, hospitality or another operation that allows simplified invoices up "
+                 "to %(sector_limit)s EUR, choose it under Settings → Company instead.") % {
+            "client": invoice.client.name, "number": invoice.number, "limit": limit, "total": total, "fix": fix,
+            "sector_limit": SECTOR_SIMPLIFIED_LIMIT}
+    return _("Client %(client)s has no tax id, so invoice %(number)s can only be a simplified invoice, which "
+             "Spanish rules allow up to %(limit)s EUR including VAT; this one is %(total)s EUR: %(fix)s") % {
+        "client": invoice.client.name, "number": invoice.number, "limit": limit, "total": total, "fix": fix}
+
+
+def simplified_limit(company: Any) -> Decimal:
+    """Return the largest simplified invoice the company may issue, VAT included (400 or 3,000 EUR)."""
+    return SECTOR_SIMPLIFIED_LIMIT if getattr(company, "simplified_invoice_sector", "") else SIMPLIFIED_LIMIT
 
 
 def corrective_reason_problem(original: Any, reason: str) -> str:

@@ -416,3 +416,81 @@ def test_a_correction_of_an_invoice_with_irpf_sends_the_vat_not_the_withholding(
     # 1000 + IVA 210; the 150 of IRPF is withheld from the payment, not part of the record.
     for sent_record in (original, correction):
         assert (sent_record["tax_amount"], sent_record["tax_inclusive_amount"]) == ("210.00", "1210.00")
+
+
+def remote_setting(sim: Sim, account: Any) -> dict[str, Any]:
+    data, key = account
+    return sim.api("GET", f"/accounts/{data['id']}/tax_report_settings/verifactu", key)["tax_report_setting"]
+
+
+def rejected(web, sim, account, invoice) -> TaxRecord:
+    """Send ``invoice`` (AEAT rejects it), read the rejection, and let AEAT accept what comes next."""
+    data, key = account
+    assert confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/").status_code == 302
+    record = TaxRecord.objects.get(invoice=invoice)
+    advance(sim, record.remote_id)
+    refresh(web, invoice)
+    sim.set_faults(data["id"], key, aeat_reject_rate=0)
+    return record
+
+
+def test_a_correction_sends_each_rates_breakdown_with_the_accounts_regime_key(
+        web, rejecting, company, account, integration, customer, vat, bank, sim):
+    verifactu_on(sim, account)
+    contact_for(sim, account, customer)
+    irpf = Tax.objects.create(company=company, name="IRPF -15%", tax_type="IRPF", kind=TaxKind.PERCENTAGE,
+                              rate=Decimal("-15"), category="S")
+    invoice = make_invoice(company, customer, taxes=[vat, irpf], payment_method=bank, lines=[("2", "500")])
+    rejected(web, sim, account, invoice)
+    # The account's regime key, changed on the settings page after the rejection, goes on the correction.
+    codes = "/settings/integrations/b2brouter/tax-reporting/verifactu/codes/"
+    assert web.post(codes, {"special_regime_key": "05"}).status_code == 302
+
+    assert web.post(f"/invoices/{invoice.pk}/b2brouter/tax-record/correct/").status_code == 302
+    original, correction = remote_records(sim, account)
+    assert correction["correction"] is True
+    [line] = correction["tax_breakdowns"]  # the VAT only: the IRPF withheld is not part of the record
+    assert (line["category"], line["non_exemption_code"], line["percent"]) == ("S", "S1", "21")
+    assert (line["taxable_base"], line["tax_amount"], line["special_regime_key"]) == ("1000.00", "210.00", "05")
+    assert (correction["tax_amount"], correction["tax_inclusive_amount"]) == ("210.00", "1210.00")
+
+
+def test_a_correction_of_an_exempt_invoice_sends_the_taxs_exemption_code(
+        web, rejecting, company, account, integration, customer, bank, sim):
+    verifactu_on(sim, account)
+    contact_for(sim, account, customer)
+    export = Tax.objects.create(company=company, name="Export", tax_type="IVA", kind=TaxKind.PERCENTAGE,
+                                rate=Decimal("0"), category="E", exemption_code="E2",
+                                exemption_reason="Exenta art. 21 LIVA")
+    invoice = make_invoice(company, customer, taxes=[export], payment_method=bank, lines=[("1", "800")])
+    rejected(web, sim, account, invoice)
+    assert web.post(f"/invoices/{invoice.pk}/b2brouter/tax-record/correct/").status_code == 302
+    original, correction = remote_records(sim, account)
+    [line] = correction["tax_breakdowns"]
+    assert (line["category"], line["exemption_code"], line["taxable_base"]) == ("E", "E2", "800.00")
+    assert line["percent"] is None and line["non_exemption_code"] is None
+    assert (correction["tax_amount"], correction["tax_inclusive_amount"]) == ("0.00", "800.00")
+
+
+def test_an_exempt_tax_without_a_code_or_a_default_is_not_sent_and_says_what_to_fix(
+        web, rejecting, company, account, integration, customer, bank, sim):
+    verifactu_on(sim, account)
+    contact_for(sim, account, customer)
+    exempt = Tax.objects.create(company=company, name="Exempt", tax_type="IVA", kind=TaxKind.PERCENTAGE,
+                                rate=Decimal("0"), category="E", exemption_code="E1",
+                                exemption_reason="Exenta art. 20 LIVA")
+    invoice = make_invoice(company, customer, taxes=[exempt], payment_method=bank, lines=[("1", "100")])
+    rejected(web, sim, account, invoice)
+    # A tax copied before codes existed: neither it nor its company tax says why.
+    invoice.taxes.update(exemption_code="")
+    Tax.objects.filter(pk=exempt.pk).update(exemption_code="")
+    answer = web.post(f"/invoices/{invoice.pk}/b2brouter/tax-record/correct/", follow=True)
+    page = text_of(answer.content.decode())
+    assert "bears no VAT but does not say why" in page and "default exemption code" in page
+    assert len(remote_records(sim, account)) == 1  # nothing was sent
+    assert "Send the correction" in text_of(section(web, invoice))  # still offered once fixed
+
+    codes = "/settings/integrations/b2brouter/tax-reporting/verifactu/codes/"
+    assert web.post(codes, {"reason_vat_exempt": "E6"}).status_code == 302
+    assert web.post(f"/invoices/{invoice.pk}/b2brouter/tax-record/correct/").status_code == 302
+    assert remote_records(sim, account)[1]["tax_breakdowns"][0]["exemption_code"] == "E6"

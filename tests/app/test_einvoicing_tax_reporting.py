@@ -137,3 +137,86 @@ def test_unreachable_b2brouter_is_said_on_the_panel(
 def test_without_credentials_the_form_is_not_offered(web: HttpClient, company: Any) -> None:
     response = web.get(ENABLE_URL)
     assert response.status_code == 302 and response["Location"].endswith(SETTINGS_URL)
+
+
+CODES_URL = PANEL_URL + "verifactu/codes/"
+
+
+def switched_on(sim: Sim, account: Any) -> None:
+    data, key = account
+    sim.api("POST", f"/accounts/{data['id']}/tax_report_settings", key,
+            {"tax_report_setting": {"code": "verifactu", "start_date": "2027-01-01", "reason_vat_exempt": "E1"}})
+
+
+def test_the_default_codes_are_shown_and_changed_from_the_official_lists(
+    web: HttpClient, integration: B2BrouterIntegration, sim: Sim, account: Any
+) -> None:
+    switched_on(sim, account)
+    panel = web.get(PANEL_URL, HTTP_HX_REQUEST="true").content.decode()
+    assert f'href="{CODES_URL}"' in panel
+    assert 'data-code-field="reason_vat_exempt">E1 – Exempt under art. 20 LIVA' in panel
+    assert "none (B2Brouter&#x27;s own default)" in panel or "none (B2Brouter's own default)" in panel
+
+    form = web.get(CODES_URL).content.decode()
+    assert '<option value="E1" selected>' in form and '<option value="20">20 – Simplified regime</option>' in form
+
+    wrong = web.post(CODES_URL, {"special_regime_key": "12", "reason_no_subject": "N3", "credit_note_code": "R9"})
+    assert wrong.status_code == 422
+    page = text_of(wrong.content.decode())
+    for code in ("12", "N3", "R9"):
+        assert f"{code} is not one of the tax agency's codes for this field" in page.replace("&#x27;", "'")
+    assert remote_setting_codes(sim, account) == ("01", "E1", "", "R1")  # B2Brouter's defaults: nothing saved
+
+    done = web.post(CODES_URL, {"special_regime_key": "18", "reason_vat_exempt": "E5", "reason_no_subject": "N2",
+                                "credit_note_code": "R4"})
+    assert done.status_code == 302 and done["Location"].endswith(SETTINGS_URL + "#tax-reporting")
+    assert remote_setting_codes(sim, account) == ("18", "E5", "N2", "R4")
+    flash = text_of(web.get(SETTINGS_URL).content.decode())
+    assert "The default codes of Verifactu (AEAT) are saved in B2Brouter" in flash
+    panel = text_of(web.get(PANEL_URL, HTTP_HX_REQUEST="true").content.decode())
+    assert "18 – Equivalence surcharge" in panel and "N2 – Not subject in Spain" in panel
+
+    history = text_of(web.get("/settings/history/").content.decode())
+    assert "Verifactu / TicketBAI" in history
+    assert "Default exemption code" in history and "E1 – Exempt under art. 20 LIVA" in history
+    assert "E5 – Exempt under art. 25 LIVA" in history and "18 – Equivalence surcharge" in history
+
+    again = web.post(CODES_URL, {"special_regime_key": "18", "reason_vat_exempt": "E5", "reason_no_subject": "N2",
+                                 "credit_note_code": "R4"})
+    assert again.status_code == 302
+    assert "Nothing changed" in text_of(web.get(SETTINGS_URL).content.decode())
+
+
+def remote_setting_codes(sim: Sim, account: Any) -> tuple[str, ...]:
+    [setting] = remote_settings(sim, account)
+    return tuple(setting.get(name) or "" for name in
+                 ("special_regime_key", "reason_vat_exempt", "reason_no_subject", "credit_note_code"))
+
+
+def test_the_codes_page_of_a_system_that_is_not_on_is_not_found(
+    web: HttpClient, integration: B2BrouterIntegration, sim: Sim, account: Any
+) -> None:
+    assert web.get(CODES_URL).status_code == 404
+    assert web.post(CODES_URL, {"special_regime_key": "01"}).status_code == 404
+
+
+def test_b2brouter_refusing_the_codes_is_shown_and_nothing_is_recorded(
+    web: HttpClient, integration: B2BrouterIntegration, sim: Sim, account: Any
+) -> None:
+    from b2binvoice.companies.models import SettingsChange
+
+    switched_on(sim, account)
+    data, key = account
+    sim.api("DELETE", f"/accounts/{data['id']}/tax_report_settings/verifactu", key)
+    # Read as on, then gone in B2Brouter before the save: its 404 is said, and the history stays empty.
+    from unittest import mock
+
+    from b2binvoice.einvoicing import verifactu
+    from b2binvoice.einvoicing.verifactu import TaxReporting
+
+    on = [TaxReporting(code="verifactu", start_date=None, delegation="", auto_send=True, codes={})]
+    with mock.patch.object(verifactu, "status", return_value=(on, None)):
+        response = web.post(CODES_URL, {"special_regime_key": "02"})
+    assert response.status_code == 422
+    assert "B2Brouter did not change the default codes of Verifactu (AEAT)." in text_of(response.content.decode())
+    assert not SettingsChange.objects.filter(area="tax_reporting").exists()

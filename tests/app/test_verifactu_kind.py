@@ -170,6 +170,48 @@ def test_above_400_eur_a_client_without_tax_id_blocks_the_invoice_with_what_to_f
     assert "Full invoice (F1)" in html.unescape(web.get(f"/invoices/{invoice.pk}/").content.decode())
 
 
+def company_settings(company, **changes):
+    data = {"name": company.name, "tin": company.tin, "country": company.country, "default_currency": "EUR",
+            "invoice_prefix": company.invoice_prefix, "invoice_next_number": company.invoice_next_number,
+            "invoice_number_digits": company.invoice_number_digits, "credit_note_prefix": company.credit_note_prefix,
+            "credit_note_next_number": company.credit_note_next_number,
+            "credit_note_number_digits": company.credit_note_number_digits}
+    return {**data, **changes}
+
+
+def test_a_sector_that_allows_it_issues_simplified_invoices_up_to_3000_eur(web, company, account, integration,
+                                                                           walk_in, vat, bank, sim, wire):
+    invoice = make_invoice(company, walk_in, taxes=[vat], payment_method=bank, lines=[("5000", "0.10")])  # 605 EUR
+    page = html.unescape(section(web, invoice))
+    # Without a sector the 400 EUR limit holds, and the message says where the 3,000 EUR one is chosen.
+    assert "allow up to 400 EUR including VAT; this one is 605.00 EUR" in page
+    assert "choose it under Settings → Company instead" in page
+
+    response = web.post("/settings/company/", company_settings(company, simplified_invoice_sector="hospitality"))
+    assert response.status_code == 302, response.content.decode()
+    page = html.unescape(section(web, invoice))
+    assert "The right kind of invoice for Spain: Simplified invoice (F2)" in page and "605.00 EUR" not in page
+    create(web, invoice)
+    assert wire.invoice()["type"] == "IssuedSimplifiedInvoice"
+    history = html.unescape(web.get("/settings/history/").content.decode())
+    assert "simplified invoices up to 3,000 EUR (Spain)" in history and "Hospitality and restaurants" in history
+
+    big = make_invoice(company, walk_in, number="INV-0002", taxes=[vat], payment_method=bank,
+                       lines=[("30000", "0.10")])  # 3,630 EUR
+    page = html.unescape(section(web, big))
+    assert ("which Spanish rules allow up to 3000 EUR including VAT for your company's sector (Hospitality and "
+            "restaurants") in page and "this one is 3630.00 EUR: add the client's tax id" in page
+    web.post(f"/invoices/{big.pk}/b2brouter/create/")
+    assert not InvoiceLink.objects.filter(invoice=big).exists()
+
+
+def test_an_unknown_sector_is_refused(web, company):
+    response = web.post("/settings/company/", company_settings(company, simplified_invoice_sector="bakery"))
+    assert response.status_code == 200 and "bakery is not one of the available choices" in response.content.decode()
+    company.refresh_from_db()
+    assert company.simplified_invoice_sector == ""
+
+
 def test_a_foreign_company_has_no_spanish_kinds(web, company, walk_in, vat):
     company.country = "NL"
     company.save()

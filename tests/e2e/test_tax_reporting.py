@@ -46,3 +46,18 @@ def test_switch_verifactu_on_after_confirming(app: Page, connected: Demo, screen
     screenshot("verifactu-on")
     [setting] = demo.api("GET", f"/accounts/{demo.account_id}/tax_report_settings")["tax_report_settings"]
     assert (setting["code"], setting["start_date"]) == ("verifactu", today)
+
+    # The account's default codes: shown on the panel, changed from AEAT's lists.
+    expect(panel.locator('[data-code-field="special_regime_key"]')).to_contain_text("01 – General regime")
+    panel.get_by_role("link", name="Change the default codes…").click()
+    expect(app.get_by_role("heading", name="Default codes of Verifactu (AEAT)")).to_be_visible()
+    app.get_by_label("Special regime key (VAT)").select_option("18")
+    app.get_by_label("Default exemption code").select_option("E5")
+    screenshot("verifactu-default-codes")
+    app.get_by_role("button", name="Save the default codes").click()
+    expect(app.locator(".b2b-flash-success")).to_contain_text("The default codes of Verifactu (AEAT) are saved")
+    panel = app.locator("section#tax-reporting")
+    expect(panel.locator('[data-code-field="special_regime_key"]')).to_contain_text("18 – Equivalence surcharge")
+    expect(panel.locator('[data-code-field="reason_vat_exempt"]')).to_contain_text("E5 – Exempt under art. 25 LIVA")
+    [setting] = demo.api("GET", f"/accounts/{demo.account_id}/tax_report_settings")["tax_report_settings"]
+    assert (setting["special_regime_key"], setting["reason_vat_exempt"]) == ("18", "E5")

@@ -401,3 +401,95 @@ def test_a_withholding_is_left_out_of_the_record(account: Account) -> None:
     assert record["tax_inclusive_amount"] == "1210.00"  # not 1060.00: the 150.00 withheld is not part of it
     assert [b["name"] for b in record["tax_breakdowns"]] == ["IVA"]
     assert parse_qs(urlsplit(record["identifier"]).query)["importe"] == ["1210.00"]
+
+
+def rejected_record(account: Account) -> dict[str, Any]:
+    switch_on(account)
+    faults(account, aeat_reject_rate=1)
+    original = advance(account, issue(account)["tax_report_ids"][0])
+    faults(account)
+    return original
+
+
+def test_a_correction_carries_the_full_breakdown_per_rate(account: Account) -> None:
+    original = rejected_record(account)
+    response = account.call("PATCH", f"tax_reports/{original['id']}", {"tax_report": {
+        "tax_inclusive_amount": "1150.00", "tax_amount": "50.00", "tax_breakdowns": [
+            {"name": "IVA", "category": "AA", "non_exemption_code": "S1", "percent": "10", "taxable_base": "500.00",
+             "tax_amount": "50.00", "special_regime_key": "01"},
+            {"name": "IVA", "category": "E", "exemption_code": "E2", "taxable_base": "400.00",
+             "special_regime_key": "02"},
+            {"name": "IVA", "category": "NS", "non_subject_code": "N2", "taxable_base": "200.00"},
+        ]}})
+    assert response.status_code == 200, response.content
+    correction = response.json()["tax_report"]
+    subject, exempt, not_subject = correction["tax_breakdowns"]
+    assert (subject["percent"], subject["taxable_base"], subject["tax_amount"]) == ("10", "500.00", "50.00")
+    assert (exempt["exemption_code"], exempt["percent"], exempt["special_regime_key"]) == ("E2", None, "02")
+    assert (not_subject["non_subject_code"], not_subject["special_regime_key"]) == ("N2", "01")
+    xml = ET.fromstring(account.call("GET", f"tax_reports/{correction['id']}/download").content)
+    details = xml.findall(f".//{SUM1}DetalleDesglose")
+    assert [d.findtext(f"{SUM1}OperacionExenta") for d in details] == [None, "E2", None]
+    assert [d.findtext(f"{SUM1}CalificacionOperacion") for d in details] == ["S1", None, "N2"]
+    assert [d.findtext(f"{SUM1}CuotaRepercutida") for d in details] == ["50.00", None, None]
+    assert [d.findtext(f"{SUM1}ClaveRegimen") for d in details] == ["01", "02", "01"]
+
+
+@pytest.mark.parametrize(("breakdown", "param", "words"), [
+    ({"category": "S", "non_exemption_code": "S9", "percent": "21", "taxable_base": "100", "tax_amount": "21"},
+     "tax_breakdowns[0].non_exemption_code", "not included in the list"),
+    ({"category": "E", "taxable_base": "121"}, "tax_breakdowns[0].exemption_code", "can't be blank"),
+    ({"category": "E", "exemption_code": "E7", "taxable_base": "121"}, "tax_breakdowns[0].exemption_code",
+     "not included in the list"),
+    ({"category": "S", "exemption_code": "E1", "taxable_base": "121"}, "tax_breakdowns[0].category", "not exempt"),
+    ({"category": "E", "exemption_code": "E1", "percent": "21", "taxable_base": "100"},
+     "tax_breakdowns[0].percent", "has no percent"),
+    ({"category": "S", "non_exemption_code": "S1", "exemption_code": "E1", "percent": "21", "taxable_base": "100",
+      "tax_amount": "21"}, "tax_breakdowns[0].exemption_code", "only one of"),
+    ({"category": "S", "percent": "21", "taxable_base": "100", "tax_amount": "12"}, "tax_breakdowns[0].tax_amount",
+     "is not 21 % of the taxable base"),
+    ({"category": "S", "percent": "21", "taxable_base": "100", "tax_amount": "21", "special_regime_key": "12"},
+     "tax_breakdowns[0].special_regime_key", "not included in the list"),
+    ({"category": "S", "percent": "21", "taxable_base": "100", "tax_amount": "21", "surcharge": "5.2"},
+     "tax_breakdowns[0].surcharge", "not a known attribute"),
+    ({"category": "S", "taxable_base": "100", "tax_amount": "21"}, "tax_breakdowns[0].percent", "can't be blank"),
+])
+def test_a_correction_with_a_wrong_breakdown_is_refused(account: Account, breakdown: dict[str, Any], param: str,
+                                                         words: str) -> None:
+    original = rejected_record(account)
+    response = account.call("PATCH", f"tax_reports/{original['id']}", {"tax_report": {
+        "tax_inclusive_amount": "121.00", "tax_amount": "21.00", "tax_breakdowns": [breakdown]}})
+    assert response.status_code == 422, response.content
+    error = response.json()["error"]
+    assert error["param"] == param and words in error["message"]
+    assert len(account.call("GET", f"accounts/{account.id}/tax_reports").json()["tax_reports"]) == 1
+
+
+def test_a_correction_whose_totals_disagree_with_its_breakdown_is_refused(account: Account) -> None:
+    original = rejected_record(account)
+    line = {"category": "S", "non_exemption_code": "S1", "percent": "21", "taxable_base": "100.00", "tax_amount": "21.00"}
+    wrong_quota = account.call("PATCH", f"tax_reports/{original['id']}", {"tax_report": {
+        "tax_inclusive_amount": "121.00", "tax_amount": "25.00", "tax_breakdowns": [line]}})
+    assert wrong_quota.status_code == 422 and wrong_quota.json()["error"]["param"] == "tax_amount"
+    wrong_total = account.call("PATCH", f"tax_reports/{original['id']}", {"tax_report": {
+        "tax_inclusive_amount": "130.00", "tax_amount": "21.00", "tax_breakdowns": [line]}})
+    assert wrong_total.status_code == 422 and wrong_total.json()["error"]["param"] == "tax_inclusive_amount"
+    # New amounts without a breakdown are checked against the breakdown the record keeps.
+    amounts_only = account.call("PATCH", f"tax_reports/{original['id']}", {"tax_report": {
+        "tax_inclusive_amount": "999.00", "tax_amount": "99.00"}})
+    assert amounts_only.status_code == 422 and amounts_only.json()["error"]["param"] == "tax_amount"
+    empty = account.call("PATCH", f"tax_reports/{original['id']}", {"tax_report": {"tax_breakdowns": []}})
+    assert empty.status_code == 422 and empty.json()["error"]["param"] == "tax_breakdowns"
+
+
+def test_the_settings_default_regime_keys_come_from_aeats_lists(account: Account) -> None:
+    switch_on(account)
+    path = f"accounts/{account.id}/tax_report_settings/verifactu"
+    wrong = account.call("PUT", path, {"tax_report_setting": {"special_regime_key": "12"}})
+    assert wrong.status_code == 422 and wrong.json()["error"]["param"] == "special_regime_key"
+    igic = account.call("PUT", path, {"tax_report_setting": {"special_regime_key_igic": "20"}})
+    assert igic.status_code == 422 and igic.json()["error"]["param"] == "special_regime_key_igic"
+    done = account.call("PUT", path, {"tax_report_setting": {"special_regime_key": "20", "special_regime_key_igic": "19"}})
+    assert done.status_code == 200, done.content
+    assert (done.json()["tax_report_setting"]["special_regime_key"],
+            done.json()["tax_report_setting"]["special_regime_key_igic"]) == ("20", "19")
