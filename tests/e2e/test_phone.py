@@ -114,6 +114,53 @@ def test_the_main_flow_fits_a_phone(phone: Page, connected: Demo) -> None:
     fits_login(phone)
 
 
+LINES = """(el) => {
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  return range.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight);
+}"""
+
+
+def one_line(cell: Any) -> None:
+    """Expect the text of a table cell (or a link in one) drawn on a single line, not broken up."""
+    lines = cell.evaluate(LINES)
+    assert lines < 1.5, f"{cell.inner_text()!r} takes {lines:.1f} lines"
+
+
+def test_lists_scroll_sideways_inside_their_own_box(phone: Page, connected: Demo) -> None:
+    """At 390 px a list keeps its numbers, dates, tax ids and headers on one line each: the table scrolls
+    sideways inside its box, and the page itself stays as wide as the screen."""
+    url = connected.url
+    Invoice.objects.filter(number="LD-0009").update(status="issued")
+    checks = {
+        "/invoices/": ["LD-0001", "LD-0009", "Number", "Date", "Status", "B2Brouter", "not linked"],
+        "/clients/": ["Country", "Tax id", "Invoices"],
+        "/settings/taxes/": ["Rate / amount", "B2Brouter tax type"],
+        "/settings/history/": ["When"],
+    }
+    nordlicht = Client.objects.get(name="Nordlicht Übersetzungen GmbH")
+    checks["/clients/"].append(nordlicht.tin)
+    for path, texts in checks.items():
+        phone.goto(url + path)
+        fits(phone)
+        box = phone.locator(".table-scroll").first
+        expect(box).to_be_visible()
+        assert box.evaluate("(el) => el.scrollWidth > el.clientWidth"), f"the table of {path} does not scroll"
+        assert box.evaluate("(el) => el.getBoundingClientRect().right") <= WIDTH
+        for text in texts:
+            cell = box.locator("th, td a, td, td span").filter(has_text=re.compile(f"^{re.escape(text)}$")).first
+            expect(cell).to_be_visible()
+            one_line(cell)
+    # The sideways scroll reaches the last column.
+    phone.goto(url + "/invoices/")
+    box = phone.locator(".table-scroll").first
+    box.evaluate("(el) => { el.scrollLeft = el.scrollWidth; }")
+    last = box.locator("thead th").last
+    expect(last).to_be_in_viewport()
+    assert box.evaluate("(el) => el.scrollLeft") > 0
+    fits(phone)
+
+
 def fits_login(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
 
