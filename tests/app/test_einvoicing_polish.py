@@ -51,17 +51,38 @@ def test_the_integrations_page_is_for_members_only(client, db):
     assert response.status_code == 302 and response["Location"].startswith("/login/")
 
 
-def test_an_htmx_push_also_swaps_the_status_badge_of_the_page(web, company, account, integration, customer, vat, sim):
+def test_an_htmx_push_that_issues_the_invoice_reloads_the_whole_page(web, company, account, integration, customer,
+                                                                    vat, sim):
     contact_for(sim, account, customer)
     invoice = make_invoice(company, customer, taxes=[vat])
     page = web.get(f"/invoices/{invoice.pk}/").content.decode()
     assert '<span id="invoice-status" class="status status-draft">Draft</span>' in page
-    answer = confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/", **HTMX).content.decode()
-    assert 'id="b2brouter-section"' in answer
-    assert '<span id="invoice-status" class="status status-issued" hx-swap-oob="true">Issued</span>' in answer
-    # A full page (no htmx) has one badge only, in the heading.
+    assert "Delete draft" in page and f"{invoice.number} is a draft: issue it before recording a payment." in page
+    answer = confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/", **HTMX)
+    # The draft is issued now: its buttons, lock notice and payments are out of date, not only the section.
+    assert answer.status_code == 200 and answer["HX-Refresh"] == "true"
+    assert InvoiceLink.objects.get(invoice=invoice).state in ("sending", "sent")
     page = web.get(f"/invoices/{invoice.pk}/").content.decode()
+    assert '<span id="invoice-status" class="status status-issued">Issued</span>' in page
+    assert "Delete draft" not in page and ">Edit<" not in page and "Change status or notes" in page
+    assert "is a draft" not in page and "Record a payment" in page
+    # The result was kept for the reloaded page, once.
+    assert "totals match and it was sent" in page
+    assert "totals match and it was sent" not in web.get(f"/invoices/{invoice.pk}/").content.decode()
+    # A full page (no htmx) has one badge only, in the heading.
     assert page.count('id="invoice-status"') == 1 and "hx-swap-oob" not in page
+
+
+def test_an_htmx_action_that_leaves_the_status_answers_the_section_and_badge(web, company, account, integration,
+                                                                             customer, vat, sim):
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
+    answer = web.post(f"/invoices/{invoice.pk}/b2brouter/refresh/", **HTMX)
+    assert "HX-Refresh" not in answer
+    html = answer.content.decode()
+    assert html.lstrip().startswith('<section id="b2brouter-section"')
+    assert '<span id="invoice-status" class="status status-issued" hx-swap-oob="true">Issued</span>' in html
 
 
 def test_the_plate_reads_the_settings_again_when_they_are_older_than_the_limit(web, company, account, integration,

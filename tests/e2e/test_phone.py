@@ -80,14 +80,17 @@ def test_the_main_flow_fits_a_phone(phone: Page, connected: Demo) -> None:
     expect(phone).to_have_url(f"{url}/settings/integrations/")
     fits(phone)
 
-    # An invoice with its B2Brouter section: push it; the page stays within the screen and the header
-    # badge follows the push without a reload.
+    # An invoice with its B2Brouter section: push it; the page stays within the screen and the whole
+    # page follows the push (badge, buttons, payments), not only the section.
     Invoice.objects.filter(number="LD-0002").update(status="draft")
     invoice = Invoice.objects.get(number="LD-0002")
     phone.goto(f"{url}/invoices/{invoice.pk}/")
     fits(phone)
     badge = phone.locator("#invoice-status")
     expect(badge).to_have_text("Draft")
+    head = phone.locator(".page-head")
+    expect(head.get_by_role("link", name="Delete draft")).to_be_visible()
+    expect(phone.locator("#payments")).to_contain_text("LD-0002 is a draft")
     create = section(phone).get_by_role("button", name="Create B2Brouter invoice")
     create.scroll_into_view_if_needed()
     expect(create).to_be_in_viewport()
@@ -95,6 +98,11 @@ def test_the_main_flow_fits_a_phone(phone: Page, connected: Demo) -> None:
     confirm_create(phone)
     expect(section(phone).locator(".b2b-flash-success")).to_contain_text("totals match and it was sent.")
     expect(badge).to_have_text("Issued")
+    expect(head.get_by_role("link", name="Delete draft")).to_have_count(0)
+    expect(head.get_by_role("link", name="Edit", exact=True)).to_have_count(0)
+    expect(head.get_by_role("link", name="Change status or notes")).to_be_visible()
+    expect(phone.locator("#payments")).not_to_contain_text("is a draft")
+    expect(phone.locator("#payments").get_by_role("button", name="Record payment")).to_be_visible()
     fits(phone)
     unlink = section(phone).get_by_role("link", name="Unlink")
     expect(unlink).to_have_css("opacity", "1")
