@@ -153,3 +153,23 @@ def test_the_comparison_names_the_tax_exclusive_amount_as_the_invoice_does(web, 
     assert '<th scope="row">Tax-exclusive amount</th>' in page
     assert "<th>Tax-exclusive amount</th>" in page  # the invoice's own totals
     assert "Subtotal (before taxes)" not in page
+
+
+def test_spanish_pages_show_compared_totals_and_link_candidates_in_spanish_numbers(web, company, account, integration,
+                                                                                   customer, vat, sim, settings):
+    contact_for(sim, account, customer)
+    web.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    big = make_invoice(company, customer, taxes=[vat], lines=[("1", "2097")])  # 2,097.00 + 21 % = 2,537.37
+    confirmed(web, f"/invoices/{big.pk}/b2brouter/create/")
+    page = web.get(f"/invoices/{big.pk}/b2brouter/").content.decode()
+    compare = page.split('class="b2b-compare"')[1].split("</table>")[0]
+    assert compare.count("<td class=\"num\">2.537,37</td>") == 2 and "2537,37" not in compare
+    assert compare.count("<td class=\"num\">2.097,00</td>") == 2
+    assert "IVA (S 21 %)" in compare or "(21 %)" in compare
+
+    small = make_invoice(company, customer, number="INV-0002", taxes=[vat], lines=[("1", "121.24")])  # 146.70
+    page = web.get(f"/invoices/{small.pk}/b2brouter/link/?number=INV-0001").content.decode()
+    candidate = page.split('class="b2b-candidates"')[1].split("</table>")[0]
+    assert "2.537,37 EUR" in candidate
+    assert "total 2.537,37, el nuestro 146,70" in candidate and "2537.37" not in candidate
+    assert "02/11/2026" in candidate
