@@ -137,3 +137,15 @@ def test_unreachable_b2brouter_is_said_on_the_panel(
 def test_without_credentials_the_form_is_not_offered(web: HttpClient, company: Any) -> None:
     response = web.get(ENABLE_URL)
     assert response.status_code == 302 and response["Location"].endswith(SETTINGS_URL)
+
+
+@pytest.mark.parametrize(("language", "label", "issuer"), [("es", "Desde", "Emisor"), ("ca", "Des de", "Emissor")])
+def test_the_start_date_reads_from_a_day_not_the_invoices_issuer(
+    web: HttpClient, integration: B2BrouterIntegration, settings: Any, language: str, label: str, issuer: str
+) -> None:
+    web.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    page = web.get(ENABLE_URL).content.decode()
+    found = re.search(r'<label for="id_start_date"[^>]*>([^<]*)</label>', page)
+    assert found, page
+    assert found[1].strip().rstrip(":") == label
+    assert f">{issuer}<" not in page
