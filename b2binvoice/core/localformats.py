@@ -68,6 +68,28 @@ def format_money(value: Any, currency: str, *, grouping: bool = True) -> str:
     return format_decimal(amount, format=pattern, locale=current_locale())
 
 
+def format_price(value: Any, currency: str = "") -> str:
+    """Format a price or a compared figure: at least the decimals of ``currency``, every further one kept, grouped.
+
+    45.5 EUR -> 45,50 and 1234.56 -> 1.234,56 in Spanish (as ``format_money``), but 0.085 stays 0,085 and
+    104.8951 stays 104,8951: nothing is rounded away. A value that is not a number is shown as it came.
+    """
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    try:
+        places = minor_units(currency) if currency else 2
+    except Exception:  # noqa: BLE001 (an unknown currency code: two decimals, as most currencies)
+        places = 2
+    pattern = "#,##0" + ("." + "0" * places if places else "")
+    return format_decimal(Decimal(plain(number)), format=pattern, locale=current_locale(), decimal_quantization=False)
+
+
 def format_amount(value: Any, currency: str) -> str:
     """Format an amount with its currency as the active language writes it (1.234,56 € / €1,234.56)."""
     amount = round_money(Decimal(str(value)), currency)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 import b2brouter
 from b2binvoice.companies.audit import record_integration
+from b2binvoice.core.localformats import format_price, local_date
 from b2binvoice.invoices import verifactu
 
 from . import attempts, directory, events, tasks
@@ -1082,6 +1083,11 @@ class Candidate:
     def id(self) -> int:
         return int(self.data["id"])
 
+    @property
+    def date(self) -> dt.date | None:
+        """B2Brouter's issue date, read (None when it sent none or an unreadable one)."""
+        return _parse_date(self.data.get("date"))
+
 
 def find_candidates(*, invoice: Any, number: str, typed: bool = False) -> tuple[list[Candidate], Result | None]:
     """Search B2Brouter for invoices that may be this one, best first.
@@ -1123,7 +1129,9 @@ def find_candidates(*, invoice: Any, number: str, typed: bool = False) -> tuple[
         if _parse_date(row.get("date")) == invoice.issue_date:
             score += 2
         else:
-            diffs.append(_("date %(theirs)s, ours %(ours)s") % {"theirs": row.get("date"), "ours": invoice.issue_date})
+            their_date = _parse_date(row.get("date"))
+            diffs.append(_("date %(theirs)s, ours %(ours)s") % {
+                "theirs": local_date(their_date) if their_date else row.get("date"), "ours": local_date(invoice.issue_date)})
         their_currency = str(row.get("currency") or "").upper()
         same_currency = not their_currency or their_currency == invoice.currency
         if not same_currency:
@@ -1131,7 +1139,9 @@ def find_candidates(*, invoice: Any, number: str, typed: bool = False) -> tuple[
         if same_currency and to_decimal(row.get("total")) == ours.total:
             score += 4
         else:
-            diffs.append(_("total %(theirs)s, ours %(ours)s") % {"theirs": row.get("total"), "ours": ours.total})
+            diffs.append(_("total %(theirs)s, ours %(ours)s") % {
+                "theirs": format_price(row.get("total"), their_currency or invoice.currency),
+                "ours": format_price(ours.total, invoice.currency)})
         row_contact = row.get("contact_id") or (row.get("contact") or {}).get("id")
         if contact_id and row_contact and int(row_contact) == int(contact_id):
             score += 1

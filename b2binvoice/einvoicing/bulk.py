@@ -112,6 +112,104 @@ def ready_invoices(company: Any, invoices: Any) -> list[Any]:
 
 
 @dataclass
+class LeftOut:
+    """A chosen invoice a run would not process, and why (the confirmation lists each one)."""
+
+    invoice: Any
+    kind: str  # "linked", "pending", "cancelled", "not_linked" or "not_ready"
+    reason: str
+
+
+def left_out_labels() -> dict[str, str]:
+    """Name each kind of left-out invoice, as the confirmation counts them for a whole filter."""
+    return {
+        "linked": _("already linked to a B2Brouter invoice"),
+        "pending": _("being created in B2Brouter (attempt not settled)"),
+        "cancelled": _("cancelled"),
+        "not_linked": _("not linked to B2Brouter"),
+        "not_ready": _("not ready"),
+    }
+
+
+def classify(invoices: Iterable[Any], action: str, integration: Any) -> tuple[list[Any], list[LeftOut]]:
+    """Sort chosen invoices into those a run of ``action`` processes and those it leaves out, with why.
+
+    Every invoice given ends in one of the two lists: a push takes unlinked, uncancelled invoices
+    that are ready as far as can be told without asking B2Brouter; a refresh takes linked ones.
+    The invoices should come with ``b2brouter_link`` selected.
+    """
+    from b2binvoice.invoices.models import InvoiceStatus  # noqa: PLC0415
+
+    going: list[Any] = []
+    left_out: list[LeftOut] = []
+    for invoice in invoices:
+        link = _selected_link(invoice)
+        if action == BulkAction.REFRESH:
+            if link is not None and link.is_linked:
+                going.append(invoice)
+            elif link is not None:
+                left_out.append(LeftOut(invoice, "pending", _("Being created in B2Brouter: the attempt is not settled "
+                                                              "yet, so there is nothing to refresh.")))
+            else:
+                left_out.append(LeftOut(invoice, "not_linked", _("Not linked to a B2Brouter invoice: nothing to "
+                                                                 "refresh.")))
+            continue
+        if link is not None and link.is_pending:
+            left_out.append(LeftOut(invoice, "pending", _("Being created in B2Brouter already: the attempt is not "
+                                                          "settled yet, so it is not created again.")))
+        elif link is not None:
+            left_out.append(LeftOut(invoice, "linked", _("Already linked to B2Brouter invoice #%(id)s: it is not "
+                                                         "created again.") % {"id": link.b2brouter_id}))
+        elif invoice.status == InvoiceStatus.CANCELLED:
+            left_out.append(LeftOut(invoice, "cancelled", _("Cancelled: a cancelled invoice is not sent.")))
+        else:
+            ok, problems = locally_ready(invoice, integration)
+            if ok:
+                going.append(invoice)
+            else:
+                left_out.append(LeftOut(invoice, "not_ready", _("Not ready: %(problems)s") % {
+                    "problems": " ".join(str(problem) for problem in problems)}))
+    return going, left_out
+
+
+def count_left_out(left_out: Iterable[LeftOut], counted: dict[str, int] | None = None) -> list[tuple[str, int]]:
+    """Count the left-out invoices per kind (adding ``counted``), in the order of :func:`left_out_labels`."""
+    counts: dict[str, int] = defaultdict(int, counted or {})
+    for item in left_out:
+        counts[item.kind] += 1
+    return [(label, counts[kind]) for kind, label in left_out_labels().items() if counts[kind]]
+
+
+def classify_filter(invoices: Any, action: str, integration: Any) -> tuple[list[Any], list[tuple[str, int]]]:
+    """Like :func:`classify` for every invoice of a list filter: those going, and how many are left out per kind.
+
+    A filter may hold many invoices: the linked, pending and cancelled ones are counted in SQL, and
+    only the candidates are read (and checked, for a push).
+    """
+    from b2binvoice.invoices.models import InvoiceStatus  # noqa: PLC0415
+
+    if action == BulkAction.REFRESH:
+        candidates = linked(invoices)
+        counted = {"not_linked": invoices.filter(b2brouter_link__isnull=True).count(),
+                   "pending": invoices.filter(b2brouter_link__status=LinkStatus.PENDING).count()}
+    else:
+        candidates = unlinked(invoices)
+        counted = {"linked": invoices.filter(b2brouter_link__status=LinkStatus.LINKED).count(),
+                   "pending": invoices.filter(b2brouter_link__status=LinkStatus.PENDING).count(),
+                   "cancelled": invoices.filter(b2brouter_link__isnull=True, status=InvoiceStatus.CANCELLED).count()}
+    going, left_out = classify(candidates.order_by("issue_date", "number"), action, integration)
+    return going, count_left_out(left_out, counted)
+
+
+def _selected_link(invoice: Any) -> InvoiceLink | None:
+    """The invoice's link, read with the invoice (``select_related("b2brouter_link")``); None without one."""
+    try:
+        return invoice.b2brouter_link  # type: ignore[no-any-return]
+    except InvoiceLink.DoesNotExist:
+        return None
+
+
+@dataclass
 class Summary:
     """What the confirmation page shows before a run starts."""
 

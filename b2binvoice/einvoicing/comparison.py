@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from b2binvoice.core.localformats import format_number
 from b2binvoice.core.money import quantum
 
 from .remote import to_decimal
@@ -62,9 +63,10 @@ def _percent(value: Any) -> Decimal:
 
 
 def _label(name: str, category: str, percent: Decimal) -> str:
+    rate = format_number(percent, grouping=False)  # 5,5 in Spanish
     if category:
-        return f"{name} ({category} {format(percent, 'f')} %)"
-    return f"{name} ({format(percent, 'f')} %)"
+        return f"{name} ({category} {rate} %)"
+    return f"{name} ({rate} %)"
 
 
 def compare(invoice: Any, remote: dict[str, Any]) -> Comparison:

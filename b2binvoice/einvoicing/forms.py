@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from b2binvoice.companies.models import EXEMPT_CODES, NOT_SUBJECT_CODES, ExemptionCode
 from b2binvoice.invoices.models import CorrectiveReason
@@ -140,7 +141,8 @@ class TaxReportingForm(forms.Form):
     system = forms.ChoiceField(label=_("System"), choices=(), widget=forms.RadioSelect)
     delegation = forms.ChoiceField(label=_("Provincial treasury (TicketBAI only)"), required=False, choices=())
     start_date = forms.DateField(
-        label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        # "From" a date, as the invoice list's date range says it (plain "From" is the invoice's issuer).
+        label=pgettext_lazy("date range", "From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Every invoice sent from this day on is registered with the tax authority."))
     confirm = forms.BooleanField(
         label=_("I understand: every invoice sent from that date is registered with the tax authority, and once "

@@ -13,16 +13,40 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from . import attempts
-from .models import B2BrouterIntegration, InvoiceEvent, InvoiceLink, LinkStatus, Outcome, SyncPass
+from .models import B2BrouterIntegration, EventType, InvoiceEvent, InvoiceLink, LinkStatus, Outcome, SyncPass
 
 #: How many invoices each list of the panel shows (the count is always complete).
 SHOWN = 10
 #: States an invoice passes through; staying in one longer than ``stuck_after()`` is worth a look.
 TRANSIENT_STATES = ("sending",)
+
+
+#: A failed action, and the events that say the same action on the same invoice succeeded later. A failure
+#: followed by one of them (a 429 that the bulk push's back-off retried, a send tried again by hand) was
+#: overcome and is not counted among the errors of the last day; it stays in the invoice's history.
+OVERCOME_BY = {
+    EventType.CREATE_FAILED: (EventType.CREATED, EventType.RECONCILED),
+    EventType.RECONCILE_FAILED: (EventType.RECONCILED,),
+    EventType.SEND_FAILED: (EventType.SENT,),
+    EventType.REFRESH_FAILED: (EventType.REFRESHED, EventType.SYNCED),
+    EventType.DELETE_FAILED: (EventType.DELETED_REMOTE,),
+    EventType.MARK_PAID_FAILED: (EventType.MARKED_PAID,),
+    EventType.PDF_ATTACH_FAILED: (EventType.PDF_ATTACHED,),
+}
+
+
+def _not_overcome(failures: QuerySet[InvoiceEvent]) -> QuerySet[InvoiceEvent]:
+    """Leave out the failures that a later success of the same action on the same invoice overcame."""
+    overcome = Q()
+    for failed, succeeded in OVERCOME_BY.items():
+        later = InvoiceEvent.objects.filter(invoice_id=OuterRef("invoice_id"), pk__gt=OuterRef("pk"),
+                                            type__in=succeeded).exclude(outcome=Outcome.FAILURE)
+        overcome |= Q(type=failed) & Q(Exists(later))
+    return failures.exclude(overcome)
 
 
 def stuck_after() -> dt.timedelta:
@@ -87,8 +111,8 @@ def health(integration: B2BrouterIntegration, now: dt.datetime | None = None) ->
                                               invoice__company_id=integration.company_id)
     passes = SyncPass.objects.filter(integration=integration)
     since = now - dt.timedelta(hours=24)
-    errors = InvoiceEvent.objects.filter(invoice__company_id=integration.company_id, outcome=Outcome.FAILURE,
-                                         created_at__gte=since)
+    errors = _not_overcome(InvoiceEvent.objects.filter(invoice__company_id=integration.company_id,
+                                                       outcome=Outcome.FAILURE, created_at__gte=since))
     threshold = stuck_after()
     stuck = links.filter(status=LinkStatus.LINKED, state__in=TRANSIENT_STATES).filter(
         Q(state_updated_at__lt=now - threshold) | Q(state_updated_at__isnull=True, created_at__lt=now - threshold))

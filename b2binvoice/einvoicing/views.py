@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from b2binvoice.clients.models import Client
 from b2binvoice.core.tenancy import company_required
@@ -43,11 +44,21 @@ def _company(request: HttpRequest) -> Any:
     return company
 
 
+STATUS_AT_LOAD = "b2binvoice_invoice_status_at_load"
+
+
 def _invoice(request: HttpRequest, pk: int) -> Invoice:
     # Readiness, payload and comparison each read the lines, taxes and adjustments: fetch them once.
-    return get_object_or_404(Invoice.objects.select_related("client", "payment_method", "company")
-                             .prefetch_related("lines", "taxes", "adjustments"),
-                             company=_company(request), pk=pk)
+    invoice = get_object_or_404(Invoice.objects.select_related("client", "payment_method", "company")
+                                .prefetch_related("lines", "taxes", "adjustments"),
+                                company=_company(request), pk=pk)
+    # The status before any action of this request (an action may change it on this very object).
+    loaded = getattr(request, STATUS_AT_LOAD, None)
+    if loaded is None:
+        loaded = {}
+        setattr(request, STATUS_AT_LOAD, loaded)
+    loaded.setdefault(invoice.pk, invoice.status)
+    return invoice
 
 
 def _client(request: HttpRequest, pk: int) -> Client:
@@ -297,17 +308,23 @@ def invoice_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _invoice_action(request: HttpRequest, pk: int, run: Any) -> HttpResponse:
     invoice = _invoice(request, pk)
-    result = run(invoice)
-    flash(request, f"invoice:{invoice.pk}", result)
-    if getattr(request, "htmx", False):
-        return HttpResponse(render_invoice_section(request, invoice))
-    return _back(request, invoice_url(invoice))
+    return _answer(request, invoice, run(invoice))
 
 
 def _answer(request: HttpRequest, invoice: Invoice, result: Result) -> HttpResponse:
-    """Flash an action's result, then answer the section (htmx) or go back to the invoice."""
+    """Flash an action's result, then answer the section (htmx) or go back to the invoice.
+
+    When the action changed the invoice's status (a Create or Send issues a draft), more than the
+    section is out of date: the page's buttons (Edit, Delete draft), its lock notice, payments and
+    history. The htmx answer then asks for the page to be loaded again (HX-Refresh); the result waits
+    in the session and is shown in the section of the reloaded page.
+    """
     flash(request, f"invoice:{invoice.pk}", result)
     if getattr(request, "htmx", False):
+        before = getattr(request, STATUS_AT_LOAD, {}).get(invoice.pk)
+        now = Invoice.objects.filter(pk=invoice.pk).values_list("status", flat=True).first()
+        if before is not None and now is not None and now != before:
+            return HttpResponseClientRefresh()
         return HttpResponse(render_invoice_section(request, invoice))
     return _back(request, invoice_url(invoice))
 

@@ -19,28 +19,27 @@ from .models import BulkAction, BulkRun, BulkRunItem
 MAX_ROWS = 1000
 
 
-def _chosen(request: HttpRequest, action: str) -> tuple[list[Any], list[tuple[Any, str]]]:
-    """Return the invoices the request chose for ``action``, and those left out with the reason."""
+def _chosen(request: HttpRequest, action: str) -> tuple[list[Any], list[bulk.LeftOut], list[tuple[str, int]]]:
+    """Return the invoices the request chose for ``action``, those left out (with why) and their count per kind.
+
+    Every invoice chosen by hand is either going or listed as left out with its reason; for "all
+    ready invoices in this filter" the left-out ones are counted per kind.
+    """
     company = request.company  # type: ignore[attr-defined] (set by company_required)
     data = request.POST
     invoices = bulk.filtered_invoices(company, data)
-    if data.get("scope") != "filter":
+    by_hand = data.get("scope") != "filter"
+    if by_hand:
         ids = [int(value) for value in data.getlist("invoice") if value.isdigit()]
         invoices = invoices.model.objects.filter(company=company, pk__in=ids)
-    invoices = invoices.select_related("client", "company", "payment_method").prefetch_related("taxes")
-    left_out: list[tuple[Any, str]] = []
-    if action == BulkAction.REFRESH:
-        chosen = list(bulk.linked(invoices).order_by("issue_date", "number"))
-        return chosen, left_out
+    invoices = invoices.select_related("client", "company", "payment_method", "b2brouter_link") \
+        .prefetch_related("taxes")
     integration = actions.get_integration(company)
-    chosen = []
-    for invoice in bulk.unlinked(invoices).order_by("issue_date", "number"):
-        ok, problems = bulk.locally_ready(invoice, integration)
-        if ok:
-            chosen.append(invoice)
-        elif data.get("scope") != "filter":  # chosen by hand: say why it is not pushed
-            left_out.append((invoice, " ".join(problems)))
-    return chosen, left_out
+    if not by_hand:
+        chosen, counts = bulk.classify_filter(invoices, action, integration)
+        return chosen, [], counts
+    chosen, left_out = bulk.classify(invoices.order_by("issue_date", "number"), action, integration)
+    return chosen, left_out, bulk.count_left_out(left_out)
 
 
 @company_required
@@ -50,9 +49,11 @@ def bulk_confirm(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action", BulkAction.SEND)
     if action not in BulkAction.values:
         raise Http404
-    chosen, left_out = _chosen(request, action)
+    chosen, left_out, left_out_counts = _chosen(request, action)
+    left = sum(count for _label, count in left_out_counts)
     return render(request, "einvoicing/bulk_confirm.html", {
         "action": action, "action_label": BulkAction(action).label, "invoices": chosen, "left_out": left_out,
+        "left_out_counts": left_out_counts, "left_out_total": left, "selected": len(chosen) + left,
         "summary": bulk.summarise(chosen), "concurrency": bulk.configured_concurrency(),
         "back": reverse("invoices:list")})
 

@@ -109,7 +109,7 @@ def _summarise(rows: list[tuple[Any, ...]], *, today: dt.date, months: list[dt.d
     for currency, status, month_value, late, kind, total_value, due_value, count, owing in rows:
         summary = summaries.setdefault(currency, CurrencySummary(currency))
         total, due, month = _decimal(total_value, currency), _decimal(due_value, currency), _month(month_value)
-        if month is not None and month >= year_start:
+        if month is not None and month.year == year_start.year:  # issued this year (not a later one)
             summary.issued += total
             summary.issued_count += count
         if month in position:

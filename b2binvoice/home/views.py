@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from urllib.parse import urlencode
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from b2binvoice.core.tenancy import company_required
+from b2binvoice.invoices.views import ISSUED_OR_PAID
 
 from .attention import b2brouter_problems, overdue
 from .chart import bar_chart
@@ -25,4 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home/home.html", {
         "figures": figures, "charts": charts, "overdue": overdue(company, figures.today),
         "blocked": blocked, "failed": failed,
+        # "Issued in <year>" leads to the list of that year's issued (and since paid) invoices.
+        "issued_query": urlencode({"status": ISSUED_OR_PAID, "from": dt.date(figures.today.year, 1, 1).isoformat(),
+                                   "to": dt.date(figures.today.year, 12, 31).isoformat()}),
     })

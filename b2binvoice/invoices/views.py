@@ -150,6 +150,15 @@ def _order(keys: tuple[tuple[str, bool], ...], *, reverse: bool = False) -> list
     return [("-" if descending != reverse else "") + field for field, descending in keys]
 
 
+#: The status filter's value for issued and paid invoices together: what the home page counts as issued.
+ISSUED_OR_PAID = "issued_or_paid"
+
+
+def status_filter_choices() -> list[tuple[str, Any]]:
+    """The status filter's options: each status, then issued and paid together."""
+    return [*InvoiceStatus.choices, (ISSUED_OR_PAID, _("Issued or paid"))]
+
+
 class InvoiceFilter:
     """The invoice list's search, filters and ordering, read from the query string."""
 
@@ -164,7 +173,7 @@ class InvoiceFilter:
         self.company = company
         self.query = clean_query(params.get("q"))
         status = params.get("status", "")
-        self.status = status if status in InvoiceStatus.values else ""
+        self.status = status if status in InvoiceStatus.values or status == ISSUED_OR_PAID else ""
         state = params.get("state", "")
         self.state = state if state in B2BROUTER_STATES and _has_b2brouter_link() else ""
         client = params.get("client", "")
@@ -185,7 +194,9 @@ class InvoiceFilter:
         invoices = Invoice.objects.filter(company=self.company)
         if self.query:
             invoices = invoices.filter(search_text__contains=fold(self.query))
-        if self.status:
+        if self.status == ISSUED_OR_PAID:
+            invoices = invoices.filter(status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PAID])
+        elif self.status:
             invoices = invoices.filter(status=self.status)
         if self.state == "none":
             invoices = invoices.filter(b2brouter_link__isnull=True)
@@ -329,7 +340,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         for pk, name in Client.objects.filter(company=filters.company).order_by("name").values_list("pk", "name")))
     return render(request, "invoices/invoice_list.html", {
         "page": page, "rows": page.rows, "filters": filters, "query": filters.query, "status": filters.status,
-        "statuses": InvoiceStatus.choices, "states": B2BROUTER_STATES if _has_b2brouter_link() else (),
+        "statuses": status_filter_choices(), "states": B2BROUTER_STATES if _has_b2brouter_link() else (),
         "tax_records": _has_tax_records(),
         "client_options": client_options, "matched": min(matched, COUNT_CAP), "more_than": matched > COUNT_CAP,
         "totals": totals, "owed_totals": owed_totals,

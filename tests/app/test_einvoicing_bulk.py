@@ -246,3 +246,40 @@ def test_command_exits_non_zero_when_any_failed(company, account, integration, c
     UnitMapping.objects.create(company=company, label="words", key="words", code=99)  # B2Brouter refuses it
     with pytest.raises(CommandError):
         call_command("b2brouter_push", "--company", str(company.pk), "INV-0001", stdout=StringIO())
+
+
+def test_every_chosen_invoice_is_going_or_left_out_with_its_reason(web, company, account, integration, customer, vat,
+                                                                    bank, sim):
+    from b2binvoice.invoices.models import Invoice
+
+    contact_for(sim, account, customer)
+    chosen = invoices(company, customer, vat, bank, 9)
+    # One already linked (pushed before), one being created, one cancelled, one without a tax.
+    run_page(web, start(web, confirm(web, ids=[chosen[0].pk]).content.decode()))
+    InvoiceLink.objects.create(invoice=chosen[1], status=LinkStatus.PENDING, number=chosen[1].number)
+    Invoice.objects.filter(pk=chosen[2].pk).update(status="cancelled")
+    chosen[3].taxes.all().delete()
+    page = confirm(web, ids=[i.pk for i in chosen]).content.decode()
+    assert "5 invoices will be processed" in page
+    assert "Chosen: 9 · to process: 5 · left out: 4 (see below)." in page
+    going = set(map(int, re.findall(r'name="invoice" value="(\d+)"', page)))
+    assert going == {i.pk for i in chosen[4:]}
+    link = InvoiceLink.objects.get(invoice=chosen[0])
+    rows = dict(re.findall(r'<tr data-invoice="([^"]+)" data-left-out="([^"]+)">', page))
+    assert rows == {"INV-0001": "linked", "INV-0002": "pending", "INV-0003": "cancelled", "INV-0004": "not_ready"}
+    assert f"Already linked to B2Brouter invoice #{link.b2brouter_id}: it is not created again." in page
+    assert "Being created in B2Brouter already" in page and "Cancelled: a cancelled invoice is not sent." in page
+    assert "Not ready: " in page
+    for label in ("already linked to a B2Brouter invoice: 1", "being created in B2Brouter (attempt not settled): 1",
+                  "cancelled: 1", "not ready: 1"):
+        assert f"<li>{label}</li>" in page
+
+    # A refresh of the same choice: the linked one goes, the others are not linked (or not yet).
+    page = confirm(web, ids=[i.pk for i in chosen], action="refresh").content.decode()
+    assert "1 invoice will be processed" in page and "Chosen: 9 · to process: 1 · left out: 8" in page
+    assert "<li>not linked to B2Brouter: 7</li>" in page
+
+    # All ready invoices of a filter: the others are counted per kind.
+    page = confirm(web, scope="filter", q="INV-").content.decode()
+    assert "5 invoices will be processed" in page and "Chosen: 9 · to process: 5 · left out: 4" in page
+    assert "<li>already linked to a B2Brouter invoice: 1</li>" in page and "<li>not ready: 1</li>" in page

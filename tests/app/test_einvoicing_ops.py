@@ -372,3 +372,42 @@ def test_an_rq_job_abandoned_by_a_killed_worker_is_requeued_and_runs(request, in
     assert job.id in queue.get_job_ids()
     run_rq_worker()
     assert SyncPass.objects.filter(integration=integration, trigger="manual").count() == 1
+
+
+def health_errors(web) -> tuple[int, str]:
+    panel = web.get(f"{SETTINGS_URL}health/").content.decode()
+    block = panel.split('data-kind="errors"')[1].split("</div>")[0]
+    return int(re.search(r'<span class="b2b-count">(\d+)</span>', block)[1]), block
+
+
+def test_a_429_that_the_bulk_push_retried_is_not_counted_among_the_errors(web, company, account, integration,
+                                                                          customer, vat, bank, sim, settings):
+    import time
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    data, key = account
+    contact_for(sim, account, customer)
+    chosen = [make_invoice(company, customer, number=f"INV-{n:04d}", taxes=[vat], payment_method=bank)
+              for n in range(1, 6)]
+    # Four requests a second: the run meets 429s, pauses, tries again, and every invoice gets through.
+    sim.set_faults(data["id"], key, rate_limit={"requests": 4, "per_seconds": 1})
+    run = bulk.run_bulk(bulk.start_run(company=company, user=None, action="send", invoices=chosen).pk)
+    time.sleep(1.1)
+    sim.set_faults(data["id"], key)
+    assert run.rate_limited >= 1
+    assert list(run.items.values_list("outcome", flat=True)) == [BulkOutcome.SENT] * 5
+    retried = InvoiceEvent.objects.filter(invoice__in=chosen, outcome="failure")
+    assert retried.exists(), "the 429s are in the invoices' history"
+    count, block = health_errors(web)
+    assert count == 0, block
+    assert "(429)" not in block
+
+    # A failure nothing overcame still counts, and so does one that came after the success.
+    InvoiceEvent.objects.create(invoice=chosen[0], type="send_failed", outcome="failure", message="refused later")
+    InvoiceEvent.objects.create(invoice=chosen[1], type="refresh_failed", outcome="failure", message="no answer")
+    count, block = health_errors(web)
+    assert count == 2 and "refused later" in block and "no answer" in block
+    # Refreshing the second invoice again, successfully, overcomes its failed refresh.
+    web.post(f"/invoices/{chosen[1].pk}/b2brouter/refresh/")
+    count, block = health_errors(web)
+    assert count == 1 and "no answer" not in block

@@ -51,17 +51,38 @@ def test_the_integrations_page_is_for_members_only(client, db):
     assert response.status_code == 302 and response["Location"].startswith("/login/")
 
 
-def test_an_htmx_push_also_swaps_the_status_badge_of_the_page(web, company, account, integration, customer, vat, sim):
+def test_an_htmx_push_that_issues_the_invoice_reloads_the_whole_page(web, company, account, integration, customer,
+                                                                    vat, sim):
     contact_for(sim, account, customer)
     invoice = make_invoice(company, customer, taxes=[vat])
     page = web.get(f"/invoices/{invoice.pk}/").content.decode()
     assert '<span id="invoice-status" class="status status-draft">Draft</span>' in page
-    answer = confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/", **HTMX).content.decode()
-    assert 'id="b2brouter-section"' in answer
-    assert '<span id="invoice-status" class="status status-issued" hx-swap-oob="true">Issued</span>' in answer
-    # A full page (no htmx) has one badge only, in the heading.
+    assert "Delete draft" in page and f"{invoice.number} is a draft: issue it before recording a payment." in page
+    answer = confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/", **HTMX)
+    # The draft is issued now: its buttons, lock notice and payments are out of date, not only the section.
+    assert answer.status_code == 200 and answer["HX-Refresh"] == "true"
+    assert InvoiceLink.objects.get(invoice=invoice).state in ("sending", "sent")
     page = web.get(f"/invoices/{invoice.pk}/").content.decode()
+    assert '<span id="invoice-status" class="status status-issued">Issued</span>' in page
+    assert "Delete draft" not in page and ">Edit<" not in page and "Change status or notes" in page
+    assert "is a draft" not in page and "Record a payment" in page
+    # The result was kept for the reloaded page, once.
+    assert "totals match and it was sent" in page
+    assert "totals match and it was sent" not in web.get(f"/invoices/{invoice.pk}/").content.decode()
+    # A full page (no htmx) has one badge only, in the heading.
     assert page.count('id="invoice-status"') == 1 and "hx-swap-oob" not in page
+
+
+def test_an_htmx_action_that_leaves_the_status_answers_the_section_and_badge(web, company, account, integration,
+                                                                             customer, vat, sim):
+    contact_for(sim, account, customer)
+    invoice = make_invoice(company, customer, taxes=[vat])
+    confirmed(web, f"/invoices/{invoice.pk}/b2brouter/create/")
+    answer = web.post(f"/invoices/{invoice.pk}/b2brouter/refresh/", **HTMX)
+    assert "HX-Refresh" not in answer
+    html = answer.content.decode()
+    assert html.lstrip().startswith('<section id="b2brouter-section"')
+    assert '<span id="invoice-status" class="status status-issued" hx-swap-oob="true">Issued</span>' in html
 
 
 def test_the_plate_reads_the_settings_again_when_they_are_older_than_the_limit(web, company, account, integration,
@@ -132,3 +153,23 @@ def test_the_comparison_names_the_tax_exclusive_amount_as_the_invoice_does(web, 
     assert '<th scope="row">Tax-exclusive amount</th>' in page
     assert "<th>Tax-exclusive amount</th>" in page  # the invoice's own totals
     assert "Subtotal (before taxes)" not in page
+
+
+def test_spanish_pages_show_compared_totals_and_link_candidates_in_spanish_numbers(web, company, account, integration,
+                                                                                   customer, vat, sim, settings):
+    contact_for(sim, account, customer)
+    web.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    big = make_invoice(company, customer, taxes=[vat], lines=[("1", "2097")])  # 2,097.00 + 21 % = 2,537.37
+    confirmed(web, f"/invoices/{big.pk}/b2brouter/create/")
+    page = web.get(f"/invoices/{big.pk}/b2brouter/").content.decode()
+    compare = page.split('class="b2b-compare"')[1].split("</table>")[0]
+    assert compare.count("<td class=\"num\">2.537,37</td>") == 2 and "2537,37" not in compare
+    assert compare.count("<td class=\"num\">2.097,00</td>") == 2
+    assert "IVA (S 21 %)" in compare or "(21 %)" in compare
+
+    small = make_invoice(company, customer, number="INV-0002", taxes=[vat], lines=[("1", "121.24")])  # 146.70
+    page = web.get(f"/invoices/{small.pk}/b2brouter/link/?number=INV-0001").content.decode()
+    candidate = page.split('class="b2b-candidates"')[1].split("</table>")[0]
+    assert "2.537,37 EUR" in candidate
+    assert "total 2.537,37, el nuestro 146,70" in candidate and "2537.37" not in candidate
+    assert "02/11/2026" in candidate

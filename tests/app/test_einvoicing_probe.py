@@ -223,7 +223,7 @@ def test_bankers_rounding_names_the_invoice_and_the_figure(web, integration, com
     page = web.get(SETTINGS_URL).content.decode()
     assert "plate plate-ok" in page  # the settings as last read...
     assert 'data-probe="mismatch"' in page  # ...and what the totals say
-    assert re.search(r'<td class="ours">2\.21</td><td class="theirs">2\.20</td><td class="points-to" rowspan="3">'
+    assert re.search(r'<td class="ours num">2\.21</td><td class="theirs num">2\.20</td><td class="points-to" rowspan="3">'
                      r"rounding_method \(b2binvoice needs half_up; the account reports bankers\)</td>", page)
 
 
@@ -235,7 +235,7 @@ def test_taxes_per_line_names_the_per_line_invoice(web, integration, company, si
     page = web.get(SETTINGS_URL).content.decode()
     assert 'data-probe="mismatch"' in page
     assert re.search(r"2\. B2BINVOICE-PROBE-\d{14}-2<br><small>7886\.64 \+ 818\.44 at 21 %", page)
-    assert re.search(r'<td class="ours">1828\.07</td><td class="theirs">1828\.06</td><td class="points-to" rowspan="3">'
+    assert re.search(r'<td class="ours num">1,828\.07</td><td class="theirs num">1,828\.06</td><td class="points-to" rowspan="3">'
                      r"apply_taxes_per_line \(b2binvoice needs false; the account reports true\)</td>", page)
     assert sim.invoices(data["id"], key) == []
 

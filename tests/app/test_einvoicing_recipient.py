@@ -376,8 +376,10 @@ def test_the_confirmation_answers_in_place_with_htmx(web, company, account, inte
     assert body.lstrip().startswith('<section id="b2brouter-section"')
     assert f'hx-post="{create_url(invoice)}"' in body
     token = CONFIRM_TOKEN.search(body)[1]
-    done = web.post(create_url(invoice), {"confirm": token}, HTTP_HX_REQUEST="true").content.decode()
-    assert done.lstrip().startswith('<section id="b2brouter-section"') and "totals match and it was sent" in done
+    done = web.post(create_url(invoice), {"confirm": token}, HTTP_HX_REQUEST="true")
+    # The invoice is issued now: the whole page is loaded again, and its section tells the result.
+    assert done["HX-Refresh"] == "true"
+    assert "totals match and it was sent" in web.get(f"/invoices/{invoice.pk}/").content.decode()
 
 
 def test_a_confirmed_create_reads_the_recipient_once(web, company, account, integration, customer, vat, sim,

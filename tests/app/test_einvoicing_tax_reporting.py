@@ -220,3 +220,15 @@ def test_b2brouter_refusing_the_codes_is_shown_and_nothing_is_recorded(
     assert response.status_code == 422
     assert "B2Brouter did not change the default codes of Verifactu (AEAT)." in text_of(response.content.decode())
     assert not SettingsChange.objects.filter(area="tax_reporting").exists()
+
+
+@pytest.mark.parametrize(("language", "label", "issuer"), [("es", "Desde", "Emisor"), ("ca", "Des de", "Emissor")])
+def test_the_start_date_reads_from_a_day_not_the_invoices_issuer(
+    web: HttpClient, integration: B2BrouterIntegration, settings: Any, language: str, label: str, issuer: str
+) -> None:
+    web.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    page = web.get(ENABLE_URL).content.decode()
+    found = re.search(r'<label for="id_start_date"[^>]*>([^<]*)</label>', page)
+    assert found, page
+    assert found[1].strip().rstrip(":") == label
+    assert f">{issuer}<" not in page

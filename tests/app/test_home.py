@@ -240,3 +240,23 @@ def test_the_home_page_speaks_spanish_and_catalan(company, acme, demo_web):
     assert "Facturado en los últimos 12 meses" in spanish
     catalan = demo_web.get("/", HTTP_ACCEPT_LANGUAGE="ca").content.decode()
     assert "Pendent de cobrament" in catalan and "2 dies de retard" in catalan
+
+
+def test_issued_this_year_links_to_the_list_of_this_years_issued_and_paid_invoices(company, acme, demo_web):
+    today = timezone.localdate()
+    made = [make(company, acme, "Y-1", lines=[("1", "100")]),
+            make(company, acme, "Y-2", lines=[("1", "50.25")], status="paid"),
+            make(company, acme, "Y-3", lines=[("1", "7")], status="draft"),
+            make(company, acme, "Y-4", lines=[("1", "9")], issue_date=today.replace(year=today.year - 1, day=1))]
+    page = demo_web.get("/").content.decode()
+    link = re.search(r'<a class="figure figure-issued" href="([^"]+)">(.*?)</a>', page, re.S)
+    assert link, "the issued figure is a link"
+    assert "Issued in %d" % today.year in link[2] and "150.25 EUR" in link[2] and "2 invoices" in link[2]
+    url = link[1].replace("&amp;", "&")
+    assert url == f"/invoices/?status=issued_or_paid&from={today.year}-01-01&to={today.year}-12-31"
+    listed = demo_web.get(url).content.decode()
+    numbers = set(re.findall(r">(Y-\d)</a>", listed))
+    assert numbers == {"Y-1", "Y-2"}, numbers
+    assert '<span class="filter-total">150.25 EUR</span>' in listed  # the list's total is the home page's figure
+    assert '<option value="issued_or_paid" selected>Issued or paid</option>' in listed
+    assert made[2].number not in numbers

@@ -218,3 +218,47 @@ def test_b2brouter_messages_are_shown_as_b2brouter_wrote_them(web, user, company
     page = section(web, invoice)
     assert "B2Brouter no ha creado la factura." in page  # our words, in Spanish
     assert escape(event.remote_message) in page  # B2Brouter's, untouched
+
+
+#: Imperatives that address the user formally (usted in Spanish; vostè or vosaltres in Catalan). The
+#: catalogues address the user informally (tú): "Introduce", "Elige", "Corrige", "Introdueix", "Tria".
+FORMAL = {
+    "es": re.compile(r"\b(introduzca|elija|compruebe|revise|pulse|indique|inténtelo|escriba|abra|cambie|espere|"
+                     r"pruebe|guarde|envíe|utilice|seleccione|marque|consulte|usted|ustedes|emítala|cámbielo|"
+                     r"cámbiela|actualícela|actualícelo|elimínela|elimínelo|añádala|añádalo|desactívelo|"
+                     r"actívelo)\b", re.IGNORECASE),
+    "ca": re.compile(r"\b(introduïu|trieu|corregiu|comproveu|reviseu|premeu|indiqueu|escriviu|obriu|canvieu|"
+                     r"espereu|proveu|deseu|envieu|utilitzeu|seleccioneu|marqueu|consulteu|torneu|emeteu|"
+                     r"actualitzeu|restaureu|registreu|elimineu|afegiu|"
+                     r"vostè|vostès)\b", re.IGNORECASE),
+}
+#: Texts printed on the invoice for its recipient (the client), who is addressed formally.
+TO_THE_CLIENT = {"Please pay %(amount)s by %(date)s."}
+
+
+@pytest.mark.parametrize("language", ["es", "ca"])
+def test_the_catalogue_addresses_the_user_one_way_only(language):
+    with (REPO / "b2binvoice" / "locale" / language / "LC_MESSAGES" / "django.po").open("rb") as handle:
+        catalog = read_po(handle)
+    formal = []
+    for message in catalog:
+        if not message.id or _text(message.id) in TO_THE_CLIENT:
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        formal += [f"{_text(message.id)!r} -> {text!r}" for text in strings if text and FORMAL[language].search(text)]
+    assert not formal, "formal address among informal ones:\n" + "\n".join(formal)
+
+
+@pytest.mark.parametrize(("language", "draft", "zero"), [
+    ("es", "INV-0001 es un borrador: emítela antes de registrar un pago.", "Introduce un importe mayor que cero."),
+    ("ca", "INV-0001 és un esborrany: emet-la abans de registrar un pagament.", "Introdueix un import més gran que zero."),
+])
+def test_the_payments_section_speaks_to_the_user_informally(web, company, customer, vat, language, draft, zero):
+    from b2binvoice.invoices.models import Invoice
+
+    web.cookies[COOKIE] = language
+    invoice = make_invoice(company, customer, taxes=[vat])
+    assert escape(draft) in web.get(f"/invoices/{invoice.pk}/").content.decode()
+    Invoice.objects.filter(pk=invoice.pk).update(status="issued")
+    page = web.post(f"/invoices/{invoice.pk}/payments/", {"date": "2026-11-20", "amount": "0"}).content.decode()
+    assert escape(zero) in page

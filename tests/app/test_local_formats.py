@@ -172,3 +172,18 @@ def test_texts_the_app_adds_to_the_payload_are_in_the_clients_language(demo_web,
         with translation.override(active):
             payload = invoice_payload(Invoice.objects.get(pk=invoice.pk), contact_id=7)
         assert payload["allowance_charges_attributes"][0]["reason"] == "Descuento"
+
+
+def test_spanish_invoice_page_shows_unit_prices_and_quantities_like_its_amounts(demo_web, lingua):
+    speaking(demo_web, "es")
+    nordlicht = client_named(lingua, "Nordlicht")
+    response = demo_web.post("/invoices/new/", invoice_post(
+        nordlicht, lines=[("Translation", "12.000", "words", "0,085"), ("Terminology", "2", "hours", "45,5"),
+                          ("Review", "1,5", "hours", "1.234,56")]))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    page = demo_web.get(f"/invoices/{created(lingua).pk}/").content.decode()
+    cells = re.findall(r'<td class="num">([^<]*)</td>', page.split('class="lines"')[1].split("</table>")[0])
+    # quantity, unit price, amount of each line: a price has the currency's decimals at least, none dropped.
+    assert cells == ["12.000", "0,085", "1.020,00", "2", "45,50", "91,00", "1,5", "1.234,56", "1.851,84"]
+    english = speaking(demo_web, "en").get(f"/invoices/{created(lingua).pk}/").content.decode()
+    assert "12,000" in english and "45.50" in english and "1,234.56" in english

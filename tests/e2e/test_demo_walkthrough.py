@@ -274,7 +274,7 @@ def test_link_the_existing_invoice_then_unlink(app: Page, connected: Demo, scree
     expect(app.get_by_role("heading", name="Link invoice LD-0001 to an existing B2Brouter invoice")).to_be_visible()
     candidate = app.locator(f'tr[data-candidate="{existing["id"]}"]')
     expect(candidate).to_contain_text("LD-0001")
-    expect(candidate).to_contain_text("1234.20 EUR")
+    expect(candidate).to_contain_text("1,234.20 EUR")
     expect(candidate).to_contain_text("✓ number, date and total match")
     screenshot("link-candidates")
 
@@ -284,7 +284,7 @@ def test_link_the_existing_invoice_then_unlink(app: Page, connected: Demo, scree
     facts = section(app).locator("dl.b2b-facts")
     expect(facts).to_contain_text(f"#{existing['id']}")
     expect(facts.locator(".b2b-badge")).to_have_text("new")
-    expect_figures(app, {"Tax-exclusive amount": "1020.00", "Taxes": "214.20", "Total": "1234.20"})
+    expect_figures(app, {"Tax-exclusive amount": "1,020.00", "Taxes": "214.20", "Total": "1,234.20"})
     expect(section(app).get_by_role("button", name="Send")).to_be_enabled()  # linking sends nothing
     screenshot("invoice-linked")
     assert [r["state"] for r in demo.remote_invoices() if r["number"] == "LD-0001"] == ["new"]

@@ -80,14 +80,17 @@ def test_the_main_flow_fits_a_phone(phone: Page, connected: Demo) -> None:
     expect(phone).to_have_url(f"{url}/settings/integrations/")
     fits(phone)
 
-    # An invoice with its B2Brouter section: push it; the page stays within the screen and the header
-    # badge follows the push without a reload.
+    # An invoice with its B2Brouter section: push it; the page stays within the screen and the whole
+    # page follows the push (badge, buttons, payments), not only the section.
     Invoice.objects.filter(number="LD-0002").update(status="draft")
     invoice = Invoice.objects.get(number="LD-0002")
     phone.goto(f"{url}/invoices/{invoice.pk}/")
     fits(phone)
     badge = phone.locator("#invoice-status")
     expect(badge).to_have_text("Draft")
+    head = phone.locator(".page-head")
+    expect(head.get_by_role("link", name="Delete draft")).to_be_visible()
+    expect(phone.locator("#payments")).to_contain_text("LD-0002 is a draft")
     create = section(phone).get_by_role("button", name="Create B2Brouter invoice")
     create.scroll_into_view_if_needed()
     expect(create).to_be_in_viewport()
@@ -95,6 +98,11 @@ def test_the_main_flow_fits_a_phone(phone: Page, connected: Demo) -> None:
     confirm_create(phone)
     expect(section(phone).locator(".b2b-flash-success")).to_contain_text("totals match and it was sent.")
     expect(badge).to_have_text("Issued")
+    expect(head.get_by_role("link", name="Delete draft")).to_have_count(0)
+    expect(head.get_by_role("link", name="Edit", exact=True)).to_have_count(0)
+    expect(head.get_by_role("link", name="Change status or notes")).to_be_visible()
+    expect(phone.locator("#payments")).not_to_contain_text("is a draft")
+    expect(phone.locator("#payments").get_by_role("button", name="Record payment")).to_be_visible()
     fits(phone)
     unlink = section(phone).get_by_role("link", name="Unlink")
     expect(unlink).to_have_css("opacity", "1")
@@ -112,6 +120,53 @@ def test_the_main_flow_fits_a_phone(phone: Page, connected: Demo) -> None:
     phone.locator(".site-header").get_by_role("button", name="Log out").click()
     expect(phone).to_have_url(re.compile(r"/login/"))
     fits_login(phone)
+
+
+LINES = """(el) => {
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  return range.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight);
+}"""
+
+
+def one_line(cell: Any) -> None:
+    """Expect the text of a table cell (or a link in one) drawn on a single line, not broken up."""
+    lines = cell.evaluate(LINES)
+    assert lines < 1.5, f"{cell.inner_text()!r} takes {lines:.1f} lines"
+
+
+def test_lists_scroll_sideways_inside_their_own_box(phone: Page, connected: Demo) -> None:
+    """At 390 px a list keeps its numbers, dates, tax ids and headers on one line each: the table scrolls
+    sideways inside its box, and the page itself stays as wide as the screen."""
+    url = connected.url
+    Invoice.objects.filter(number="LD-0009").update(status="issued")
+    checks = {
+        "/invoices/": ["LD-0001", "LD-0009", "Number", "Date", "Status", "B2Brouter", "not linked"],
+        "/clients/": ["Country", "Tax id", "Invoices"],
+        "/settings/taxes/": ["Rate / amount", "B2Brouter tax type"],
+        "/settings/history/": ["When"],
+    }
+    nordlicht = Client.objects.get(name="Nordlicht Übersetzungen GmbH")
+    checks["/clients/"].append(nordlicht.tin)
+    for path, texts in checks.items():
+        phone.goto(url + path)
+        fits(phone)
+        box = phone.locator(".table-scroll").first
+        expect(box).to_be_visible()
+        assert box.evaluate("(el) => el.scrollWidth > el.clientWidth"), f"the table of {path} does not scroll"
+        assert box.evaluate("(el) => el.getBoundingClientRect().right") <= WIDTH
+        for text in texts:
+            cell = box.locator("th, td a, td, td span").filter(has_text=re.compile(f"^{re.escape(text)}$")).first
+            expect(cell).to_be_visible()
+            one_line(cell)
+    # The sideways scroll reaches the last column.
+    phone.goto(url + "/invoices/")
+    box = phone.locator(".table-scroll").first
+    box.evaluate("(el) => { el.scrollLeft = el.scrollWidth; }")
+    last = box.locator("thead th").last
+    expect(last).to_be_in_viewport()
+    assert box.evaluate("(el) => el.scrollLeft") > 0
+    fits(phone)
 
 
 def fits_login(page: Page) -> None:

@@ -1,8 +1,10 @@
 """Template filters that format money, numbers and dates in the active language.
 
 ``money`` keeps the currency's decimals (1,234.20 in English, 1.234,20 in Spanish); ``amount``
-adds the currency as the language writes it (€1,234.20 / 1.234,20 €); ``plain_decimal`` and
-``percent`` show quantities, prices and rates without trailing zeros; ``local_date`` shows a
+adds the currency as the language writes it (€1,234.20 / 1.234,20 €); ``price`` shows a unit price
+with the currency's decimals at least and none dropped (1.234,56 / 0,085); ``quantity`` a quantity
+with thousands separators; ``plain_decimal`` and ``percent`` show numbers and rates without trailing
+zeros or grouping; ``local_date`` shows a
 date as the language writes it (ISO in English).
 """
 
@@ -54,6 +56,20 @@ def plain_decimal(value: Any) -> str:
     if value is None or value == "":
         return ""
     return localformats.format_number(Decimal(str(value)), grouping=False)
+
+
+@register.filter
+def price(value: Any, currency: str = "") -> str:
+    """Format a unit price or compared figure: the currency's decimals at least, none dropped (45,50 / 0,085 / 1.234,56)."""
+    return localformats.format_price(value, currency)
+
+
+@register.filter
+def quantity(value: Any) -> str:
+    """Format a quantity with thousands separators and without trailing zeros (12.000 / 2,5)."""
+    if value is None or value == "":
+        return ""
+    return localformats.format_number(value)
 
 
 @register.filter
