@@ -143,10 +143,10 @@ class TaxReportingForm(forms.Form):
     start_date = forms.DateField(
         # "From" a date, as the invoice list's date range says it (plain "From" is the invoice's issuer).
         label=pgettext_lazy("date range", "From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=_("Every invoice sent from this day on is registered with the tax authority."))
+        help_text=_("Every invoice dated from this day on is registered with the tax authority when it is issued; earlier-dated invoices are not."))
     confirm = forms.BooleanField(
-        label=_("I understand: every invoice sent from that date is registered with the tax authority, and once "
-                "I opt in it stays on for the rest of the calendar year."),
+        label=_("I understand: every invoice dated from that day on is registered with the tax authority, and "
+                "once I opt in it stays on for the rest of the calendar year."),
         required=True, error_messages={"required": _("Tick the confirmation to switch it on.")})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -59,7 +59,7 @@ def test_confirmation_explains_and_nothing_changes_without_the_tick(
     web: HttpClient, integration: B2BrouterIntegration, sim: Sim, account: Any
 ) -> None:
     page = text_of(web.get(ENABLE_URL).content.decode())
-    assert "every invoice sent from the chosen day" in page
+    assert "every invoice dated from the chosen day on" in page
     assert "stays on for the rest of the calendar year" in page
 
     day = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
