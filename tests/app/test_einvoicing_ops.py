@@ -396,11 +396,17 @@ def test_a_429_that_the_bulk_push_retried_is_not_counted_among_the_errors(web, c
     sim.set_faults(data["id"], key)
     assert run.rate_limited >= 1
     assert list(run.items.values_list("outcome", flat=True)) == [BulkOutcome.SENT] * 5
-    retried = InvoiceEvent.objects.filter(invoice__in=chosen, outcome="failure")
-    assert retried.exists(), "the 429s are in the invoices' history"
     count, block = health_errors(web)
     assert count == 0, block
     assert "(429)" not in block
+    # Whether the client's own retry or the run's back-off absorbed a 429 depends on timing; a 429 the
+    # history recorded and a later send overcame is, in any case, not counted.
+    InvoiceEvent.objects.create(invoice=chosen[2], type="send_failed", outcome="failure",
+                                message="B2Brouter is limiting the request rate (429): try again in a minute.")
+    assert health_errors(web)[0] == 1
+    InvoiceEvent.objects.create(invoice=chosen[2], type="sent", outcome="success", message="sent after the pause")
+    count, block = health_errors(web)
+    assert count == 0 and "(429)" not in block, block
 
     # A failure nothing overcame still counts, and so does one that came after the success.
     InvoiceEvent.objects.create(invoice=chosen[0], type="send_failed", outcome="failure", message="refused later")
