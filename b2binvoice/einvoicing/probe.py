@@ -21,7 +21,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 import b2brouter
@@ -35,6 +34,8 @@ from b2binvoice.invoices.calculations import (
     TaxInput,
     calculate,
 )
+from b2binvoice.core.texts import concat
+from b2binvoice.core.texts import gettext as _
 
 from .errors import describe
 from .mapping import plain_decimal
@@ -304,7 +305,7 @@ class _Probe:
 
     def _fail(self, exc: Exception, context: str) -> None:
         details = _described(exc)
-        self.run.error = f"{context} {details['message']}".strip()
+        self.run.error = concat(context, details["message"])
         self.run.remote_message = details["remote_message"]
         self.run.request_id = details["request_id"]
 
