@@ -405,7 +405,7 @@ def check_directory(*, client: Any) -> Result:
     # The answer itself is shown where the client's delivery is shown; the flash only says it is fresh.
     level = "warning" if check.outcome == DirectoryOutcome.ERROR else "info"
     return Result(level, _("B2Brouter's directory was asked again at %(when)s.") % {
-        "when": timezone.localtime(check.checked_at).strftime("%Y-%m-%d %H:%M:%S")})
+        "when": timezone.localtime(check.checked_at)})
 
 
 def search_contacts(*, company: Any, query: str) -> tuple[list[dict[str, Any]], Result | None]:
