@@ -7,14 +7,18 @@ language, with dates and times as their language writes them.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import re
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone, translation
 
 from b2binvoice.companies.models import SettingsChange
-from b2binvoice.einvoicing.models import EventType, InvoiceEvent, Outcome
+from b2binvoice.einvoicing import bulk
+from b2binvoice.einvoicing.models import EventType, InvoiceEvent, Outcome, SyncPass
 from b2binvoice.einvoicing.tasks import settle_attempt
 from b2binvoice.invoices.models import InvoiceChange
 from tests.app.test_einvoicing_converge import (  # noqa: F401 (fixtures)
@@ -26,6 +30,7 @@ from tests.app.test_einvoicing_converge import (  # noqa: F401 (fixtures)
 from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
     _b2brouter_settings,
     account,
+    bank,
     company,
     confirmed,
     contact_for,
@@ -37,6 +42,7 @@ from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
     vat,
     web,
 )
+from tests.app.test_einvoicing_settings import answering, b2brouter_error
 from tests.app.test_einvoicing_webhooks import deliver, event, register
 
 pytestmark = pytest.mark.django_db
@@ -159,3 +165,28 @@ def test_the_settings_history_follows_the_reader(web, integration):
     catalan = web.get("/settings/history/", HTTP_ACCEPT_LANGUAGE="ca").content.decode()
     assert "Clau d&#x27;API: establert" in catalan and "activada: — → sí" in catalan
     assert timezone.localtime(change.at).strftime("%d/%m/%Y %H:%M") in spanish
+
+
+def test_a_failed_sync_pass_reads_in_the_readers_language(web, integration, company, settings):
+    answering(settings, lambda request: b2brouter_error(500, "internal", "Upstream <down>")
+              if request.method == "GET" and request.url.path.endswith("/invoices") else None)
+    with translation.override("en"), contextlib.suppress(CommandError):  # the scheduler's pass, in English
+        call_command("b2brouter_sync", "--company", str(company.pk), stdout=io.StringIO(), stderr=io.StringIO())
+    sync_pass = SyncPass.objects.get(integration=integration)
+    assert str(sync_pass.error).startswith("Could not list B2Brouter's invoices.")
+
+    panel = web.get("/settings/integrations/b2brouter/health/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "No se han podido listar las facturas de B2Brouter. B2Brouter ha tenido un error interno (500)" in panel
+    assert "Could not list" not in panel and "internal error" not in panel
+    assert timezone.localtime(sync_pass.started_at).strftime("%d/%m/%Y %H:%M:%S") in panel
+
+
+def test_a_bulk_run_made_in_english_reads_in_catalan(web, company, account, integration, customer, vat, bank,
+                                                      settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    blocked = make_invoice(company, customer, number="INV-0001", taxes=[vat], payment_method=bank)
+    with translation.override("en"):  # the worker's run
+        run = bulk.run_bulk(bulk.start_run(company=company, user=None, action="send", invoices=[blocked]).pk)
+    catalan = web.get(f"/invoices/b2brouter/bulk/{run.pk}/", HTTP_ACCEPT_LANGUAGE="ca").content.decode()
+    assert f"cap contacte no té el NIF {customer.tin}" in catalan
+    assert "no contact has the tax id" not in catalan
