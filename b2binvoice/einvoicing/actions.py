@@ -617,7 +617,7 @@ def unconfirmed_text(link: InvoiceLink) -> str:
                    "until %(deadline)s before it is called not created. Nothing is created twice meanwhile.") % {
             "number": link.number, "next": _when(link.attempt_next_check_at),
             "deadline": _when(attempts.deadline(link))}
-    return concat(_('B2Brouter has not confirmed the outcome yet; we are checking.'), detail)
+    return concat(_("B2Brouter has not confirmed the outcome yet; we are checking."), detail)
 
 
 def _release(link: InvoiceLink) -> None:
@@ -827,7 +827,7 @@ def create_invoice(*, invoice: Any, user: Any) -> Result:
     except IntegrityError:
         existing = InvoiceLink.objects.filter(invoice=invoice).first()
         if existing is not None and existing.is_pending and pending_is_stale(existing):
-            text = concat(unconfirmed_text(existing), _('Nothing was sent again.'))
+            text = concat(unconfirmed_text(existing), _("Nothing was sent again."))
         else:
             text = _("This invoice already has a B2Brouter invoice or a creation attempt in progress: nothing was "
                      "sent again.")
@@ -898,7 +898,7 @@ def send_invoice(*, invoice: Any, user: Any, link: InvoiceLink | None = None, in
         if problem is not None or remote is None:
             return problem or Result("error", str(NOT_READY))
     if link.send_uncertain:
-        return Result("info", concat(unconfirmed_text(link), _('Nothing was sent again.')), uncertain=True)
+        return Result("info", concat(unconfirmed_text(link), _("Nothing was sent again.")), uncertain=True)
     if link.state not in ("new", "error"):
         return Result("error", _("B2Brouter invoice #%(id)s is in state %(state)s: only new or failed invoices can "
                                  "be sent.") % {"id": link.b2brouter_id, "state": link.state})
@@ -1009,7 +1009,7 @@ def unlink_invoice(*, invoice: Any, user: Any) -> Result:
         return Result("error", _("This invoice is not linked to a B2Brouter invoice."))
     if link.send_uncertain:
         # Forgetting it would forget the send too: B2Brouter may still send it.
-        return Result("error", concat(unconfirmed_text(link), _('Unlink it once that is settled.')), uncertain=True)
+        return Result("error", concat(unconfirmed_text(link), _("Unlink it once that is settled.")), uncertain=True)
     b2brouter_id = link.b2brouter_id
     link.delete()
     events.unlinked(invoice=invoice, user=user, b2brouter_id=b2brouter_id)
@@ -1020,8 +1020,8 @@ def unlink_invoice(*, invoice: Any, user: Any) -> Result:
 def recreate_refusal(link: InvoiceLink) -> Result | None:
     """Say why the linked invoice cannot be deleted and created again, or None when it can."""
     if link.send_uncertain:
-        return Result("error", concat(unconfirmed_text(link), _('It cannot be deleted while its send may still happen.')),
-                      uncertain=True)
+        return Result("error", concat(unconfirmed_text(link),
+                                      _("It cannot be deleted while its send may still happen.")), uncertain=True)
     if link.state in ("new", "error"):
         return None
     return Result("error", _("B2Brouter invoice #%(id)s is %(state)s: only new or failed invoices can be "
