@@ -226,8 +226,11 @@ def encode(value: Any) -> str:
         data = dump(value)
         if isinstance(data, dict):
             return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        return str(data)
-    return "" if value is None else str(value)
+        value = data
+    text = "" if value is None else str(value)
+    if text.startswith((_MARK, _CONCAT)):  # plain text that would read as a stored text: keep it verbatim
+        return json.dumps({"concat": [text], "sep": ""}, ensure_ascii=False, separators=(",", ":"))
+    return text
 
 
 def decode(value: Any) -> Any:
@@ -261,3 +264,6 @@ class MessageField(models.TextField):
         if value is None:
             return None
         return encode(value)
+
+    def value_to_string(self, obj: models.Model) -> str:
+        return encode(self.value_from_object(obj))

@@ -14,6 +14,7 @@ import re
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone, translation
 
 from b2binvoice.companies.models import SettingsChange
@@ -119,8 +120,14 @@ def test_an_old_plain_text_row_still_shows_as_written(web, company, customer, va
     InvoiceEvent.objects.create(invoice=invoice, type=EventType.REFRESHED, outcome=Outcome.SUCCESS,
                                 message="Estado: sent (written before <b>texts</b> were kept untranslated)",
                                 b2brouter_id=5)
+    odd = InvoiceEvent.objects.create(invoice=invoice, type=EventType.REFRESHED, outcome=Outcome.SUCCESS,
+                                      b2brouter_id=6)
+    with connection.cursor() as cursor:  # a row as an older version (or another tool) may have written it
+        cursor.execute(f"UPDATE {InvoiceEvent._meta.db_table} SET message = %s WHERE id = %s",
+                       ['{"msgid": not json', odd.pk])
+    # Plain text that looks like a stored text is kept verbatim when written now.
     InvoiceEvent.objects.create(invoice=invoice, type=EventType.REFRESHED, outcome=Outcome.SUCCESS,
-                                message='{"msgid": not json', b2brouter_id=6)
+                                message='{"msgid":"Refreshed"} typed', b2brouter_id=7)
     InvoiceChange.objects.create(company=company, invoice=invoice, number=invoice.number, action="delete_refused",
                                  changes={"reason": "No se puede eliminar.", "adjustments": {
                                      "removed": [], "added": ["Descuento 10 %"]}})
@@ -128,6 +135,7 @@ def test_an_old_plain_text_row_still_shows_as_written(web, company, customer, va
         text = page(web, invoice, language)
         assert "Estado: sent (written before &lt;b&gt;texts&lt;/b&gt; were kept untranslated)" in text
         assert "{&quot;msgid&quot;: not json" in text
+        assert "{&quot;msgid&quot;:&quot;Refreshed&quot;} typed" in text
         assert "No se puede eliminar." in text and "Descuento 10 %" in text
 
 
