@@ -19,6 +19,9 @@ from typing import Any
 from django.db import models
 from django.db.models.signals import post_delete, pre_save
 from django.dispatch import receiver
+from django.utils.translation import gettext_lazy
+
+from b2binvoice.core import texts
 
 from .models import Company, Membership, SettingsChange
 
@@ -29,20 +32,24 @@ INTEGRATION_FIELDS = ("enabled", "environment", "account_id", "send_after_create
                       "rounding_method", "round_before_sum", "apply_taxes_per_line", "webhook_setup", "webhook_token",
                       "webhook_secret")
 SECRET_FIELDS = frozenset({"api_key", "webhook_secret", "webhook_token"})
-SECRET_LABELS = {"webhook_token": "receiver URL"}
+SECRET_LABELS = {"webhook_token": gettext_lazy("receiver URL")}
 
 
-def _text(instance: models.Model, field: models.Field, value: Any) -> str:
-    """Return ``value`` of ``field`` as a person reads it (choice labels, related objects' names)."""
+def _text(instance: models.Model, field: models.Field, value: Any) -> Any:
+    """Return ``value`` of ``field`` as a person reads it (choice labels, related objects' names).
+
+    Labels are kept untranslated (:func:`b2binvoice.core.texts.dump`), so the history shows them in
+    the reader's language; other values are plain strings.
+    """
     if value is None or value == "":
         return ""
     if field.choices:
-        return str(dict(field.flatchoices).get(value, value))
+        return texts.dump(texts.label(dict(field.flatchoices).get(value, value)))
     if isinstance(field, models.ForeignKey):
         related = field.related_model._default_manager.filter(pk=value).first()
         return str(related) if related is not None else str(value)
     if isinstance(field, models.BooleanField):
-        return "yes" if value else "no"
+        return texts.dump(texts.gettext("yes") if value else texts.gettext("no"))
     return str(value)
 
 
@@ -54,7 +61,7 @@ def _field_changes(old: models.Model | None, new: models.Model, names: Iterable[
         after = getattr(new, field.attname)
         if before == after or (before in (None, "") and after in (None, "")):
             continue
-        label = str(SECRET_LABELS.get(name) or field.verbose_name)
+        label = texts.dump(texts.label(SECRET_LABELS.get(name) or field.verbose_name))
         if name in SECRET_FIELDS:
             change = "removed" if not after else ("set" if not before else "changed")
             changes.append({"field": label, "change": change})
@@ -102,7 +109,8 @@ def record_values(company: Company, *, area: str, object_repr: str, before: dict
     ``labels`` names each key as the page does; values are recorded as the person chose them (codes).
     Nothing is recorded when no value changed.
     """
-    changes = [{"field": str(labels.get(name, name)), "old": before.get(name) or "", "new": after.get(name) or ""}
+    changes = [{"field": texts.dump(texts.label(labels.get(name, name))), "old": before.get(name) or "",
+                "new": after.get(name) or ""}
                for name in after if (before.get(name) or "") != (after.get(name) or "")]
     if not changes:
         return None

@@ -17,7 +17,7 @@ from babel import Locale, UnknownLocaleError
 from babel.numbers import NumberFormatError, format_currency, format_decimal, get_decimal_symbol, parse_decimal
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import get_language, gettext_lazy as _, to_locale
 
 from b2binvoice.core.money import minor_units, round_money
@@ -164,3 +164,13 @@ def local_date(value: Any) -> str:
     if current_locale().language == "en":
         return value.isoformat()
     return formats.date_format(value, "SHORT_DATE_FORMAT")
+
+
+def local_datetime(value: Any, *, seconds: bool = True) -> str:
+    """Format a moment in the configured time zone and the active language: 2026-12-31 14:05:09 in English,
+    31/12/2026 14:05:09 in Spanish and Catalan (``seconds=False`` leaves out the seconds)."""
+    if not isinstance(value, dt.datetime):
+        return local_date(value) if isinstance(value, dt.date) else ("" if value is None else str(value))
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return f"{local_date(value.date())} {value:%H:%M:%S}" if seconds else f"{local_date(value.date())} {value:%H:%M}"

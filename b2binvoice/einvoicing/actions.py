@@ -14,11 +14,12 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 import b2brouter
 from b2binvoice.companies.audit import record_integration
 from b2binvoice.core.localformats import format_price, local_date
+from b2binvoice.core.texts import concat, join
+from b2binvoice.core.texts import gettext as _
 from b2binvoice.invoices import verifactu
 
 from . import attempts, directory, events, tasks
@@ -70,7 +71,7 @@ def _error(text: str, exc: Exception | None = None) -> Result:
     if exc is None:
         return Result("error", text)
     described = describe(exc)
-    return Result("error", f"{text} {described.text}".strip(), described.remote_message, described.request_id)
+    return Result("error", concat(text, described.text), described.remote_message, described.request_id)
 
 
 def get_integration(company: Any) -> B2BrouterIntegration | None:
@@ -101,7 +102,7 @@ def _verification_error(exc: Exception, *, environment: str, account_id: str) ->
                  "belongs to the %(environment)s environment. %(kept)s") % {
             "environment": Environment(environment).label, "kept": kept}
     elif is_no_account_group(exc):
-        text = f"{no_account_group_text()} {kept}"
+        text = concat(no_account_group_text(), kept)
     elif isinstance(exc, (b2brouter.NotFoundError, b2brouter.PermissionDeniedError)):
         text = _("The API key was accepted, but account %(account)s is not reachable with it (%(status)s). "
                  "Check the account ID in B2Brouter. %(kept)s") % {
@@ -110,7 +111,7 @@ def _verification_error(exc: Exception, *, environment: str, account_id: str) ->
         text = _("Could not reach B2Brouter at %(url)s: the host did not answer. Check the environment and "
                  "your network, then try again. %(kept)s") % {"url": api_base_url(environment), "kept": kept}
     else:
-        text = f"{described.text} {kept}"
+        text = concat(described.text, kept)
     return Result("error", text, described.remote_message, described.request_id)
 
 
@@ -405,7 +406,7 @@ def check_directory(*, client: Any) -> Result:
     # The answer itself is shown where the client's delivery is shown; the flash only says it is fresh.
     level = "warning" if check.outcome == DirectoryOutcome.ERROR else "info"
     return Result(level, _("B2Brouter's directory was asked again at %(when)s.") % {
-        "when": timezone.localtime(check.checked_at).strftime("%Y-%m-%d %H:%M:%S")})
+        "when": timezone.localtime(check.checked_at)})
 
 
 def search_contacts(*, company: Any, query: str) -> tuple[list[dict[str, Any]], Result | None]:
@@ -599,8 +600,8 @@ def _same_invoice(candidate: dict[str, Any], *, number: str, contact_id: int | N
         and to_decimal(candidate.get("total")) == total
 
 
-def _when(value: dt.datetime | None) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+def _when(value: dt.datetime | None) -> dt.datetime | str:
+    return timezone.localtime(value) if value else "-"
 
 
 UNCONFIRMED = _("B2Brouter has not confirmed the outcome yet; we are checking.")
@@ -617,7 +618,7 @@ def unconfirmed_text(link: InvoiceLink) -> str:
                    "until %(deadline)s before it is called not created. Nothing is created twice meanwhile.") % {
             "number": link.number, "next": _when(link.attempt_next_check_at),
             "deadline": _when(attempts.deadline(link))}
-    return f"{_('B2Brouter has not confirmed the outcome yet; we are checking.')} {detail}"
+    return concat(_("B2Brouter has not confirmed the outcome yet; we are checking."), detail)
 
 
 def _release(link: InvoiceLink) -> None:
@@ -749,7 +750,7 @@ def settle(link: InvoiceLink, *, user: Any = None, by: str = "") -> Result:
     invoice = link.invoice
     integration, remote = _ready_remote(invoice.company)
     if remote is None or integration is None:
-        attempts.checked(link, error=str(NOT_READY))
+        attempts.checked(link, error=NOT_READY)
         return Result("error", str(NOT_READY))
     if link.account_id != str(integration.account_id):
         text = _("The attempt was made in B2Brouter account %(old)s, but the integration now uses account %(new)s: "
@@ -819,7 +820,7 @@ def create_invoice(*, invoice: Any, user: Any, readiness: Readiness | None = Non
             readiness.contact_id is None and not readiness.simplified):
         events.create_blocked(invoice=invoice, user=user, problems=readiness.problems)
         return Result("error", _("Nothing was sent to B2Brouter: %(problems)s") % {
-            "problems": " ".join(readiness.problems)})
+            "problems": join(" ", readiness.problems)})
     # Commit the attempt, with what it asks for and its first check, before the request leaves:
     # the one-to-one row makes a second concurrent create fail here, and a crash leaves a row the
     # check settles.
@@ -837,7 +838,7 @@ def create_invoice(*, invoice: Any, user: Any, readiness: Readiness | None = Non
     except IntegrityError:
         existing = InvoiceLink.objects.filter(invoice=invoice).first()
         if existing is not None and existing.is_pending and pending_is_stale(existing):
-            text = f"{unconfirmed_text(existing)} {_('Nothing was sent again.')}"
+            text = concat(unconfirmed_text(existing), _("Nothing was sent again."))
         else:
             text = _("This invoice already has a B2Brouter invoice or a creation attempt in progress: nothing was "
                      "sent again.")
@@ -878,7 +879,7 @@ def create_invoice(*, invoice: Any, user: Any, readiness: Readiness | None = Non
     if attached is None or attached.ok:
         return result
     level = result.level if result.level == "error" else "warning"
-    return Result(level, f"{result.text} {attached.text}", result.remote_message or attached.remote_message,
+    return Result(level, concat(result.text, attached.text), result.remote_message or attached.remote_message,
                   result.request_id or attached.request_id, uncertain=result.uncertain)
 
 
@@ -908,7 +909,7 @@ def send_invoice(*, invoice: Any, user: Any, link: InvoiceLink | None = None, in
         if problem is not None or remote is None:
             return problem or Result("error", str(NOT_READY))
     if link.send_uncertain:
-        return Result("info", f"{unconfirmed_text(link)} {_('Nothing was sent again.')}", uncertain=True)
+        return Result("info", concat(unconfirmed_text(link), _("Nothing was sent again.")), uncertain=True)
     if link.state not in ("new", "error"):
         return Result("error", _("B2Brouter invoice #%(id)s is in state %(state)s: only new or failed invoices can "
                                  "be sent.") % {"id": link.b2brouter_id, "state": link.state})
@@ -1004,7 +1005,7 @@ def refresh_invoice(*, invoice: Any, user: Any) -> Result:
     text = _("Refreshed: B2Brouter invoice #%(id)s is %(state)s.") % {
         "id": link.b2brouter_id, "state": link.state or "-"}
     if link.send_uncertain:
-        return Result("info", f"{text} {unconfirmed_text(link)}", uncertain=True)
+        return Result("info", concat(text, unconfirmed_text(link)), uncertain=True)
     if link.state in TROUBLED_STATES:
         # A refusal or a delivery error is news the user must act on, not a success.
         reason = link.refuse_reason or "; ".join(link.errors or [])
@@ -1019,7 +1020,7 @@ def unlink_invoice(*, invoice: Any, user: Any) -> Result:
         return Result("error", _("This invoice is not linked to a B2Brouter invoice."))
     if link.send_uncertain:
         # Forgetting it would forget the send too: B2Brouter may still send it.
-        return Result("error", f"{unconfirmed_text(link)} {_('Unlink it once that is settled.')}", uncertain=True)
+        return Result("error", concat(unconfirmed_text(link), _("Unlink it once that is settled.")), uncertain=True)
     b2brouter_id = link.b2brouter_id
     link.delete()
     events.unlinked(invoice=invoice, user=user, b2brouter_id=b2brouter_id)
@@ -1030,8 +1031,8 @@ def unlink_invoice(*, invoice: Any, user: Any) -> Result:
 def recreate_refusal(link: InvoiceLink) -> Result | None:
     """Say why the linked invoice cannot be deleted and created again, or None when it can."""
     if link.send_uncertain:
-        return Result("error", f"{unconfirmed_text(link)} {_('It cannot be deleted while its send may still happen.')}",
-                      uncertain=True)
+        return Result("error", concat(unconfirmed_text(link),
+                                      _("It cannot be deleted while its send may still happen.")), uncertain=True)
     if link.state in ("new", "error"):
         return None
     return Result("error", _("B2Brouter invoice #%(id)s is %(state)s: only new or failed invoices can be "
@@ -1054,7 +1055,7 @@ def delete_and_recreate(*, invoice: Any, user: Any) -> Result:
     if not readiness.ok or remote is None:
         events.create_blocked(invoice=invoice, user=user, problems=readiness.problems)
         return Result("error", _("Nothing was deleted: fix these first. %(problems)s") % {
-            "problems": " ".join(readiness.problems)})
+            "problems": join(" ", readiness.problems)})
     try:
         remote.delete_invoice(link.b2brouter_id)
     except b2brouter.NotFoundError:

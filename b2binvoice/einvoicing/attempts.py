@@ -19,10 +19,10 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from b2binvoice.invoices.history import record_status_change
 from b2binvoice.invoices.models import Invoice, InvoiceStatus
+from b2binvoice.core.texts import gettext as _
 
 from . import events
 from .models import AttemptKind, InvoiceLink, LinkStatus

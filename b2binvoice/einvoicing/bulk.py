@@ -32,7 +32,9 @@ from django.conf import settings
 from django.db import connection, connections
 from django.db.models import Count, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
+
+from b2binvoice.core.texts import clip, join
+from b2binvoice.core.texts import gettext as _
 
 from . import actions
 from .models import (
@@ -294,7 +296,7 @@ def _classify_push(invoice: Any, result: actions.Result) -> Outcome:
     integration = actions.get_integration(invoice.company)
     # With sending after create on, a create that went well ends sent (even if the read after it failed).
     sends = integration is not None and integration.send_after_create
-    text = str(result.text)
+    text = result.text
     if link is not None and link.is_uncertain or result.uncertain:
         return Outcome(BulkOutcome.UNCERTAIN, text, result.remote_message, result.request_id)
     if link is not None and link.is_linked:
@@ -317,7 +319,7 @@ def push_one(invoice: Any, user: Any) -> Outcome:
     remote = Remote.for_integration(integration) if integration is not None and integration.is_ready else None
     readiness = check_readiness(invoice, integration, remote=remote)
     if not readiness.ok:
-        return Outcome(BulkOutcome.BLOCKED, " ".join(readiness.problems))
+        return Outcome(BulkOutcome.BLOCKED, join(" ", readiness.problems))
     return _classify_push(invoice, actions.create_invoice(invoice=invoice, user=user, readiness=readiness))
 
 
@@ -339,7 +341,7 @@ def refresh_one(invoice: Any, user: Any) -> Outcome:
         return Outcome(BulkOutcome.SKIPPED, _("Not linked to a B2Brouter invoice: nothing to refresh."))
     result = actions.refresh_invoice(invoice=invoice, user=user)
     outcome = BulkOutcome.REFRESHED if result.level in ("success", "info", "warning") else BulkOutcome.FAILED
-    return Outcome(outcome, str(result.text), result.remote_message, result.request_id)
+    return Outcome(outcome, result.text, result.remote_message, result.request_id)
 
 
 class _Seen:
@@ -379,7 +381,7 @@ def work_item(item: BulkRunItem, *, action: str, user: Any, backoff: Backoff) ->
 
 def _record(item: BulkRunItem, outcome: Outcome) -> None:
     BulkRunItem.objects.filter(pk=item.pk).update(
-        outcome=outcome.outcome, message=outcome.message[:2000], remote_message=outcome.remote_message[:2000],
+        outcome=outcome.outcome, message=clip(outcome.message, 2000), remote_message=outcome.remote_message[:2000],
         request_id=outcome.request_id[:128], finished_at=timezone.now())
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from b2binvoice.core import texts
 from b2binvoice.core.localformats import format_number
 from b2binvoice.core.money import quantum
 
@@ -41,9 +42,9 @@ class Comparison:
         return self.currency_equal and all(row.equal for row in self.rows + self.tax_rows)
 
     def summary(self) -> str:
-        """Return the differing figures as one line of text."""
-        return "; ".join(f"{row.label}: {row.ours} / {row.theirs}" for row in self.rows + self.tax_rows
-                         if not row.equal)
+        """Return the differing figures as one line of text (its labels shown in the reader's language)."""
+        return texts.join("; ", (texts.concat(texts.label(row.label), f": {row.ours} / {row.theirs}", separator="")
+                                 for row in self.rows + self.tax_rows if not row.equal))
 
 
 def _shown(value: Decimal | None, currency: str) -> Decimal | None:

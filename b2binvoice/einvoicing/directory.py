@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 import b2brouter
+from b2binvoice.core.texts import gettext as _
 
 from .errors import describe
 from .mapping import contact_payload

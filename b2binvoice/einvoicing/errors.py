@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.utils.translation import gettext as _
 
 import b2brouter
+from b2binvoice.core.texts import gettext as _
 
 
 @dataclass

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext as _
+
+from b2binvoice.core.texts import gettext as _
+from b2binvoice.core.texts import join
 
 from .models import EventType, InvoiceEvent, Outcome
 
@@ -16,13 +18,13 @@ def _user(user: Any) -> Any:
 def _record(invoice: Any, type: str, outcome: str, *, user: Any = None, message: str = "",
             remote_message: str = "", request_id: str | None = "", b2brouter_id: int | None = None) -> InvoiceEvent:
     return InvoiceEvent.objects.create(
-        invoice=invoice, type=type, outcome=outcome, user=_user(user), message=str(message),
+        invoice=invoice, type=type, outcome=outcome, user=_user(user), message=message or "",
         remote_message=remote_message or "", request_id=request_id or "", b2brouter_id=b2brouter_id)
 
 
 def create_blocked(*, invoice: Any, user: Any, problems: list[str]) -> InvoiceEvent:
     """Record that the readiness check stopped a create."""
-    return _record(invoice, EventType.CREATE_BLOCKED, Outcome.FAILURE, user=user, message="; ".join(problems))
+    return _record(invoice, EventType.CREATE_BLOCKED, Outcome.FAILURE, user=user, message=join("; ", problems))
 
 
 def create_attempted(*, invoice: Any, user: Any, number: str) -> InvoiceEvent:

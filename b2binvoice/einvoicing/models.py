@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from b2binvoice.companies.models import Company
 from b2binvoice.core.fields import EncryptedTextField, mask_secret
+from b2binvoice.core.texts import MessageField
 from b2binvoice.invoices.models import Invoice
 
 # The calculation settings b2binvoice's own arithmetic equals (shared/b2brouter-api.md section 7).
@@ -192,7 +193,7 @@ class InvoiceLink(models.Model):
     attempt_checked_at = models.DateTimeField(null=True, blank=True)
     attempt_next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # Why the last check could not tell (B2Brouter unreachable, ...); empty when it could.
-    attempt_error = models.TextField(blank=True)
+    attempt_error = MessageField(blank=True)
     # The state B2Brouter had before we marked the invoice paid: offered back when deleting a
     # payment leaves something due here while B2Brouter still holds the invoice as paid.
     state_before_paid = models.CharField(max_length=32, blank=True)
@@ -307,8 +308,8 @@ class InvoiceEvent(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="b2brouter_events")
     type = models.CharField(max_length=32, choices=EventType.choices)
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
-    # Our own explanation (what happened, what to do).
-    message = models.TextField(blank=True)
+    # Our own explanation (what happened, what to do), shown in the reader's language (core/texts.py).
+    message = MessageField(blank=True)
     # B2Brouter's own words, kept verbatim and escaped wherever shown.
     remote_message = models.TextField(blank=True)
     request_id = models.CharField(max_length=128, blank=True)
@@ -394,7 +395,7 @@ class DirectoryCheck(models.Model):
     transport_type_code = models.CharField(max_length=64, blank=True)
     document_type_code = models.CharField(max_length=128, blank=True)
     # Our explanation of an error, B2Brouter's own words and its request id.
-    error = models.TextField(blank=True)
+    error = MessageField(blank=True)
     remote_message = models.TextField(blank=True)
     request_id = models.CharField(max_length=128, blank=True)
     checked_at = models.DateTimeField()
@@ -434,7 +435,7 @@ class ProbeRun(models.Model):
     undeleted = models.JSONField(default=list, blank=True)
     contact_id = models.BigIntegerField(null=True, blank=True)
     # Our explanation of an error, B2Brouter's own words (escaped wherever shown) and its request id.
-    error = models.TextField(blank=True)
+    error = MessageField(blank=True)
     remote_message = models.TextField(blank=True)
     request_id = models.CharField(max_length=128, blank=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -509,7 +510,7 @@ class BulkRun(models.Model):
     # How many times the run paused because B2Brouter answered 429, and for how long in all.
     rate_limited = models.PositiveIntegerField(default=0)
     paused_seconds = models.FloatField(default=0)
-    error = models.TextField(blank=True)
+    error = MessageField(blank=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                              related_name="+")
 
@@ -533,7 +534,7 @@ class BulkRunItem(models.Model):
     position = models.PositiveIntegerField(default=0)
     outcome = models.CharField(max_length=10, choices=BulkOutcome.choices, default=BulkOutcome.WAITING)
     # Our text, B2Brouter's own words (escaped wherever shown) and its request id.
-    message = models.TextField(blank=True)
+    message = MessageField(blank=True)
     remote_message = models.TextField(blank=True)
     request_id = models.CharField(max_length=128, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -564,7 +565,7 @@ class SyncPass(models.Model):
     listed = models.PositiveIntegerField(default=0)
     changed = models.PositiveIntegerField(default=0)
     checked = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
+    error = MessageField(blank=True)
 
     class Meta:
         ordering = ["-started_at", "-pk"]
@@ -647,7 +648,7 @@ class TaxRecord(models.Model):
     # Polling while the record is processing: how many reads so far, and when the next is due.
     checks = models.PositiveIntegerField(default=0)
     next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    read_error = models.TextField(blank=True)
+    read_error = MessageField(blank=True)
     # When the user asked for a correction or cancellation of this record: set before the request
     # leaves (so a second click sends nothing), cleared again if B2Brouter refused it.
     action_started_at = models.DateTimeField(null=True, blank=True)

@@ -19,9 +19,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.utils.translation import gettext as _
 
 import b2brouter
+from b2binvoice.core.texts import gettext as _
 
 from . import events
 from .actions import Result, _linked_remote, _uncertain

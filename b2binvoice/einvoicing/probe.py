@@ -21,7 +21,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 import b2brouter
@@ -36,6 +35,10 @@ from b2binvoice.invoices.calculations import (
     TaxInput,
     calculate,
 )
+from b2binvoice.core import texts
+from b2binvoice.core.localformats import local_datetime
+from b2binvoice.core.texts import concat
+from b2binvoice.core.texts import gettext as _
 
 from .errors import describe
 from .mapping import plain_decimal
@@ -183,7 +186,8 @@ def _amount(value: Decimal | None) -> str | None:
 
 
 def _row(label: str, ours: Decimal | None, theirs: Decimal | None) -> dict[str, Any]:
-    return {"label": label, "ours": _amount(ours), "theirs": _amount(theirs),
+    # The label is kept untranslated, so the run reads in the language of whoever opens it.
+    return {"label": texts.dump(label), "ours": _amount(ours), "theirs": _amount(theirs),
             "equal": ours is not None and theirs is not None and ours == theirs}
 
 
@@ -297,7 +301,7 @@ class _Probe:
 
     def _fail(self, exc: Exception, context: str) -> None:
         details = _described(exc)
-        self.run.error = f"{context} {details['message']}".strip()
+        self.run.error = concat(context, details["message"])
         self.run.remote_message = details["remote_message"]
         self.run.request_id = details["request_id"]
 
@@ -439,7 +443,7 @@ def run_probe(integration: B2BrouterIntegration, *, confirmed: bool = False, use
     now = timezone.now()
     running = latest_running(integration, now=now)
     if running is not None:
-        when = timezone.localtime(running.started_at).strftime("%Y-%m-%d %H:%M:%S")
+        when = local_datetime(running.started_at)
         raise ProbeRefused(_("A probe of this account is already running (started at %(when)s): wait for it to "
                              "finish.") % {"when": when})
     run = ProbeRun.objects.create(
@@ -523,7 +527,8 @@ def differences(run: ProbeRun) -> list[dict[str, Any]]:
     """Return each differing probe invoice of a run: its figures (ours, B2Brouter's) and the setting it points to."""
     found = []
     for case in run.cases:
-        figures = [row for row in case.get("rows") or [] if not row.get("equal")]
+        figures = [{**row, "label": texts.load(row.get("label"))}
+                   for row in case.get("rows") or [] if not row.get("equal")]
         if not figures:
             continue
         found.append({
@@ -542,7 +547,7 @@ def summary(run: ProbeRun) -> tuple[str, str]:
 
 def summary_lines(run: ProbeRun) -> tuple[str, list[str]]:
     """Return the run's result as a level (success, warning, error) and its sentences, one per finding."""
-    when = timezone.localtime(run.finished_at or run.started_at).strftime("%Y-%m-%d %H:%M")
+    when = local_datetime(run.finished_at or run.started_at, seconds=False)
     count = len([case for case in run.cases if case.get("rows")])  # the probe invoices compared
     if run.outcome == ProbeOutcome.VERIFIED:
         return "success", [_("Verified on %(count)s probe invoices at %(when)s: B2Brouter's totals match.") % {

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext as _
 
 from b2brouter import B2BRouterError
 
@@ -15,6 +14,7 @@ from b2binvoice.companies.taxtypes import country_tax_types, tax_type_problem
 from b2binvoice.core.validators import iban_is_valid
 from b2binvoice.invoices import verifactu
 from b2binvoice.invoices.models import InvoiceStatus
+from b2binvoice.core.texts import gettext as _
 
 from .models import B2BrouterIntegration
 

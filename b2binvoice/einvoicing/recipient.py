@@ -27,11 +27,12 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 import b2brouter
 from b2binvoice.core.validators import compact_tin
+from b2binvoice.core.texts import gettext as _
+from b2binvoice.core.texts import join
 
 from . import directory, events
 from .actions import NOT_READY, Result, get_integration, link_fields
@@ -478,7 +479,7 @@ def prepare_send(invoice: Invoice, link: InvoiceLink, integration: B2BrouterInte
 def refuse_create(*, invoice: Invoice, user: Any, problems: list[str]) -> Result:
     """Record and say that a create was blocked (nothing leaves)."""
     events.create_blocked(invoice=invoice, user=user, problems=problems)
-    return Result("error", _("Nothing was sent to B2Brouter: %(problems)s") % {"problems": " ".join(problems)})
+    return Result("error", _("Nothing was sent to B2Brouter: %(problems)s") % {"problems": join(" ", problems)})
 
 
 def refuse_existing(*, invoice: Invoice, user: Any) -> Result:
@@ -491,7 +492,7 @@ def refuse_existing(*, invoice: Invoice, user: Any) -> Result:
 
 def refuse_send(*, invoice: Invoice, user: Any, link: InvoiceLink, problems: list[str]) -> Result:
     """Record and say that a send was refused (nothing leaves)."""
-    text = _("Not sent: %(problems)s") % {"problems": " ".join(problems)}
+    text = _("Not sent: %(problems)s") % {"problems": join(" ", problems)}
     events.send_failed(invoice=invoice, user=user, b2brouter_id=link.b2brouter_id, message=text)
     return Result("error", text)
 

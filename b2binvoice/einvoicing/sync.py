@@ -18,9 +18,10 @@ from typing import Any
 from django.conf import settings
 from django.db import connections, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 import b2brouter
+from b2binvoice.core.texts import gettext as _
+from b2binvoice.core.texts import join
 
 from . import attempts, events
 from .actions import Result, link_fields, settle
@@ -133,7 +134,7 @@ def describe_change(link: InvoiceLink, changed: list[str], old_state: str) -> st
         parts.append(_("refusal reason given"))
     if "number" in changed:
         parts.append(_("number %(number)s") % {"number": link.number})
-    return "; ".join(parts) or _("details updated")
+    return join("; ", parts) if parts else _("details updated")
 
 
 def _ready_integration_for(link: InvoiceLink) -> B2BrouterIntegration | None:
@@ -370,7 +371,7 @@ def _finish(record: SyncPass, report: SyncReport) -> None:
     record.listed = report.listed
     record.changed = report.written
     record.checked = len(report.attempts)
-    record.error = str(report.error.text) if report.error else ""
+    record.error = report.error.text if report.error else ""
     record.save(update_fields=["finished_at", "listed", "changed", "checked", "error"])
 
 

@@ -24,10 +24,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 import b2brouter
+from b2binvoice.core.texts import clip
+from b2binvoice.core.texts import gettext as _
 
 from .actions import Result
 from .errors import describe
@@ -217,7 +218,7 @@ def read(record: TaxRecord, remote: Remote) -> TaxRecord:
         data = remote.tax_report(record.remote_id)
     except b2brouter.B2BRouterError as exc:
         described = describe(exc)
-        record.read_error = str(described.text)[:2000]
+        record.read_error = clip(described.text, 2000)
         TaxRecord.objects.filter(pk=record.pk).update(read_error=record.read_error)
         _plan(record, timezone.now())
         return record

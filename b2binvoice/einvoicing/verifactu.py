@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 import b2brouter
+from b2binvoice.core.localformats import local_date
 
 from .actions import Result, _error
 from .models import B2BrouterIntegration
@@ -134,7 +135,7 @@ def switch_on(integration: B2BrouterIntegration, *, code: str, start_date: dt.da
         return _error(_("B2Brouter did not switch %(system)s on.") % {"system": SYSTEMS[code]}, exc)
     since = _date(created.get("start_date")) or start_date
     return Result("success", _("%(system)s is on: B2Brouter registers every invoice you send from %(date)s "
-                               "with the tax authority.") % {"system": SYSTEMS[code], "date": since.isoformat()})
+                               "with the tax authority.") % {"system": SYSTEMS[code], "date": local_date(since)})
 
 
 def code_labels() -> dict[str, Any]:

@@ -13,10 +13,10 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 import b2brouter
 from b2brouter import webhooks as signatures
+from b2binvoice.core.texts import gettext as _
 
 from . import attempts, events, webhook_guard
 from .actions import STATE_CHANGE_EVENT, TAX_REPORT_EVENT

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from b2binvoice.companies.models import PaymentMethodType
+from b2binvoice.core import texts
+from b2binvoice.core.localformats import format_money, local_date
+
 from .calculations import calculate_invoice
-from .models import ChangeAction, Invoice, InvoiceChange, InvoiceStatus
+from .models import AdjustmentKind, ChangeAction, Invoice, InvoiceChange, InvoiceStatus
 
 SNAPSHOT_FIELDS = ("number", "client", "issue_date", "due_date", "currency", "payment_method", "status",
                    "buyer_reference", "purchase_order", "project_reference", "note", "corrective_reason",
                    "correction_reason")
 ROW_GROUPS = ("lines", "taxes", "adjustments")
+DATE_FIELDS = frozenset({"issue_date", "due_date"})
 
 
 def _plain(value: Decimal | None) -> str:
@@ -42,8 +48,11 @@ def snapshot(invoice: Invoice) -> dict[str, Any]:
              f"{_plain(line.unit_price)}" for line in fresh.lines.all()]
     taxes = [f"{tax.name} ({_plain(tax.rate)} %)" if tax.kind == "percentage" else f"{tax.name} ({_plain(tax.amount)})"
              for tax in fresh.taxes.all()]
-    adjustments = [f"{a.get_kind_display()} {_plain(a.value)}{' %' if a.mode == 'percentage' else ''}"
-                   f"{' · ' + a.reason if a.reason else ''}" for a in fresh.adjustments.all()]
+    # The kind is kept as a label, shown in the reader's language ("Discount 10 %" / "Descuento 10 %").
+    adjustments = [texts.concat(texts.label(AdjustmentKind(a.kind).label),
+                                f" {_plain(a.value)}{' %' if a.mode == 'percentage' else ''}"
+                                f"{' · ' + a.reason if a.reason else ''}", separator="")
+                   for a in fresh.adjustments.all()]
     return {
         "fields": {name: _field_value(fresh, name) for name in SNAPSHOT_FIELDS},
         "lines": lines, "taxes": taxes, "adjustments": adjustments,
@@ -73,13 +82,24 @@ def changed_fields(changes: dict[str, Any]) -> set[str]:
     return {entry["field"] for entry in changes.get("fields", [])} | {g for g in ROW_GROUPS if g in changes}
 
 
+def _stored(value: Any) -> Any:
+    """Return ``value`` for the JSON column: texts (labels, reasons) kept untranslated (see core/texts.py)."""
+    if isinstance(value, texts.Text):
+        return texts.dump(value)
+    if isinstance(value, dict):
+        return {key: _stored(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_stored(item) for item in value]
+    return value
+
+
 def record(invoice: Invoice, action: str, *, user: Any = None, changes: dict[str, Any] | None = None,
            via: str = "") -> InvoiceChange:
     """Append an entry to the invoice's history."""
     return InvoiceChange.objects.create(
         company_id=invoice.company_id, invoice=invoice if invoice.pk else None, number=invoice.number,
         user=user if getattr(user, "is_authenticated", False) else None, via=via, action=action,
-        changes=changes or {})
+        changes=_stored(changes or {}))
 
 
 def record_status_change(invoice: Invoice, *, old: str, new: str, user: Any = None, via: str = "") -> InvoiceChange:
@@ -98,8 +118,24 @@ def _label(name: str) -> str:
         return name
 
 
+def _date(value: Any) -> Any:
+    """Return an ISO date as the reader's language writes it (anything else as it is)."""
+    try:
+        return local_date(dt.date.fromisoformat(value)) if isinstance(value, str) and value else value
+    except ValueError:
+        return value
+
+
+def _amount(value: Any, currency: Any) -> Any:
+    """Return an amount as the reader's language writes it (21,00 in Spanish), anything unreadable as it is."""
+    try:
+        return format_money(Decimal(str(value)), str(currency or "EUR"))
+    except Exception:  # noqa: BLE001 (an entry written by an older version: shown as stored)
+        return value
+
+
 def describe(entry: InvoiceChange) -> list[str]:
-    """Return the entry's changes as lines of plain text (escaped when shown)."""
+    """Return the entry's changes as lines of plain text (escaped when shown), in the reader's language."""
     changes = entry.changes or {}
     text = []
     statuses = dict(InvoiceStatus.choices)
@@ -107,6 +143,8 @@ def describe(entry: InvoiceChange) -> list[str]:
         old, new = field["old"], field["new"]
         if field["field"] == "status":
             old, new = statuses.get(old, old), statuses.get(new, new)
+        elif field["field"] in DATE_FIELDS:
+            old, new = _date(old), _date(new)
         text.append(_("%(field)s: %(old)s → %(new)s") % {
             "field": _label(field["field"]), "old": old or "—", "new": new or "—"})
     for group in ROW_GROUPS:
@@ -114,9 +152,9 @@ def describe(entry: InvoiceChange) -> list[str]:
         if not rows:
             continue
         for row in rows.get("removed", []):
-            text.append(_("%(group)s: removed %(row)s") % {"group": _label(group), "row": row})
+            text.append(_("%(group)s: removed %(row)s") % {"group": _label(group), "row": texts.load(row)})
         for row in rows.get("added", []):
-            text.append(_("%(group)s: added %(row)s") % {"group": _label(group), "row": row})
+            text.append(_("%(group)s: added %(row)s") % {"group": _label(group), "row": texts.load(row)})
     if "total" in changes:
         text.append(_("Total: %(old)s → %(new)s") % changes["total"])
     if changes.get("attempted"):
@@ -127,13 +165,16 @@ def describe(entry: InvoiceChange) -> list[str]:
     if changes.get("duplicated_from"):
         text.append(_("Duplicate of invoice %(number)s") % {"number": changes["duplicated_from"]})
     if changes.get("corrects"):
-        text.append(_("Corrects invoice %(number)s of %(date)s") % changes["corrects"])
+        corrects = changes["corrects"]
+        text.append(_("Corrects invoice %(number)s of %(date)s") % {**corrects, "date": _date(corrects.get("date"))})
     if changes.get("payment"):
         payment = changes["payment"]
-        text.append(_("%(amount)s %(currency)s on %(date)s") % payment
-                    + (f" · {payment['method']}" if payment.get("method") else ""))
+        method = str(dict(PaymentMethodType.choices).get(payment.get("method"), payment.get("method") or ""))
+        text.append(_("%(amount)s %(currency)s on %(date)s") % {
+            **payment, "amount": _amount(payment.get("amount"), payment.get("currency")),
+            "date": _date(payment.get("date"))} + (f" · {method}" if method else ""))
     if changes.get("reason"):
-        text.append(str(changes["reason"]))
+        text.append(str(texts.load(changes["reason"])))
     return text
 
 

@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.utils.translation import gettext as _
+
+from b2binvoice.core.texts import gettext as _
+from b2binvoice.core.texts import label
 
 from .models import InvoiceStatus
 
@@ -109,7 +111,8 @@ def invoice_lock(invoice: Any) -> Lock:
         return Lock(True, True, reason, ("status",), statuses)
     reason = _("%(what)s %(number)s is %(status)s: its number, date, client, currency, lines, taxes, discounts and "
                "charges and payment method cannot change. %(correction)s") % {
-                   "what": what, "number": invoice.number, "status": invoice.get_status_display().lower(),
+                   "what": what, "number": invoice.number,
+                   "status": label(InvoiceStatus(invoice.status).label, lowercase=True),
                    "correction": correction}
     return Lock(True, False, reason, ("status", *HEADER_FIELDS), statuses)
 
@@ -128,7 +131,7 @@ def deletion_refusal(invoice: Any) -> str | None:
     """Return why ``invoice`` cannot be deleted, or None for a draft that can."""
     if invoice.status != InvoiceStatus.DRAFT:
         return _("%(number)s is %(status)s: an issued invoice cannot be deleted. Correct it with a credit note.") % {
-            "number": invoice.number, "status": invoice.get_status_display().lower()}
+            "number": invoice.number, "status": label(InvoiceStatus(invoice.status).label, lowercase=True)}
     if b2brouter_link(invoice) is not None:
         return _("%(number)s has a B2Brouter invoice (or a creation attempt): it cannot be deleted here. Delete it "
                  "in B2Brouter or unlink it first.") % {"number": invoice.number}

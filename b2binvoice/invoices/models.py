@@ -21,6 +21,7 @@ from b2binvoice.companies.models import (
 )
 from b2binvoice.companies.taxtypes import tax_type_problem
 from b2binvoice.core.search import search_text
+from b2binvoice.core.texts import MessageField
 
 
 class InvoiceStatus(models.TextChoices):
@@ -284,7 +285,7 @@ class Payment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Why B2Brouter was not told the invoice is paid when this payment covered it (empty: it was,
     # or nothing was to tell), with B2Brouter's own words and request id.
-    remote_error = models.TextField(blank=True)
+    remote_error = MessageField(blank=True)  # our text, shown in the reader's language (core/texts.py)
     remote_message = models.TextField(blank=True)
     remote_request_id = models.CharField(max_length=128, blank=True)
 

@@ -283,7 +283,9 @@ def test_creation_and_edits_are_recorded_field_by_field_and_shown(web, company, 
     assert actions(invoice) == ["created", "edited"]
     edit = InvoiceChange.objects.get(invoice=invoice, action="edited")
     assert edit.changes["lines"] == {"removed": ["Proofreading · 2 hours × 30"], "added": ["Proofreading · 3 hours × 30"]}
-    assert edit.changes["adjustments"] == {"removed": [], "added": ["Discount 10 % · Loyal"]}
+    # The kind is stored untranslated (shown in the reader's language), the rest as typed.
+    assert edit.changes["adjustments"] == {"removed": [], "added": [
+        {"concat": [{"msgid": "Discount"}, " 10 % · Loyal"], "sep": ""}]}
     assert edit.changes["total"] == {"old": "72.60", "new": "98.01"}
     assert edit.changes["fields"] == [{"field": "note", "old": "", "new": "Rush job"}]
 
@@ -293,6 +295,8 @@ def test_creation_and_edits_are_recorded_field_by_field_and_shown(web, company, 
                  "Lines: added Proofreading · 3 hours × 30", "Discounts and charges: added Discount 10 % · Loyal",
                  "Total: 72.60 → 98.01", "Note: — → Rush job"):
         assert text in history, text
+    spanish = web.get(f"/invoices/{invoice.pk}/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Descuento 10 % · Loyal" in spanish[spanish.index('id="history"'):]  # the kind in the reader's language
     # An unchanged save records nothing.
     web.post(f"/invoices/{invoice.pk}/edit/", full_post(Invoice.objects.get(pk=invoice.pk)) | {
         "adjustments-TOTAL_FORMS": "1", "adjustments-INITIAL_FORMS": "1",

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client as HttpClient
 
 from b2binvoice.companies.models import Company, Membership, SettingsChange, Tax
+from b2binvoice.core.texts import load
 from tests.app.test_einvoicing_support import (  # noqa: F401 (fixtures)
     _b2brouter_settings,
     account,
@@ -26,6 +27,11 @@ pytestmark = pytest.mark.django_db
 HISTORY = "/settings/history/"
 SETTINGS_URL = "/settings/integrations/b2brouter/"
 A_SECRET = "whsec_pasted_" + "5e1d2c" * 6 + "Kp9Z"
+
+
+def read(entry: SettingsChange) -> list[dict[str, str]]:
+    """Return an entry's changes as read in the active language (labels are stored untranslated)."""
+    return [{key: str(load(value)) for key, value in change.items()} for change in entry.changes]
 
 
 def _tax_post(tax: Tax, **changes: str) -> dict:
@@ -45,7 +51,7 @@ def test_a_tax_change_is_recorded_with_old_and_new_values(web, user, company, va
     assert response.status_code == 302, response.content.decode()[:2000]
     entry = SettingsChange.objects.get(company=company, area="tax")
     assert entry.user == user and entry.action == "changed" and entry.object_repr.startswith("IVA 21%")
-    changes = {c["field"]: (c["old"], c["new"]) for c in entry.changes}
+    changes = {c["field"]: (c["old"], c["new"]) for c in read(entry)}
     assert Decimal(changes["rate (%)"][0]) == 21 and Decimal(changes["rate (%)"][1]) == 10
     assert "name" not in changes  # unchanged fields are not listed
     page = web.get(HISTORY).content.decode()
@@ -70,7 +76,7 @@ def test_the_api_key_and_webhook_secret_are_recorded_only_as_changed(web, compan
     data, first_key = account
     created = SettingsChange.objects.get(company=company, area="integration")
     assert created.action == "created"
-    assert any(c.get("change") == "set" and "key" in c["field"].lower() for c in created.changes)
+    assert any(c.get("change") == "set" and "key" in c["field"].lower() for c in read(created))
     other_data, new_key = sim.create_account(name="Lingua Test S.L.", tin_value="ESB12345674", country="es",
                                              rounding_method="half_up", round_before_sum=True,
                                              apply_taxes_per_line=False)
@@ -81,10 +87,10 @@ def test_the_api_key_and_webhook_secret_are_recorded_only_as_changed(web, compan
     entries = list(SettingsChange.objects.filter(company=company, area="integration"))
     assert len(entries) == 3
     stored = json.dumps([e.changes for e in entries]) + "".join(e.object_repr for e in entries)
-    key_changes = [c for e in entries for c in e.changes if "key" in c["field"].lower()]
+    key_changes = [c for e in entries for c in read(e) if "key" in c["field"].lower()]
     assert {c.get("change") for c in key_changes} == {"set", "changed"}
     assert all("old" not in c and "new" not in c for c in key_changes)
-    secret_changes = [c for e in entries for c in e.changes if "secret" in c["field"].lower()]
+    secret_changes = [c for e in entries for c in read(e) if "secret" in c["field"].lower()]
     assert [c["change"] for c in secret_changes] == ["set"]
     page = web.get(HISTORY).content.decode()
     for secret in (first_key, new_key, A_SECRET, first_key[-4:], new_key[-4:], A_SECRET[-4:]):
@@ -118,7 +124,7 @@ def test_membership_changes_in_the_admin_are_recorded(company, user):
     assert response.status_code == 302, response.content.decode()[:3000]
     entry = SettingsChange.objects.filter(company=company, area="membership", action="changed").get()
     assert entry.username == "root"
-    assert entry.changes == [{"field": "role", "old": "Owner", "new": "Member"}]
+    assert read(entry) == [{"field": "role", "old": "Owner", "new": "Member"}]
     assert browser.post(f"/admin/companies/membership/{membership.pk}/delete/", {"post": "yes"}).status_code == 302
     assert SettingsChange.objects.filter(company=company, area="membership", action="deleted").exists()
     # The member sees it on the history page; deleting a whole company takes its history along.
@@ -148,7 +154,7 @@ def test_applying_the_required_settings_is_recorded(web, user, company, sim):
     assert web.post(SETTINGS_URL + "apply/").status_code == 302
     entry = SettingsChange.objects.filter(company=company, area="integration").order_by("-pk").first()
     assert entry.user == user and entry.action == "changed"
-    changes = {c["field"]: (c["old"], c["new"]) for c in entry.changes}
+    changes = {c["field"]: (c["old"], c["new"]) for c in read(entry)}
     assert changes["rounding method"] == ("bankers", "half_up")
     assert changes["round before sum"] == ("no", "yes")
     assert changes["apply taxes per line"] == ("yes", "no")

@@ -76,3 +76,10 @@ def quantity(value: Any) -> str:
 def local_date(value: Any) -> str:
     """Format a date in the active language (2026-12-31 in English, 31/12/2026 in Spanish)."""
     return localformats.local_date(value)
+
+
+@register.filter
+def local_datetime(value: Any, precision: str = "seconds") -> str:
+    """Format a moment in the configured time zone and the active language (31/12/2026 14:05:09 in Spanish);
+    ``local_datetime:"minutes"`` leaves out the seconds."""
+    return localformats.local_datetime(value, seconds=precision != "minutes")

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from b2binvoice.core.texts import load
 from b2binvoice.einvoicing import probe
 from b2binvoice.einvoicing.models import B2BrouterIntegration, ProbeOutcome, ProbeRun
 
@@ -92,7 +93,7 @@ class Command(BaseCommand):
                                   Text(str(case.get("number") or "") if first else ""),
                                   Text(str(case.get("b2brouter_id") or "-") if first else ""),
                                   Text(probe.case_title(str(case.get("key"))) if first else ""),
-                                  Text(str(row.get("label") or "")), Text(str(row.get("ours") or "-")),
+                                  Text(str(load(row.get("label")) or "")), Text(str(row.get("ours") or "-")),
                                   Text(str(row.get("theirs") or "-")), Text(mark),
                                   end_section=index == len(rows) - 1)
             console.print(table)
