@@ -31,9 +31,13 @@ def apply_now(account: Account) -> list[dict[str, Any]]:
     return response.json()["deferred"]
 
 
+# Long enough that the requests made before the wait never outlast it, even on a loaded machine.
+DELAY = 4
+
+
 def test_a_create_is_applied_only_after_the_delay(account: Account) -> None:
     contact = account.contact()
-    set_faults(account, apply_later_rate=1, apply_later_delay=1, no_answer_delay=0)
+    set_faults(account, apply_later_rate=1, apply_later_delay=DELAY, no_answer_delay=0)
     started = time.monotonic()
     response = account.create_invoice(number="AL-1", contact_id=contact["id"], invoice_lines_attributes=[line()])
     # The answer is lost like a no-answer one: over a socket the caller times out.
@@ -43,7 +47,7 @@ def test_a_create_is_applied_only_after_the_delay(account: Account) -> None:
     assert found(account, "AL-1") == [] and found(account, "AL-1") == []
     [held] = deferred(account)
     assert held["kind"] == "create" and held["status"] == "pending" and held["applied_at"] is None
-    time.sleep(max(0.0, started + 1.1 - time.monotonic()))
+    time.sleep(max(0.0, started + DELAY + 0.1 - time.monotonic()))
     # The account's next request applies it first, then answers.
     [invoice] = found(account, "AL-1")
     assert invoice["state"] == "new" and invoice["total"] in ("121.00", 121)
@@ -70,11 +74,11 @@ def test_a_send_is_applied_later_and_reads_new_until_then(account: Account) -> N
 
 def test_the_task_applies_what_is_due_and_nothing_earlier(account: Account) -> None:
     contact = account.contact()
-    set_faults(account, apply_later_rate=1, apply_later_delay=1, no_answer_delay=0)
+    set_faults(account, apply_later_rate=1, apply_later_delay=DELAY, no_answer_delay=0)
     started = time.monotonic()
     account.create_invoice(number="AL-3", contact_id=contact["id"], invoice_lines_attributes=[line()])
     assert apply_deferred.call(account.id) == 0
-    time.sleep(max(0.0, started + 1.1 - time.monotonic()))
+    time.sleep(max(0.0, started + DELAY + 0.1 - time.monotonic()))
     assert apply_deferred.call(account.id) == 1
     assert deferred(account)[0]["status"] == "applied"
     set_faults(account)
