@@ -23,7 +23,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from django.db import connection
-from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Value, When
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from b2binvoice.core.money import currency_codes, minor_units, round_money
 
@@ -133,9 +133,14 @@ def overdue(invoices: QuerySet[Invoice], today: dt.date) -> QuerySet[Invoice]:
     ones :func:`amount_due` finds covered are left out of the queryset returned.
     """
     late = invoices.filter(status=InvoiceStatus.ISSUED, due_date__lt=today).exclude(kind=InvoiceKind.CREDIT_NOTE)
-    taken_off = (Exists(Payment.objects.filter(invoice=OuterRef("pk")))
-                 | Exists(_crediting_notes().filter(corrected_invoice=OuterRef("pk"))))
-    candidates = (late.filter(taken_off).order_by()
+    # Start from the payments and crediting notes (few) rather than from every late invoice (many).
+    paid_ids = set(Payment.objects.filter(invoice__in=late).values_list("invoice_id", flat=True))
+    credited_ids = set(_crediting_notes().filter(corrected_invoice__in=late)
+                       .values_list("corrected_invoice_id", flat=True))
+    ids = paid_ids | credited_ids
+    if not ids:
+        return late
+    candidates = (Invoice.objects.filter(pk__in=ids).order_by()
                   .prefetch_related("lines", "taxes", "adjustments", "payments", "credit_notes__lines",
                                     "credit_notes__taxes", "credit_notes__adjustments"))
     covered = [invoice.pk for invoice in candidates if amount_due(invoice, calculate_invoice(invoice)) <= 0]
